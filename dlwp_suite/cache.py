@@ -1,0 +1,62 @@
+"""Cache of derived arrays (vectorised inputs), keyed by source hashes and settings.
+
+Writes go to a temporary file in the same directory and are renamed into place, so an
+interrupted run never leaves a half-written cache entry, and parallel workers that
+build the same entry both end with a complete file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Arrays = dict[str, np.ndarray]
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """A short stable key for a mapping of source hashes and settings."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _read(path: Path) -> Arrays | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files if name != "_key"}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return None  # unreadable entry: rebuilt below rather than trusted
+
+
+def _write(path: Path, arrays: Arrays, parts: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, _key=np.array(json.dumps(parts, default=str)), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_arrays(
+    directory: Path, name: str, parts: Mapping[str, Any], build: Callable[[], Arrays]
+) -> tuple[Arrays, bool]:
+    """Load ``name`` for ``parts`` from ``directory`` or build and store it.
+
+    Returns the arrays and whether they came from the cache.
+    """
+    path = directory / f"{name}-{cache_key(parts)}.npz"
+    if path.is_file() and (arrays := _read(path)) is not None:
+        return arrays, True
+    arrays = build()
+    _write(path, arrays, parts)
+    return arrays, False

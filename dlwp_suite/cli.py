@@ -1,0 +1,70 @@
+"""``dlwp-suite``: list experiments, check dataset files, write the results report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlwp_suite.datafiles import DataConfig, locate
+from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+
+
+def _list(args: argparse.Namespace) -> int:
+    from dlwp_suite import experiments
+
+    for experiment in experiments.EXPERIMENTS.values():
+        print(f"{experiment.id}: {experiment.title}  ({experiment.source})")
+        for case in experiment.cases(args.profile):
+            targets = "; ".join(f"{t.metric} {t.describe()} [{t.source}]" for t in case.targets)
+            print(f"  [{case.variant}] {targets or 'no target: recorded only'}")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from dlwp_suite.datasets import CANONICAL_FILES
+
+    config = DataConfig.from_settings(args.data_dir, offline=not args.download)
+    status = 0
+    for spec in CANONICAL_FILES:
+        try:
+            found = locate(spec, config)
+            print(f"ok       {spec.name}: {found.path} ({found.location}, {found.vouched_by})")
+        except DatasetUnavailable as error:
+            print(f"missing  {spec.name}: {error}")
+        except DatasetCorrupt as error:
+            print(f"CORRUPT  {spec.name}: {error}")
+            status = 1
+    return status
+
+
+def _report(args: argparse.Namespace) -> int:
+    from dlwp_suite.report import write_report
+    from dlwp_suite.results import read_records
+
+    path = write_report(read_records(args.results), args.out or args.results)
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dlwp-suite`` console script."""
+    parser = argparse.ArgumentParser(prog="dlwp-suite", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="experiments, variants and targets")
+    listing.add_argument("--profile", choices=("smoke", "quick", "book"), default="book")
+    listing.set_defaults(run=_list)
+    data = commands.add_parser("data", help="locate and verify the canonical dataset files")
+    data.add_argument("--data-dir", default=None, help="mirror directory ($DLWP_DATA_DIR)")
+    data.add_argument("--download", action="store_true", help="download what is missing")
+    data.set_defaults(run=_data)
+    report = commands.add_parser("report", help="Markdown tables and curves from run records")
+    report.add_argument("--results", type=Path, default=Path("results"))
+    report.add_argument("--out", type=Path, default=None, help="default: the results dir")
+    report.set_defaults(run=_report)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

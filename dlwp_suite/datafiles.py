@@ -1,0 +1,193 @@
+"""Find, verify and fetch canonical dataset files.
+
+Lookup order: the mirror directory (``--dlwp-data-dir`` / ``DLWP_DATA_DIR``), then the
+Keras cache (``$KERAS_HOME/datasets``, as ``keras.utils.get_file`` uses it), then a
+download with pooch (atomic: a failed or mismatching download leaves nothing behind),
+unless offline. A mirror may vouch for files whose bytes differ from the official ones
+through its ``SHA256SUMS`` manifest (``sha256sum`` format).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+
+MANIFEST_NAME = "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """One canonical file: its name, where it is published and its published hash."""
+
+    name: str
+    origin: str
+    file_hash: str  # "sha256:<hex>" or "md5:<hex>" (Keras publishes md5 for some files)
+
+
+@dataclass(frozen=True)
+class ResolvedFile:
+    """A verified local copy of a `DatasetFile`, and how it was vouched for."""
+
+    path: Path
+    location: str  # mirror, keras-cache or download
+    sha256: str
+    vouched_by: str  # official hash, or the mirror's manifest
+
+
+def keras_home() -> Path:
+    """The Keras cache root, as Keras computes it (``KERAS_HOME`` or ``~/.keras``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where datasets come from and where derived files go."""
+
+    data_dir: Path | None = None
+    keras_datasets_dir: Path | None = None
+    cache_dir: Path | None = None
+    offline: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, data_dir: str | os.PathLike[str] | None = None, offline: bool = False
+    ) -> DataConfig:
+        """Build a config from explicit settings, falling back to the environment."""
+        mirror = data_dir or os.environ.get("DLWP_DATA_DIR") or None
+        cache = os.environ.get("DLWP_CACHE_DIR")
+        return cls(
+            data_dir=Path(mirror).expanduser() if mirror else None,
+            keras_datasets_dir=keras_home() / "datasets",
+            cache_dir=Path(cache).expanduser() if cache else keras_home() / "dlwp_suite",
+            offline=offline or os.environ.get("DLWP_OFFLINE", "") not in ("", "0"),
+        )
+
+    @property
+    def downloads(self) -> Path:
+        """Directory for downloaded canonical files."""
+        return self.keras_datasets_dir or keras_home() / "datasets"
+
+    @property
+    def derived(self) -> Path:
+        """Directory for extracted and vectorised data (never inside the mirror)."""
+        return self.cache_dir or keras_home() / "dlwp_suite"
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    """Hex digest of a file, read in chunks."""
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _manifest(directory: Path, mtime_ns: int) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for line in (directory / MANIFEST_NAME).read_text().splitlines():
+        digest, _, name = line.strip().partition(" ")
+        if digest and name:
+            entries[name.strip().lstrip("*").removeprefix("./")] = digest.lower()
+    return entries
+
+
+def mirror_manifest(directory: Path) -> dict[str, str]:
+    """The mirror's ``SHA256SUMS`` as ``{relative name: sha256}`` (empty if absent)."""
+    manifest = directory / MANIFEST_NAME
+    if not manifest.is_file():
+        return {}
+    return _manifest(directory, manifest.stat().st_mtime_ns)
+
+
+def _matches_official(path: Path, spec: DatasetFile) -> bool:
+    algorithm, _, expected = spec.file_hash.partition(":")
+    return file_digest(path, algorithm) == expected.lower()
+
+
+def _verify_mirror_copy(path: Path, spec: DatasetFile, mirror: Path) -> ResolvedFile:
+    sha256 = file_digest(path, "sha256")
+    if _matches_official(path, spec):
+        return ResolvedFile(path, "mirror", sha256, f"official {spec.file_hash.split(':')[0]}")
+    vouched = mirror_manifest(mirror).get(spec.name)
+    if vouched == sha256:
+        return ResolvedFile(path, "mirror", sha256, f"mirror {MANIFEST_NAME}")
+    if vouched is None:
+        why = f"it is not the official file and {mirror / MANIFEST_NAME} has no entry for it"
+    else:
+        why = f"{MANIFEST_NAME} expects sha256 {vouched}"
+    raise DatasetCorrupt(
+        f"{path} ({path.stat().st_size:,} bytes, sha256 {sha256}) failed verification: {why}. "
+        f"It is truncated or corrupt; replace it with a good copy from {spec.origin}."
+    )
+
+
+def _verify_cached_copy(path: Path, spec: DatasetFile) -> ResolvedFile:
+    if not _matches_official(path, spec):
+        raise DatasetCorrupt(
+            f"{path} ({path.stat().st_size:,} bytes) does not match the official "
+            f"{spec.file_hash}: it is truncated or corrupt. Delete it so it is fetched "
+            f"again from {spec.origin}, or put a good copy in DLWP_DATA_DIR."
+        )
+    return ResolvedFile(path, "keras-cache", file_digest(path, "sha256"), "official hash")
+
+
+def _download(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
+    import pooch  # imported late: only downloads need it
+
+    try:
+        fetched = pooch.retrieve(
+            spec.origin,
+            known_hash=spec.file_hash,
+            fname=spec.name,
+            path=config.downloads,
+            progressbar=False,
+        )
+    except ValueError as error:  # pooch's hash mismatch; it removed the temporary file
+        raise DatasetCorrupt(f"download of {spec.name} from {spec.origin}: {error}") from error
+    except Exception as error:  # network errors come in many types
+        raise DatasetUnavailable(
+            f"{spec.name} is not at hand and could not be downloaded from {spec.origin} "
+            f"({type(error).__name__}: {error}). {_how_to_fix(spec, config)}"
+        ) from error
+    path = Path(fetched)
+    return ResolvedFile(path, "download", file_digest(path, "sha256"), "official hash")
+
+
+def _how_to_fix(spec: DatasetFile, config: DataConfig) -> str:
+    return (
+        f"Put {spec.name} in a mirror directory given by --dlwp-data-dir or DLWP_DATA_DIR, "
+        f"or into {config.downloads}, or run online so it is downloaded from {spec.origin}."
+    )
+
+
+def locate(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
+    """Return a verified local copy of ``spec``, downloading it if allowed.
+
+    Raises `DatasetUnavailable` when it is nowhere to be found and `DatasetCorrupt`
+    when a copy exists but fails verification.
+    """
+    if config.data_dir is not None and (config.data_dir / spec.name).is_file():
+        return _verify_mirror_copy(config.data_dir / spec.name, spec, config.data_dir)
+    cached = config.downloads / spec.name
+    if cached.is_file():
+        return _verify_cached_copy(cached, spec)
+    if config.offline:
+        looked = [str(config.data_dir / spec.name)] if config.data_dir else []
+        looked.append(str(cached))
+        raise DatasetUnavailable(
+            f"{spec.name} not found (looked in {', '.join(looked)}) and downloads are off "
+            f"(--dlwp-offline). {_how_to_fix(spec, config)}"
+        )
+    return _download(spec, config)
+
+
+def is_present(spec: DatasetFile, config: DataConfig) -> bool:
+    """Whether a local copy exists (unverified): used to choose between sources."""
+    in_mirror = config.data_dir is not None and (config.data_dir / spec.name).is_file()
+    return in_mirror or (config.downloads / spec.name).is_file()

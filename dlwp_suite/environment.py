@@ -1,0 +1,92 @@
+"""The environment fingerprint every results record carries."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _git_revision(where: Path) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{out}-dirty" if dirty else out
+
+
+def _tensorflow_version() -> str | None:
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf.__version__
+
+
+def _device() -> str:
+    """The accelerator the backend sees, or the CPU model and core count."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return f"GPU {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+    elif backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        if devices[0].platform != "cpu":
+            return f"{devices[0].platform.upper()} {devices[0].device_kind} x{len(devices)}"
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return f"GPU {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return f"CPU {_cpu_model()} ({os.cpu_count()} cores)"
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
+    """Python, TF, Keras, backend, device, CPU, git revision of the suite."""
+    import keras
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": _tensorflow_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "device": _device(),
+        "cpu": f"{_cpu_model()} ({os.cpu_count()} cores)",
+        "platform": f"{sys.platform}-{platform.machine()}",
+        "git_revision": _git_revision(repository or Path(__file__).resolve().parent),
+    }
+
+
+def label(env: dict[str, str | None]) -> str:
+    """Short column label: ``tf2.21.0 keras3.15.1 tensorflow CPU``."""
+    device = (env.get("device") or "?").split(" ", 1)[0]
+    tf = f"tf{env['tensorflow']} " if env.get("tensorflow") else ""
+    return f"{tf}keras{env.get('keras')} {env.get('backend')} {device}"

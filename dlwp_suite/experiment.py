@@ -1,0 +1,93 @@
+"""How a book experiment is declared, once, for the benchmark, report and CLI to read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.targets import Target
+
+if TYPE_CHECKING:
+    import keras
+
+Params = Mapping[str, Any]
+PROFILES = ("smoke", "quick", "book")
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """What one profile runs: which variants, shortened how, checked against what.
+
+    ``overrides`` change protocol settings (epochs, folds) for every variant; ``note``
+    says why the profile differs from the book, for the report.
+    """
+
+    variants: tuple[str, ...]
+    targets: Mapping[str, tuple[Target, ...]]
+    overrides: Params = field(default_factory=lambda: MappingProxyType({}))
+    synthetic_data: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One book experiment: data, model, protocol, explored variants and targets."""
+
+    id: str
+    title: str
+    source: str
+    task: Literal["binary", "multiclass", "regression"]
+    protocol: Literal["holdout", "kfold"]
+    load_data: Callable[[DataConfig], TaskData]
+    write_synthetic: Callable[[Path], None]
+    build_model: Callable[[Params, int], keras.Model]
+    params: Params
+    variants: Mapping[str, Params]
+    profiles: Mapping[str, ProfileSpec]
+    baselines: tuple[str, ...]
+    prepare: Callable[[TaskData], TaskData] = field(default=lambda data: data)
+    encode_labels: Callable[[Params, Any], Any] = field(default=lambda params, y: y)
+
+    @property
+    def chapter(self) -> str:
+        """The chapter group of the id (``ch03`` for ``ch03.imdb.dense``)."""
+        return self.id.split(".", 1)[0]
+
+    def profile(self, name: str) -> ProfileSpec:
+        """The spec for profile ``name``; a clear error for an unknown one."""
+        if name not in self.profiles:
+            raise KeyError(f"{self.id} has no profile {name!r}; it has {sorted(self.profiles)}")
+        return self.profiles[name]
+
+    def case(self, variant: str, profile: str) -> Case:
+        """The fully resolved settings for one variant under one profile."""
+        spec = self.profile(profile)
+        if variant not in self.variants:
+            raise KeyError(f"{self.id} has no variant {variant!r}; it has {sorted(self.variants)}")
+        params = {**self.params, **self.variants[variant], **spec.overrides}
+        return Case(self, variant, profile, MappingProxyType(params), spec.targets.get(variant, ()))
+
+    def cases(self, profile: str) -> list[Case]:
+        """Every case the profile runs, in declaration order."""
+        return [self.case(variant, profile) for variant in self.profile(profile).variants]
+
+
+@dataclass(frozen=True)
+class Case:
+    """An experiment variant under a profile: what a benchmark test runs."""
+
+    experiment: Experiment
+    variant: str
+    profile: str
+    params: Params
+    targets: tuple[Target, ...]
+
+    @property
+    def id(self) -> str:
+        """``<experiment id>[<variant>]``, the name used in records and test ids."""
+        return f"{self.experiment.id}[{self.variant}]"

@@ -1,0 +1,248 @@
+"""Chapter 3 (2nd edition: chapter 4): IMDB, Reuters and Boston housing.
+
+Protocols and numbers follow the official notebooks (fchollet/deep-learning-with-python-
+notebooks, ``first_edition/3.5``, ``3.6``, ``3.7``; cN = notebook cell) and the 2nd
+edition's chapter 4. Tolerances are set from the seed-to-seed spread measured on the
+development CPU (see each target's ``basis``), never from the run they judge.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType as Frozen
+
+import keras
+import numpy as np
+
+from dlwp_suite import synthetic
+from dlwp_suite.datasets import boston_housing, imdb, reuters
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.models import dense_stack
+from dlwp_suite.targets import Target
+
+IMDB_SRC = "1e 3.5-classifying-movie-reviews"
+REUTERS_SRC = "1e 3.6-classifying-newswires"
+BOSTON_SRC = "1e 3.7-predicting-house-prices"
+SMOKE_NOTE = "generated data in the canonical Keras files; checks the pipeline learns"
+
+
+def _beats(baseline: str, metric: str, margin: float) -> Target:
+    return Target(
+        metric, source="smoke check", baseline=baseline, tolerance=margin,
+        basis="generated data has a strong signal; any learning clears this margin",
+    )
+
+
+# ---------------------------------------------------------------- IMDB
+def build_imdb(params: Params, input_dim: int) -> keras.Model:
+    """1e listing 3.3: Dense 16-16 relu, sigmoid output, rmsprop."""
+    model = dense_stack(input_dim, params["hidden"], params["activation"], 1, "sigmoid", "uint8")
+    model.compile(optimizer=params["optimizer"], loss=params["loss"], metrics=["accuracy"])
+    return model
+
+
+IMDB_TEST_ACCURACY = Target(
+    "test_accuracy", value=0.885, tolerance=0.012,
+    source=f"{IMDB_SRC} c39–41 (test acc 0.885, 4 epochs on all 25,000)",
+    basis="3 x the seed std 0.004 measured over 5 seeds, book profile, 2026-11-26",
+)
+
+# The variants the book's text explores (1e 3.5 "further experiments").
+IMDB_VARIANTS = Frozen({
+    "book": {},
+    "epochs20": {"final_epochs": 20},
+    "layers1": {"hidden": (16,)},
+    "layers3": {"hidden": (16, 16, 16)},
+    "units32": {"hidden": (32, 32)},
+    "units64": {"hidden": (64, 64)},
+    "mse": {"loss": "mse"},
+    "tanh": {"activation": "tanh"},
+})
+
+IMDB_DENSE = Experiment(
+    id="ch03.imdb.dense",
+    title="IMDB sentiment, multi-hot top 10,000 words, dense network",
+    source=f"{IMDB_SRC}; 2e ch4.1",
+    task="binary",
+    protocol="holdout",
+    load_data=imdb.load,
+    write_synthetic=synthetic.write_imdb,
+    build_model=build_imdb,
+    params=Frozen({
+        "hidden": (16, 16), "activation": "relu", "loss": "binary_crossentropy",
+        "optimizer": "rmsprop", "batch_size": 512, "validation_size": 10_000,
+        "val_epochs": 20, "final_epochs": 4, "final_on_full_train": True,
+    }),
+    variants=IMDB_VARIANTS,
+    profiles=Frozen({
+        "smoke": ProfileSpec(
+            variants=tuple(IMDB_VARIANTS),
+            targets={v: (_beats("majority", "test_accuracy", 0.1),) for v in IMDB_VARIANTS},
+            overrides=Frozen({"validation_size": 200, "val_epochs": 3, "final_epochs": 3,
+                              "batch_size": 64}),
+            synthetic_data=True, note=SMOKE_NOTE,
+        ),
+        "quick": ProfileSpec(
+            variants=("book",),
+            targets={"book": (IMDB_TEST_ACCURACY,)},
+            overrides=Frozen({"val_epochs": 6}),
+            note="validation curve cut to 6 epochs; the tested model's protocol is the book's",
+        ),
+        "book": ProfileSpec(
+            variants=tuple(IMDB_VARIANTS),
+            targets={"book": (IMDB_TEST_ACCURACY,)},
+        ),
+    }),
+    baselines=("majority", "naive_bayes", "logistic_regression"),
+)
+
+
+# ---------------------------------------------------------------- Reuters
+def build_reuters(params: Params, input_dim: int) -> keras.Model:
+    """1e listing 3.15: Dense 64-64 relu, 46-way softmax, rmsprop."""
+    model = dense_stack(input_dim, params["hidden"], "relu", reuters.NUM_CLASSES, "softmax",
+                        "uint8")
+    loss = ("categorical_crossentropy" if params["labels"] == "one_hot"
+            else "sparse_categorical_crossentropy")
+    model.compile(optimizer="rmsprop", loss=loss, metrics=["accuracy"])
+    return model
+
+
+def encode_reuters_labels(params: Params, y: np.ndarray) -> np.ndarray:
+    """One-hot labels (1e listing 3.14) or the integer labels (the sparse variant)."""
+    if params["labels"] == "one_hot":
+        return keras.utils.to_categorical(y, reuters.NUM_CLASSES)
+    return y
+
+
+REUTERS_TEST_ACCURACY = Target(
+    "test_accuracy", value=0.79, tolerance=0.02,
+    source="2e ch4.2 / 3e ch4 (0.797 after 9 epochs on all 8,982); 1e 3.6 c32–35: 0.777",
+    basis="not yet measured (no reuters.npz on the development machine): the spread "
+          "between the book's own runs, 0.777 to 0.797",
+)
+
+REUTERS_VARIANTS = Frozen({
+    "book": {},
+    "sparse": {"labels": "sparse"},  # 1e listing 3.22: same model, integer labels
+    "bottleneck4": {"hidden": (64, 4), "batch_size": 128},  # 1e listing 3.23
+})
+
+REUTERS_DENSE = Experiment(
+    id="ch03.reuters.dense",
+    title="Reuters topics (46), multi-hot top 10,000 words, dense network",
+    source=f"{REUTERS_SRC}; 2e ch4.2",
+    task="multiclass",
+    protocol="holdout",
+    load_data=reuters.load,
+    write_synthetic=synthetic.write_reuters,
+    build_model=build_reuters,
+    encode_labels=encode_reuters_labels,
+    params=Frozen({
+        "hidden": (64, 64), "labels": "one_hot", "batch_size": 512, "validation_size": 1_000,
+        "val_epochs": 20, "final_epochs": 9, "final_on_full_train": True,
+    }),
+    variants=REUTERS_VARIANTS,
+    profiles=Frozen({
+        "smoke": ProfileSpec(
+            variants=tuple(REUTERS_VARIANTS),
+            targets={v: (_beats("majority", "test_accuracy", 0.1),) for v in REUTERS_VARIANTS},
+            overrides=Frozen({"validation_size": 200, "val_epochs": 4, "final_epochs": 6,
+                              "batch_size": 64}),
+            synthetic_data=True, note=SMOKE_NOTE,
+        ),
+        "quick": ProfileSpec(
+            variants=("book",),
+            targets={"book": (REUTERS_TEST_ACCURACY,)},
+            overrides=Frozen({"val_epochs": 10}),
+            note="validation curve cut to 10 epochs; the tested model's protocol is the book's",
+        ),
+        "book": ProfileSpec(
+            variants=tuple(REUTERS_VARIANTS),
+            targets={
+                "book": (REUTERS_TEST_ACCURACY,),
+                "sparse": (REUTERS_TEST_ACCURACY,),
+                "bottleneck4": (Target(
+                    "best_val_accuracy", value=0.71, tolerance=0.03,
+                    source=f"{REUTERS_SRC} c50–51 (val acc peaks at ~71%)",
+                    basis="not yet measured (no reuters.npz here): the book's 'about 71%'",
+                ),),
+            },
+        ),
+    }),
+    baselines=("majority", "random_shuffle", "naive_bayes", "logistic_regression"),
+)
+
+
+# ---------------------------------------------------------------- Boston housing
+def build_boston(params: Params, input_dim: int) -> keras.Model:
+    """1e listing 3.25: Dense 64-64 relu, linear output, rmsprop, mse loss, mae metric."""
+    model = dense_stack(input_dim, params["hidden"], "relu", 1, None)
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    return model
+
+
+def standardise(data: TaskData) -> TaskData:
+    """Feature-wise standardisation with the training set's statistics (1e listing 3.24)."""
+    mean, std = data.x_train.mean(axis=0), data.x_train.std(axis=0)
+    return TaskData(
+        (data.x_train - mean) / std, data.y_train, (data.x_test - mean) / std, data.y_test,
+        data.source, data.files, data.from_cache,
+    )
+
+
+BOSTON_KFOLD_MAE = Target(
+    "kfold_val_mae", value=2.38, tolerance=0.15,
+    source=f"{BOSTON_SRC} c17–19 (folds 2.08, 2.12, 2.91, 2.43; mean 2.38)",
+    basis="3 x the seed std 0.05 measured over 3 seeds, book profile, 2026-11-26",
+)
+BOSTON_TEST_MAE = Target(
+    "test_mae", value=2.55, tolerance=0.3,
+    source=f"{BOSTON_SRC} c30–31 (80 epochs, batch 16: test MAE 2.55)",
+    basis="3 x the seed std 0.1 measured over 3 seeds, book profile, 2026-11-26",
+)
+
+BOSTON_KFOLD = Experiment(
+    id="ch03.boston.kfold",
+    title="Boston housing prices, 4-fold validation, dense regression",
+    source=f"{BOSTON_SRC}; 2e ch4.3",
+    task="regression",
+    protocol="kfold",
+    load_data=boston_housing.load,
+    write_synthetic=synthetic.write_boston,
+    build_model=build_boston,
+    prepare=standardise,
+    params=Frozen({
+        "hidden": (64, 64), "k": 4, "epochs": 100, "batch_size": 1,
+        "final_epochs": 80, "final_batch_size": 16,
+    }),
+    variants=Frozen({"book": {}}),
+    profiles=Frozen({
+        "smoke": ProfileSpec(
+            variants=("book",),
+            targets={"book": (_beats("mean", "test_mae", 1.0),)},
+            overrides=Frozen({"epochs": 20, "batch_size": 16, "final_epochs": 20}),
+            synthetic_data=True, note=SMOKE_NOTE,
+        ),
+        "quick": ProfileSpec(
+            variants=("book",),
+            targets={"book": (
+                Target("kfold_val_mae", value=2.38, tolerance=0.5, comparison="at_most",
+                       source=BOSTON_KFOLD_MAE.source,
+                       basis="relaxed: 40 epochs at batch 16 (the 2e batch size) instead "
+                             "of 100 at batch 1; 0.5 covers the shortfall measured on "
+                             "3 seeds, 2026-11-26"),
+                BOSTON_TEST_MAE,
+            )},
+            overrides=Frozen({"epochs": 40, "batch_size": 16}),
+            note="K-fold runs 40 epochs at batch 16 (2e batch size); final model as the book",
+        ),
+        "book": ProfileSpec(
+            variants=("book",),
+            targets={"book": (BOSTON_KFOLD_MAE, BOSTON_TEST_MAE)},
+        ),
+    }),
+    baselines=("mean", "linear_regression", "random_forest", "gradient_boosting"),
+)
+
+EXPERIMENTS = (IMDB_DENSE, REUTERS_DENSE, BOSTON_KFOLD)

@@ -1,0 +1,193 @@
+"""The pytest plugin: options, fixtures, parametrisation and the end-of-run summary.
+
+Benchmark files stay thin: they mark their chapter and ask for ``dlwp_case`` (one per
+variant the profile runs) or ``dlwp_experiment`` (one per experiment), and hand them to
+the ``dlwp`` fixture with pytest-benchmark's ``benchmark``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+from dlwp_suite.experiment import PROFILES, Case, Experiment
+from dlwp_suite.results import ResultsStore, new_run_id
+
+RUN_ID_KEY = "dlwp_run_id"
+_run_id = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dlwp", "Deep Learning with Python reproducibility suite")
+    group.addoption("--dlwp-profile", choices=PROFILES, default="quick",
+                    help="smoke: generated data, seconds; quick: real data, short protocol; "
+                         "book: the book's protocol and numbers (default: quick)")
+    group.addoption("--dlwp-seeds", type=int, default=1, metavar="N",
+                    help="train each model with N seeds; targets are checked on the median")
+    group.addoption("--dlwp-data-dir", default=None, metavar="DIR",
+                    help="read-only dataset mirror (default: $DLWP_DATA_DIR)")
+    group.addoption("--dlwp-offline", action="store_true",
+                    help="never download; use the mirror and the Keras cache only")
+    group.addoption("--dlwp-results", default="results", metavar="DIR",
+                    help="where run records (runs/*.jsonl) go (default: results/)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "dlwp_chapter(name): benchmarks of one book chapter")
+    for chapter in ("ch03",):
+        config.addinivalue_line("markers", f"{chapter}: experiments of chapter group {chapter}")
+    if config.getoption("--dlwp-seeds") < 1:
+        raise pytest.UsageError("--dlwp-seeds must be at least 1")
+    worker_input = getattr(config, "workerinput", None)
+    # xdist workers share the controller's run id, so their records merge into one run.
+    config.stash[_run_id] = worker_input[RUN_ID_KEY] if worker_input else new_run_id()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: hand the controller's run id to each worker."""
+    node.workerinput[RUN_ID_KEY] = node.config.stash[_run_id]
+
+
+def _chapter(metafunc: pytest.Metafunc) -> str:
+    marker = metafunc.definition.get_closest_marker("dlwp_chapter")
+    if marker is None:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: add @pytest.mark.dlwp_chapter")
+    return marker.args[0]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from dlwp_suite import experiments
+
+    profile = metafunc.config.getoption("--dlwp-profile")
+    if "dlwp_case" in metafunc.fixturenames:
+        cases = [c for e in experiments.in_chapter(_chapter(metafunc)) for c in e.cases(profile)]
+        metafunc.parametrize("dlwp_case", cases, ids=[f"{c.experiment.id}-{c.variant}"
+                                                      for c in cases])
+    if "dlwp_experiment" in metafunc.fixturenames:
+        found = experiments.in_chapter(_chapter(metafunc))
+        metafunc.parametrize("dlwp_experiment", found, ids=[e.id for e in found])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("dlwp_chapter")
+        if marker is not None:
+            item.add_marker(marker.args[0])
+
+
+class Dlwp:
+    """What a benchmark test calls: load data, run, record, time and assert."""
+
+    def __init__(self, config: pytest.Config, data_config: DataConfig, base: Path) -> None:
+        from dlwp_suite.environment import fingerprint
+
+        self.profile: str = config.getoption("--dlwp-profile")
+        self.seeds = list(range(config.getoption("--dlwp-seeds")))
+        self.data_config = data_config
+        worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.store = ResultsStore(base, config.stash[_run_id], worker)
+        self.environment = fingerprint()
+        self._data: dict[str, TaskData] = {}
+
+    def data(self, experiment: Experiment) -> TaskData:
+        """The experiment's data; a missing dataset skips, a corrupt one fails."""
+        from dlwp_suite.experiments import load_task_data
+
+        if experiment.id not in self._data:
+            try:
+                self._data[experiment.id] = load_task_data(experiment, self.data_config)
+            except DatasetUnavailable as missing:
+                pytest.skip(f"{experiment.id}: dataset unavailable: {missing}")
+            except DatasetCorrupt as corrupt:
+                pytest.fail(f"{experiment.id}: dataset corrupt: {corrupt}", pytrace=False)
+        return self._data[experiment.id]
+
+    def _extra_info(self, benchmark: Any, experiment: Experiment, records: list[dict]) -> None:
+        from dlwp_suite.environment import label
+
+        benchmark.group = experiment.id
+        benchmark.extra_info["environment"] = label(self.environment)
+        benchmark.extra_info["profile"] = self.profile
+        for record in records:
+            prefix = "" if record["kind"] == "model" else f"{record['name']}."
+            for key, value in {**record["metrics"], **record["timings"]}.items():
+                benchmark.extra_info.setdefault(f"{prefix}{key}", []).append(value)
+        for key, values in list(benchmark.extra_info.items()):
+            if isinstance(values, list) and all(isinstance(v, float) for v in values):
+                benchmark.extra_info[key] = statistics.median(values)
+
+    def check_model(self, case: Case, benchmark: Any) -> None:
+        """Train the case's model for every seed (timed), record, and assert its targets."""
+        from dlwp_suite.runner import run_case
+
+        data = self.data(case.experiment)
+        outcome = benchmark.pedantic(
+            run_case, args=(case, data, self.seeds, self.store.run_id, self.environment),
+            rounds=1, iterations=1,
+        )
+        for record in outcome.records:
+            self.store.append(record)
+        self._extra_info(benchmark, case.experiment, outcome.records)
+        if outcome.failures:
+            pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
+
+    def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
+        """Fit the baselines and the ensemble for the experiment's first variant; record."""
+        from dlwp_suite.runner import run_comparisons
+
+        case = experiment.cases(self.profile)[0]
+        data = self.data(experiment)
+        outcome, _, _ = benchmark.pedantic(
+            run_comparisons, args=(case, data, self.seeds[0], self.store.run_id,
+                                   self.environment),
+            rounds=1, iterations=1,
+        )
+        for record in outcome.records:
+            self.store.append(record)
+        self._extra_info(benchmark, experiment, outcome.records)
+
+
+@pytest.fixture(scope="session")
+def dlwp_data_config(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> DataConfig:
+    """Where data comes from: generated canonical files for ``smoke``, else the mirror."""
+    config = request.config
+    if config.getoption("--dlwp-profile") == "smoke":
+        from dlwp_suite import experiments
+
+        root = tmp_path_factory.mktemp("dlwp-smoke")
+        for experiment in experiments.EXPERIMENTS.values():
+            experiment.write_synthetic(root / "mirror")
+        return DataConfig(root / "mirror", root / "keras", root / "cache", offline=True)
+    return DataConfig.from_settings(config.getoption("--dlwp-data-dir"),
+                                    config.getoption("--dlwp-offline"))
+
+
+@pytest.fixture(scope="session")
+def dlwp(request: pytest.FixtureRequest, dlwp_data_config: DataConfig) -> Dlwp:
+    """The suite's session object: profile, seeds, data, results store."""
+    base = Path(request.config.getoption("--dlwp-results"))
+    if not base.is_absolute():
+        base = Path(request.config.invocation_params.dir) / base
+    return Dlwp(request.config, dlwp_data_config, base)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from dlwp_suite import report
+    from dlwp_suite.results import read_records
+
+    base = Path(config.getoption("--dlwp-results"))
+    if not base.is_absolute():
+        base = Path(config.invocation_params.dir) / base
+    run_id = config.stash.get(_run_id, None)
+    records = [r for r in read_records(base) if r.get("run_id") == run_id] if base.is_dir() else []
+    if records:
+        terminalreporter.write_sep("=", f"dlwp-suite results (run {run_id})")
+        terminalreporter.write_line(report.summary(records))

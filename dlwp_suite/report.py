@@ -1,0 +1,171 @@
+"""Collate run records into Markdown tables (pandas + tabulate) and learning curves.
+
+For each (profile, environment, experiment, variant, kind, name) only the newest run's
+records count, so re-running an experiment replaces its row instead of mixing runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dlwp_suite.environment import label
+
+_KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
+
+
+def _frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    rows = [{**r, "env": label(r["environment"])} for r in records]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    newest = frame.groupby(_KEY)["run_id"].transform("max")
+    return frame[frame["run_id"] == newest].reset_index(drop=True)
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.{digits}g}"
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.4g}–{max(values):.4g}" if len(values) > 1 else ""
+
+
+def _median_timing(group: pd.DataFrame, key: str) -> float | None:
+    values = [t.get(key) for t in group["timings"] if t.get(key) is not None]
+    return float(pd.Series(values).median()) if values else None
+
+
+def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (case, target): median, book number, delta, pass/fail, seeds, times."""
+    rows = []
+    models = frame[frame["kind"] == "model"]
+    for (profile, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
+        first = group.iloc[0]
+        targets = first["targets"] or [{"metric": m, "book": None} for m in first["metrics"]
+                                       if m.startswith("test_") or m == "kfold_val_mae"]
+        for target in targets:
+            values = [m[target["metric"]] for m in group["metrics"]]
+            measured = float(pd.Series(values).median())
+            book = target.get("book")
+            verdict = "" if "passed" not in target else ("pass" if target["passed"] else "FAIL")
+            rows.append({
+                "profile": profile, "environment": env, "experiment": experiment,
+                "variant": variant, "metric": target["metric"], "median": _fmt(measured),
+                "book": _fmt(book) if book is not None else
+                        (f"beats {target['baseline']}" if target.get("baseline") else "—"),
+                "delta": _fmt(measured - book, 3) if book is not None else "",
+                "tolerance": _fmt(target.get("tolerance")) if "passed" in target else "",
+                "result": verdict, "seeds": len(values), "spread": _spread(values),
+                "wall s": _fmt(_median_timing(group, "wall_s"), 3),
+                "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
+                "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
+                "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
+            })
+    return pd.DataFrame(rows)
+
+
+def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Baselines, the network and the ensemble side by side, on the test metric."""
+    rows = []
+    others = frame[frame["kind"].isin(["baseline", "ensemble"])]
+    for _, record in others.iterrows():
+        metrics = record["metrics"]
+        row = {"profile": record["profile"], "environment": record["env"],
+               "experiment": record["experiment"], "kind": record["kind"],
+               "name": record["name"]}
+        for metric in ("val_accuracy", "kfold_val_mae", "test_accuracy", "test_mae"):
+            row[metric] = _fmt(metrics.get(metric))
+        if record["kind"] == "ensemble":
+            network = next(v for k, v in metrics.items() if k.startswith("network_"))
+            row["note"] = (f"network alone {network:.4g}; beats network: "
+                           f"{'yes' if record['beats_network'] else 'no'}, beats "
+                           f"{record['partner']}: {'yes' if record['beats_partner'] else 'no'}")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    return table.loc[:, (table != "").any(axis=0)] if not table.empty else table
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    return table.to_markdown(index=False) if not table.empty else "_no records_"
+
+
+def summary(records: Iterable[dict[str, Any]]) -> str:
+    """The model table as plain text, for the pytest terminal summary."""
+    table = model_rows(_frame(records))
+    if table.empty:
+        return "no model records"
+    columns = ["experiment", "variant", "metric", "median", "book", "delta", "tolerance",
+               "result", "seeds", "spread", "wall s", "train samples/s"]
+    return table[columns].to_markdown(index=False, tablefmt="simple")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "_", text).strip("_")
+
+
+def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
+    """Train/validation loss and metric per epoch for each case (first seed), as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    models = frame[(frame["kind"] == "model") & frame["history"].notna()]
+    for key, group in models.groupby(_KEY[:4], sort=False):
+        history = group.sort_values("seed").iloc[0]["history"]
+        metric = "accuracy" if "val_accuracy" in history else "mae"
+        if f"val_{metric}" not in history:
+            continue
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        for axis, name in zip(axes, ("loss", metric), strict=True):
+            epochs = range(1, len(history[f"val_{name}"]) + 1)
+            axis.plot(epochs, history[name], "o", markersize=3, label=f"training {name}")
+            axis.plot(epochs, history[f"val_{name}"], "-", label=f"validation {name}")
+            axis.set_xlabel("epoch")
+            axis.set_ylabel(name)
+            axis.legend()
+        profile, env, experiment, variant = key
+        figure.suptitle(f"{experiment} [{variant}] — {profile}, {env}", fontsize=9)
+        figure.tight_layout()
+        path = directory / f"{_slug(f'{profile}_{experiment}_{variant}_{env}')}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=80)
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
+def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
+    """Write ``report.md`` (tables per profile) and ``curves/*.png`` under ``out_dir``."""
+    frame = _frame(records)
+    path = out_dir / "report.md"
+    lines = ["# dlwp-suite results", "",
+             "Generated by `dlwp-suite report` from `runs/*.jsonl`; the newest run of each "
+             "case counts. `median` is over seeds, `spread` is min–max across seeds, "
+             "`delta` is median minus the book's number.", ""]
+    if frame.empty:
+        lines.append("_no records yet_")
+    else:
+        curves = plot_curves(frame, out_dir / "curves")
+        models, comparisons = model_rows(frame), comparison_rows(frame)
+        for profile in frame["profile"].unique():
+            lines += [f"## Profile `{profile}`", "", "### Networks against the book", ""]
+            lines += [_markdown(models[models["profile"] == profile]
+                                .drop(columns="profile")), ""]
+            if not comparisons.empty:
+                lines += ["### Baselines and ensembles", ""]
+                lines += [_markdown(comparisons[comparisons["profile"] == profile]
+                                    .drop(columns="profile")), ""]
+            lines += ["### Learning curves", ""]
+            lines += [f"![{p.stem}](curves/{p.name})" for p in curves
+                      if p.name.startswith(f"{profile}_")]
+            lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,112 @@
+"""Append-only JSON Lines results: one record per model seed, baseline or ensemble.
+
+Each process writes its own file under ``<results>/runs/`` (named by run id and
+pytest-xdist worker), each record as one ``O_APPEND`` write followed by ``fsync``, so
+parallel workers never interleave and an interrupted run loses at most the record
+being written, which the reader then reports and skips instead of mis-reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+
+
+def new_run_id() -> str:
+    """A sortable, unique id for one pytest session (shared by its xdist workers)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+class ResultsStore:
+    """Writes records for one run id and one worker."""
+
+    def __init__(self, directory: Path, run_id: str, worker: str = "main") -> None:
+        self.directory = directory
+        self.run_id = run_id
+        self.path = directory / "runs" / f"{run_id}.{worker}.jsonl"
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        """Append one record atomically (a single write of one line)."""
+        line = (json.dumps(record, sort_keys=True, default=_jsonable) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def make_record(
+    *,
+    run_id: str,
+    experiment: str,
+    variant: str,
+    kind: str,
+    name: str,
+    profile: str,
+    seed: int | None,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    targets: list[dict[str, Any]],
+    timings: Mapping[str, Any],
+    environment: Mapping[str, Any],
+    data: Mapping[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """One results record; ``extra`` holds history, details, ensemble comparisons."""
+    if kind not in ("model", "baseline", "ensemble"):
+        raise ValueError(f"kind must be model, baseline or ensemble, not {kind!r}")
+    return {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "experiment": experiment,
+        "variant": variant,
+        "kind": kind,
+        "name": name,
+        "profile": profile,
+        "seed": seed,
+        "params": dict(params),
+        "metrics": dict(metrics),
+        "targets": targets,
+        "timings": dict(timings),
+        "environment": {**environment, "datasets": {
+            file: info["sha256"] for file, info in data.get("files", {}).items()
+        }},
+        "data": dict(data),
+        **extra,
+    }
+
+
+def read_records(directory: Path) -> Iterator[dict[str, Any]]:
+    """Every complete record under ``<directory>/runs``; torn lines are warned about."""
+    for path in sorted((directory / "runs").glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    warnings.warn(f"{path}:{number}: skipping an incomplete record",
+                                  stacklevel=2)
+                    continue
+                yield record

@@ -1,0 +1,116 @@
+"""Quality targets: the book's number, our tolerance, and the check on the median."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+# +1: higher is better, -1: lower is better.
+METRIC_DIRECTION: dict[str, int] = {
+    "test_accuracy": 1,
+    "val_accuracy": 1,
+    "best_val_accuracy": 1,
+    "test_mae": -1,
+    "kfold_val_mae": -1,
+}
+
+
+def direction(metric: str) -> int:
+    """Whether a metric improves upwards (+1) or downwards (-1)."""
+    try:
+        return METRIC_DIRECTION[metric]
+    except KeyError:
+        raise KeyError(f"unknown metric {metric!r}; known: {sorted(METRIC_DIRECTION)}") from None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A claim to check on the median of a metric over seeds.
+
+    Either an absolute book number (``value`` ± ``tolerance``, or one-sided with
+    ``comparison``) or, with ``baseline``, "beats that baseline by ``tolerance``".
+    ``source`` cites the book; ``basis`` says where the tolerance comes from.
+    """
+
+    metric: str
+    source: str
+    basis: str
+    value: float | None = None
+    tolerance: float = 0.0
+    comparison: Literal["approx", "at_least", "at_most"] = "approx"
+    baseline: str | None = None
+
+    def __post_init__(self) -> None:
+        direction(self.metric)
+        if (self.value is None) == (self.baseline is None):
+            raise ValueError(f"target on {self.metric}: give exactly one of value or baseline")
+
+    def describe(self) -> str:
+        """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial``."""
+        if self.baseline is not None:
+            return f"beats {self.baseline} by {self.tolerance:g}"
+        sign = {"approx": "≈", "at_least": "≥", "at_most": "≤"}[self.comparison]
+        return f"{sign} {self.value:g} ± {self.tolerance:g}"
+
+    def check(self, values: list[float], baseline_value: float | None = None) -> TargetCheck:
+        """Check the median of ``values``; ``baseline_value`` is needed for baseline targets."""
+        measured = statistics.median(values)
+        if self.baseline is not None:
+            if baseline_value is None:
+                raise ValueError(f"target {self.describe()} needs the baseline's value")
+            reference = baseline_value
+            # Positive margin: how far past the bar (in the good direction) we are.
+            margin = direction(self.metric) * (measured - reference) - self.tolerance
+            passed = margin > 0
+        else:
+            assert self.value is not None
+            reference = self.value
+            delta = measured - reference
+            if self.comparison == "approx":
+                margin = self.tolerance - abs(delta)
+            elif self.comparison == "at_least":
+                margin = delta + self.tolerance
+            else:
+                margin = self.tolerance - delta
+            passed = margin >= 0
+        return TargetCheck(self, measured, reference, passed, margin, len(values))
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """The outcome of checking one target."""
+
+    target: Target
+    measured: float
+    reference: float
+    passed: bool
+    margin: float  # >= 0 inside the tolerance; < 0 says by how much it missed
+    seeds: int
+
+    def message(self) -> str:
+        """One line saying what was measured against what, and by how much it missed."""
+        t = self.target
+        verdict = "passed" if self.passed else f"MISSED by {abs(self.margin):.4g}"
+        against = f"{t.baseline} = {self.reference:.4g}" if t.baseline else f"{self.reference:g}"
+        return (
+            f"{t.metric}: median {self.measured:.4g} over {self.seeds} seed(s) vs {against} "
+            f"({t.describe()}; {t.source}) {verdict}"
+        )
+
+    def as_record(self) -> dict[str, object]:
+        """The form stored in results records."""
+        t = self.target
+        return {
+            "metric": t.metric,
+            "value": self.measured,
+            "book": t.value,
+            "baseline": t.baseline,
+            "reference": self.reference,
+            "comparison": "beats" if t.baseline else t.comparison,
+            "tolerance": t.tolerance,
+            "source": t.source,
+            "basis": t.basis,
+            "passed": self.passed,
+            "margin": self.margin,
+        }

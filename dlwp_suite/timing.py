@@ -1,0 +1,73 @@
+"""Training-time measurements: epoch clock, throughput, time-to-target."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import keras
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Wall time of each epoch, from its start to the end of its own validation.
+
+    Listed before `TargetClock`, so a target check runs after the epoch is timed and
+    is never charged to training.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.durations: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.durations.append(time.perf_counter() - self._start)
+
+    def throughput(self, samples_per_epoch: int) -> dict[str, float]:
+        """Steady-state samples/s (first epoch excluded) and the first epoch's time."""
+        steady = self.durations[1:] or self.durations
+        return {
+            "first_epoch_s": self.durations[0],
+            "train_samples_per_s": samples_per_epoch / statistics.median(steady),
+            "train_s": sum(self.durations),
+        }
+
+
+class TargetClock(keras.callbacks.Callback):
+    """Training time until ``measure`` first reaches ``threshold`` (MLPerf's time-to-train).
+
+    ``measure`` reads the model (or the epoch logs) after each epoch; ``better`` is +1
+    when higher is better; elapsed time is the sum of ``clock``'s epoch durations.
+    """
+
+    def __init__(
+        self,
+        measure: Callable[[keras.Model, dict], float],
+        threshold: float,
+        better: int,
+        clock: EpochClock,
+    ) -> None:
+        super().__init__()
+        self.measure, self.threshold, self.better, self.clock = measure, threshold, better, clock
+        self.reached_after_s: float | None = None
+        self.reached_at_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.reached_after_s is not None:
+            return
+        value = self.measure(self.model, logs or {})
+        if self.better * (value - self.threshold) >= 0:
+            self.reached_after_s = sum(self.clock.durations)
+            self.reached_at_epoch = epoch + 1
+
+
+def inference_rate(model: keras.Model, x, batch_size: int) -> float:
+    """Samples/s of ``model.predict`` after one warm-up call on a small slice."""
+    model.predict(x[:batch_size], batch_size=batch_size, verbose=0)
+    started = time.perf_counter()
+    model.predict(x, batch_size=batch_size, verbose=0)
+    return len(x) / (time.perf_counter() - started)
