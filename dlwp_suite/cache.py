@@ -39,6 +39,7 @@ def _write(path: Path, arrays: Arrays, parts: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache may be shared
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, _key=np.array(json.dumps(parts, default=str)), **arrays)
         os.replace(tmp, path)

@@ -30,12 +30,13 @@ def _update_manifest(directory: Path, *names: str) -> None:
 
 
 def _documents(
-    rng: np.random.Generator, labels: np.ndarray, classes: int, length: int = 60
+    rng: np.random.Generator, labels: np.ndarray, classes: int
 ) -> np.ndarray:
-    """Word-rank lists where each class over-uses its own slice of signal words."""
+    """Word-rank lists of varied length; each class over-uses its own signal words."""
     per_class = _SIGNAL_WORDS // classes
     docs = []
     for label in labels:
+        length = int(rng.integers(30, 90))
         noise = rng.integers(1, VOCABULARY, size=length)
         start = 50 + int(label) * per_class
         signal = rng.integers(start, start + per_class, size=length // 4)

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from dlwp_suite import synthetic
+from dlwp_suite.cli import main
+
+
+def test_list_shows_targets_with_sources(capsys):
+    assert main(["list", "--profile", "book"]) == 0
+    out = capsys.readouterr().out
+    assert "ch03.boston.kfold" in out and "kfold_val_mae ≈ 2.38" in out and "c17" in out
+
+
+def test_data_reports_found_missing_and_corrupt(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    mirror = tmp_path / "mirror"
+    synthetic.write_boston(mirror)
+    assert main(["data", "--data-dir", str(mirror)]) == 0
+    out = capsys.readouterr().out
+    assert "ok       boston_housing.npz" in out and "missing  reuters.npz" in out
+    (mirror / "boston_housing.npz").write_bytes(b"truncated")
+    assert main(["data", "--data-dir", str(mirror)]) == 1
+    assert "CORRUPT  boston_housing.npz" in capsys.readouterr().out
+
+
+def test_report_without_records(tmp_path: Path, capsys):
+    assert main(["report", "--results", str(tmp_path)]) == 0
+    assert "no records yet" in (tmp_path / "report.md").read_text()

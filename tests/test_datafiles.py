@@ -1,0 +1,117 @@
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from dlwp_suite.datafiles import DataConfig, DatasetFile, locate, mirror_manifest
+from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+
+PAYLOAD = b"canonical bytes\n" * 100
+
+
+def spec_for(payload: bytes, origin: str = "https://example.invalid/data.bin") -> DatasetFile:
+    return DatasetFile("data.bin", origin, "sha256:" + hashlib.sha256(payload).hexdigest())
+
+
+def test_mirror_copy_with_official_hash(data_config: DataConfig):
+    data_config.data_dir.mkdir()
+    (data_config.data_dir / "data.bin").write_bytes(PAYLOAD)
+    found = locate(spec_for(PAYLOAD), data_config)
+    assert (found.location, found.vouched_by) == ("mirror", "official sha256")
+
+
+def test_mirror_vouches_for_other_bytes_through_its_manifest(data_config: DataConfig):
+    mirror = data_config.data_dir
+    mirror.mkdir()
+    other = b"same arrays, other zip metadata"
+    (mirror / "data.bin").write_bytes(other)
+    digest = hashlib.sha256(other).hexdigest()
+    (mirror / "SHA256SUMS").write_text(f"{digest}  data.bin\n")
+    found = locate(spec_for(PAYLOAD), data_config)
+    assert found.vouched_by == "mirror SHA256SUMS"
+    assert found.sha256 == digest
+    assert mirror_manifest(mirror) == {"data.bin": digest}
+
+
+@pytest.mark.parametrize("manifest", [True, False])
+def test_truncated_mirror_file_fails_naming_the_file(data_config: DataConfig, manifest: bool):
+    mirror = data_config.data_dir
+    mirror.mkdir()
+    if manifest:
+        (mirror / "SHA256SUMS").write_text(f"{hashlib.sha256(PAYLOAD).hexdigest()}  data.bin\n")
+    (mirror / "data.bin").write_bytes(PAYLOAD[:50])
+    with pytest.raises(DatasetCorrupt, match=r"data\.bin \(50 bytes.*truncated or corrupt"):
+        locate(spec_for(b"official"), data_config)
+
+
+def test_wrong_hash_in_keras_cache_says_how_to_fix(data_config: DataConfig):
+    data_config.downloads.mkdir(parents=True)
+    (data_config.downloads / "data.bin").write_bytes(b"tampered")
+    with pytest.raises(DatasetCorrupt, match="Delete it so it is fetched again"):
+        locate(spec_for(PAYLOAD), data_config)
+
+
+def test_offline_with_nothing_cached_lists_where_it_looked(data_config: DataConfig):
+    with pytest.raises(DatasetUnavailable) as error:
+        locate(spec_for(PAYLOAD), data_config)
+    message = str(error.value)
+    assert str(data_config.data_dir / "data.bin") in message
+    assert str(data_config.downloads / "data.bin") in message
+    assert "DLWP_DATA_DIR" in message and "--dlwp-offline" in message
+
+
+@pytest.fixture
+def http_root(tmp_path: Path):
+    root = tmp_path / "served"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_download_into_keras_cache(data_config: DataConfig, http_root):
+    root, url = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    online = DataConfig(None, data_config.keras_datasets_dir, data_config.cache_dir)
+    found = locate(spec_for(PAYLOAD, f"{url}/data.bin"), online)
+    assert found.location == "download"
+    assert found.path == data_config.downloads / "data.bin"
+
+
+def test_download_with_wrong_hash_leaves_nothing_behind(data_config: DataConfig, http_root):
+    root, url = http_root
+    (root / "data.bin").write_bytes(PAYLOAD[:10])  # a truncated upstream file
+    online = DataConfig(None, data_config.keras_datasets_dir, data_config.cache_dir)
+    with pytest.raises(DatasetCorrupt, match="data.bin"):
+        locate(spec_for(PAYLOAD, f"{url}/data.bin"), online)
+    leftovers = list(data_config.downloads.iterdir()) if data_config.downloads.exists() else []
+    assert leftovers == []
+
+
+def test_unreachable_download_is_unavailable(data_config: DataConfig, http_root):
+    _, url = http_root
+    online = DataConfig(None, data_config.keras_datasets_dir, data_config.cache_dir)
+    with pytest.raises(DatasetUnavailable, match="could not be downloaded"):
+        locate(spec_for(PAYLOAD, f"{url}/missing.bin"), online)
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("DLWP_DATA_DIR", str(tmp_path / "m"))
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "k"))
+    config = DataConfig.from_settings()
+    assert config.data_dir == tmp_path / "m"
+    assert config.derived == tmp_path / "c"
+    assert config.downloads == tmp_path / "k" / "datasets"
+    assert not config.offline

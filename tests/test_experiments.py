@@ -1,0 +1,48 @@
+"""Every declared case is complete and its model builds."""
+
+import keras
+import pytest
+
+from dlwp_suite.baselines import ESTIMATORS
+from dlwp_suite.experiment import PROFILES
+from dlwp_suite.experiments import EXPERIMENTS, get, in_chapter
+
+CASES = [c for e in EXPERIMENTS.values() for p in PROFILES for c in e.cases(p)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.profile}-{c.id}")
+def test_case_builds_its_model(case):
+    model = case.experiment.build_model(case.params, 10_000 if case.experiment.task != "regression"
+                                        else 13)
+    assert isinstance(model, keras.Model) and model.optimizer is not None
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS.values(), ids=lambda e: e.id)
+def test_declaration_is_complete(experiment):
+    assert set(experiment.profiles) == set(PROFILES)
+    assert experiment.profiles["smoke"].synthetic_data
+    for name in experiment.baselines:
+        assert name in ESTIMATORS or name == "random_shuffle"
+    book = experiment.profiles["book"]
+    assert book.targets, "the book profile must assert the book's numbers"
+    for targets in book.targets.values():
+        for target in targets:
+            assert target.value is not None and target.tolerance > 0
+            assert target.source and target.basis
+
+
+def test_registry_lookups():
+    assert [e.id for e in in_chapter("ch03")] == [
+        "ch03.imdb.dense", "ch03.reuters.dense", "ch03.boston.kfold"
+    ]
+    with pytest.raises(KeyError, match="no experiment"):
+        get("ch99.nothing")
+    with pytest.raises(KeyError, match="no profile 'fast'"):
+        get("ch03.imdb.dense").case("book", "fast")
+
+
+def test_variant_overrides_and_profile_shortening():
+    imdb = get("ch03.imdb.dense")
+    assert imdb.case("layers3", "book").params["hidden"] == (16, 16, 16)
+    assert imdb.case("book", "book").params["val_epochs"] == 20
+    assert imdb.case("book", "quick").params["val_epochs"] == 6

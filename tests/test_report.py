@@ -1,0 +1,46 @@
+from pathlib import Path
+
+from dlwp_suite.report import summary, write_report
+from dlwp_suite.results import make_record
+
+ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
+
+
+def model_record(run_id: str, seed: int, accuracy: float, passed: bool):
+    target = {"metric": "test_accuracy", "value": accuracy, "book": 0.885, "tolerance": 0.01,
+              "comparison": "approx", "source": "1e 3.5 c39", "passed": passed}
+    history = {"loss": [0.5, 0.3], "val_loss": [0.4, 0.35], "accuracy": [0.8, 0.9],
+               "val_accuracy": [0.85, 0.88]}
+    return make_record(
+        run_id=run_id, experiment="ch03.imdb.dense", variant="book", kind="model",
+        name="network", profile="book", seed=seed, params={}, metrics={"test_accuracy": accuracy},
+        targets=[target], timings={"wall_s": 10.0, "train_samples_per_s": 5000.0},
+        environment=ENV, data={}, history=history,
+    )
+
+
+def test_report_tables_and_curves(tmp_path: Path):
+    records = [
+        model_record("run1", 0, 0.70, False),  # an older run: replaced by run2
+        model_record("run2", 0, 0.880, True),
+        model_record("run2", 1, 0.884, True),
+        make_record(run_id="run2", experiment="ch03.imdb.dense", variant="book",
+                    kind="ensemble", name="network+naive_bayes", profile="book", seed=0,
+                    params={}, metrics={"test_accuracy": 0.89, "network_test_accuracy": 0.88},
+                    targets=[], timings={}, environment=ENV, data={}, partner="naive_bayes",
+                    beats_network=True, beats_partner=True),
+    ]
+    path = write_report(records, tmp_path)
+    text = path.read_text()
+    assert "## Profile `book`" in text
+    row = next(line for line in text.splitlines() if "| test_accuracy" in line)
+    assert "0.882" in row and "0.885" in row and "-0.003" in row and "pass" in row
+    assert "0.7" not in row
+    assert "beats network: yes" in text
+    curves = list((tmp_path / "curves").glob("*.png"))
+    assert len(curves) == 1 and curves[0].name in text
+
+
+def test_summary_shows_failures():
+    text = summary([model_record("r", 0, 0.80, False)])
+    assert "FAIL" in text and "ch03.imdb.dense" in text

@@ -1,0 +1,44 @@
+import pytest
+
+from dlwp_suite.targets import Target
+
+
+def target(**kw) -> Target:
+    return Target(**{"metric": "test_accuracy", "source": "1e 3.5", "basis": "test", **kw})
+
+
+def test_approx_passes_inside_and_fails_outside_the_band():
+    t = target(value=0.885, tolerance=0.01)
+    assert t.check([0.88, 0.89, 0.879]).passed  # median 0.88
+    miss = t.check([0.86, 0.87, 0.85])
+    assert not miss.passed
+    assert miss.margin == pytest.approx(-0.015)
+    assert "MISSED by 0.015" in miss.message() and "1e 3.5" in miss.message()
+
+
+def test_approx_is_two_sided():
+    assert not target(value=0.885, tolerance=0.01).check([0.95]).passed
+
+
+def test_one_sided_mae():
+    t = target(metric="test_mae", value=2.5, tolerance=0.1, comparison="at_most")
+    assert t.check([1.0]).passed and t.check([2.55]).passed
+    assert not t.check([2.7]).passed
+
+
+def test_baseline_target_respects_direction():
+    acc = target(baseline="majority", tolerance=0.1)
+    assert acc.check([0.7], baseline_value=0.5).passed
+    assert not acc.check([0.55], baseline_value=0.5).passed
+    mae = target(metric="test_mae", baseline="mean", tolerance=0.5)
+    assert mae.check([2.0], baseline_value=4.0).passed
+    assert not mae.check([3.8], baseline_value=4.0).passed
+    with pytest.raises(ValueError, match="needs the baseline"):
+        acc.check([0.7])
+
+
+def test_declaration_errors():
+    with pytest.raises(ValueError, match="exactly one"):
+        target()
+    with pytest.raises(KeyError, match="unknown metric"):
+        target(metric="f1", value=1.0)
