@@ -43,8 +43,9 @@ ESTIMATORS: dict[str, Callable[[int], BaseEstimator]] = {
     "logistic_regression": lambda seed: LogisticRegression(max_iter=1000),
     "mean": lambda seed: DummyRegressor(strategy="mean"),
     "linear_regression": lambda seed: LinearRegression(),
-    "random_forest": lambda seed: RandomForestRegressor(n_estimators=300, random_state=seed,
-                                                        n_jobs=-1),
+    "random_forest": lambda seed: RandomForestRegressor(
+        n_estimators=300, random_state=seed, n_jobs=-1
+    ),
     "gradient_boosting": lambda seed: GradientBoostingRegressor(random_state=seed),
 }
 TRIVIAL = {"majority", "mean", "random_shuffle"}
@@ -60,8 +61,9 @@ def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResul
     started = time.perf_counter()
     if name == "random_shuffle":
         accuracy = random_shuffle_accuracy(data.y_test, seed)
-        return BaselineResult(name, {"test_accuracy": accuracy},
-                              {"fit_s": time.perf_counter() - started}, None, True)
+        return BaselineResult(
+            name, {"test_accuracy": accuracy}, {"fit_s": time.perf_counter() - started}, None, True
+        )
     n_val = case.params["validation_size"]
     # Multi-hot rows are ~1 % ones: sparse input keeps sklearn fast and small.
     x_train, x_test = sparse.csr_matrix(data.x_train), sparse.csr_matrix(data.x_test)
@@ -87,14 +89,21 @@ def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResul
 def _regress(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
     started = time.perf_counter()
     folds = KFold(n_splits=case.params["k"])
-    scores = cross_val_score(ESTIMATORS[name](seed), data.x_train, data.y_train, cv=folds,
-                             scoring="neg_mean_absolute_error")
+    scores = cross_val_score(
+        ESTIMATORS[name](seed),
+        data.x_train,
+        data.y_train,
+        cv=folds,
+        scoring="neg_mean_absolute_error",
+    )
     model = ESTIMATORS[name](seed).fit(data.x_train, data.y_train)
     predictions = model.predict(data.x_test)
     return BaselineResult(
         name,
-        {"kfold_val_mae": float(-scores.mean()),
-         "test_mae": float(mean_absolute_error(data.y_test, predictions))},
+        {
+            "kfold_val_mae": float(-scores.mean()),
+            "test_mae": float(mean_absolute_error(data.y_test, predictions)),
+        },
         {"fit_s": time.perf_counter() - started},
         predictions,
         name in TRIVIAL,

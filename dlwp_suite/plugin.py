@@ -25,17 +25,37 @@ _run_id = pytest.StashKey[str]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dlwp", "Deep Learning with Python reproducibility suite")
-    group.addoption("--dlwp-profile", choices=PROFILES, default="quick",
-                    help="smoke: generated data, seconds; quick: real data, short protocol; "
-                         "book: the book's protocol and numbers (default: quick)")
-    group.addoption("--dlwp-seeds", type=int, default=1, metavar="N",
-                    help="train each model with N seeds; targets are checked on the median")
-    group.addoption("--dlwp-data-dir", default=None, metavar="DIR",
-                    help="read-only dataset mirror (default: $DLWP_DATA_DIR)")
-    group.addoption("--dlwp-offline", action="store_true",
-                    help="never download; use the mirror and the Keras cache only")
-    group.addoption("--dlwp-results", default="results", metavar="DIR",
-                    help="where run records (runs/*.jsonl) go (default: results/)")
+    group.addoption(
+        "--dlwp-profile",
+        choices=PROFILES,
+        default="quick",
+        help="smoke: generated data, seconds; quick: real data, short protocol; "
+        "book: the book's protocol and numbers (default: quick)",
+    )
+    group.addoption(
+        "--dlwp-seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train each model with N seeds; targets are checked on the median",
+    )
+    group.addoption(
+        "--dlwp-data-dir",
+        default=None,
+        metavar="DIR",
+        help="read-only dataset mirror (default: $DLWP_DATA_DIR)",
+    )
+    group.addoption(
+        "--dlwp-offline",
+        action="store_true",
+        help="never download; use the mirror and the Keras cache only",
+    )
+    group.addoption(
+        "--dlwp-results",
+        default="results",
+        metavar="DIR",
+        help="where run records (runs/*.jsonl) go (default: results/)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,8 +88,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     profile = metafunc.config.getoption("--dlwp-profile")
     if "dlwp_case" in metafunc.fixturenames:
         cases = [c for e in experiments.in_chapter(_chapter(metafunc)) for c in e.cases(profile)]
-        metafunc.parametrize("dlwp_case", cases, ids=[f"{c.experiment.id}-{c.variant}"
-                                                      for c in cases])
+        metafunc.parametrize(
+            "dlwp_case", cases, ids=[f"{c.experiment.id}-{c.variant}" for c in cases]
+        )
     if "dlwp_experiment" in metafunc.fixturenames:
         found = experiments.in_chapter(_chapter(metafunc))
         metafunc.parametrize("dlwp_experiment", found, ids=[e.id for e in found])
@@ -129,8 +150,10 @@ class Dlwp:
 
         data = self.data(case.experiment)
         outcome = benchmark.pedantic(
-            run_case, args=(case, data, self.seeds, self.store.run_id, self.environment),
-            rounds=1, iterations=1,
+            run_case,
+            args=(case, data, self.seeds, self.store.run_id, self.environment),
+            rounds=1,
+            iterations=1,
         )
         for record in outcome.records:
             self.store.append(record)
@@ -145,9 +168,10 @@ class Dlwp:
         case = experiment.cases(self.profile)[0]
         data = self.data(experiment)
         outcome, _, _ = benchmark.pedantic(
-            run_comparisons, args=(case, data, self.seeds[0], self.store.run_id,
-                                   self.environment),
-            rounds=1, iterations=1,
+            run_comparisons,
+            args=(case, data, self.seeds[0], self.store.run_id, self.environment),
+            rounds=1,
+            iterations=1,
         )
         for record in outcome.records:
             self.store.append(record)
@@ -155,8 +179,9 @@ class Dlwp:
 
 
 @pytest.fixture(scope="session")
-def dlwp_data_config(request: pytest.FixtureRequest,
-                     tmp_path_factory: pytest.TempPathFactory) -> DataConfig:
+def dlwp_data_config(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DataConfig:
     """Where data comes from: generated canonical files for ``smoke``, else the mirror."""
     config = request.config
     if config.getoption("--dlwp-profile") == "smoke":
@@ -166,8 +191,9 @@ def dlwp_data_config(request: pytest.FixtureRequest,
         for experiment in experiments.EXPERIMENTS.values():
             experiment.write_synthetic(root / "mirror")
         return DataConfig(root / "mirror", root / "keras", root / "cache", offline=True)
-    return DataConfig.from_settings(config.getoption("--dlwp-data-dir"),
-                                    config.getoption("--dlwp-offline"))
+    return DataConfig.from_settings(
+        config.getoption("--dlwp-data-dir"), config.getoption("--dlwp-offline")
+    )
 
 
 @pytest.fixture(scope="session")

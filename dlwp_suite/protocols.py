@@ -66,8 +66,13 @@ def _fit(
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         callbacks.append(target_clock)
     history = model.fit(
-        x, y, epochs=epochs, batch_size=batch_size, validation_data=validation,
-        callbacks=callbacks, verbose=0,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=0,
     )
     timings: dict[str, float | int | None] = dict(clock.throughput(len(x)))
     if target_clock is not None:
@@ -92,7 +97,7 @@ def final_phase(case: Case, data: TaskData, seed: int) -> RunResult:
     regression = exp.task == "regression"
     keras_metric, our_metric = ("mae", "test_mae") if regression else ("accuracy", "test_accuracy")
     if exp.protocol == "holdout" and not p["final_on_full_train"]:
-        x, y = data.x_train[p["validation_size"]:], data.y_train[p["validation_size"]:]
+        x, y = data.x_train[p["validation_size"] :], data.y_train[p["validation_size"] :]
     else:
         x, y = data.x_train, data.y_train
     y_test = exp.encode_labels(p, data.y_test)
@@ -100,7 +105,12 @@ def final_phase(case: Case, data: TaskData, seed: int) -> RunResult:
     epochs = p["final_epochs"]
     batch = p.get("final_batch_size", p["batch_size"])
     history, timings = _fit(
-        case, model, x, exp.encode_labels(p, y), epochs, batch,
+        case,
+        model,
+        x,
+        exp.encode_labels(p, y),
+        epochs,
+        batch,
         monitor=(our_metric, lambda m, _: _test_metric(m, data.x_test, y_test, keras_metric)),
     )
     metrics = {our_metric: _test_metric(model, data.x_test, y_test, keras_metric)}
@@ -108,8 +118,12 @@ def final_phase(case: Case, data: TaskData, seed: int) -> RunResult:
     predictions = model.predict(data.x_test, batch_size=INFERENCE_BATCH, verbose=0)
     if predictions.shape[-1] == 1:
         predictions = predictions[:, 0]
-    return RunResult(metrics, timings, {f"final_{k}": v for k, v in history.items()},
-                     test_predictions=predictions)
+    return RunResult(
+        metrics,
+        timings,
+        {f"final_{k}": v for k, v in history.items()},
+        test_predictions=predictions,
+    )
 
 
 def holdout_validation(case: Case, data: TaskData, seed: int) -> RunResult:
@@ -120,7 +134,13 @@ def holdout_validation(case: Case, data: TaskData, seed: int) -> RunResult:
     x_fit, y_fit = data.x_train[n_val:], exp.encode_labels(p, data.y_train[n_val:])
     model = _fresh_model(case, data, seed)
     history, timings = _fit(
-        case, model, x_fit, y_fit, p["val_epochs"], p["batch_size"], validation=(x_val, y_val),
+        case,
+        model,
+        x_fit,
+        y_fit,
+        p["val_epochs"],
+        p["batch_size"],
+        validation=(x_val, y_val),
         monitor=("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"])),
     )
     val = history["val_accuracy"]
@@ -138,8 +158,13 @@ def kfold_validation(case: Case, data: TaskData, seed: int) -> RunResult:
     for fit_idx, val_idx in KFold(n_splits=p["k"]).split(data.x_train):
         model = case.experiment.build_model(p, data.x_train.shape[1])
         history, timings = _fit(
-            case, model, data.x_train[fit_idx], data.y_train[fit_idx], p["epochs"],
-            p["batch_size"], validation=(data.x_train[val_idx], data.y_train[val_idx]),
+            case,
+            model,
+            data.x_train[fit_idx],
+            data.y_train[fit_idx],
+            p["epochs"],
+            p["batch_size"],
+            validation=(data.x_train[val_idx], data.y_train[val_idx]),
         )
         fold_mae.append(history["val_mae"][-1])
         curves.append(history)

@@ -46,26 +46,38 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
     models = frame[frame["kind"] == "model"]
     for (profile, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
         first = group.iloc[0]
-        targets = first["targets"] or [{"metric": m, "book": None} for m in first["metrics"]
-                                       if m.startswith("test_") or m == "kfold_val_mae"]
+        targets = first["targets"] or [
+            {"metric": m, "book": None}
+            for m in first["metrics"]
+            if m.startswith("test_") or m == "kfold_val_mae"
+        ]
         for target in targets:
             values = [m[target["metric"]] for m in group["metrics"]]
             measured = float(pd.Series(values).median())
             book = target.get("book")
             verdict = "" if "passed" not in target else ("pass" if target["passed"] else "FAIL")
-            rows.append({
-                "profile": profile, "environment": env, "experiment": experiment,
-                "variant": variant, "metric": target["metric"], "median": _fmt(measured),
-                "book": _fmt(book) if book is not None else
-                        (f"beats {target['baseline']}" if target.get("baseline") else "—"),
-                "delta": _fmt(measured - book, 3) if book is not None else "",
-                "tolerance": _fmt(target.get("tolerance")) if "passed" in target else "",
-                "result": verdict, "seeds": len(values), "spread": _spread(values),
-                "wall s": _fmt(_median_timing(group, "wall_s"), 3),
-                "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
-                "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
-                "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
-            })
+            rows.append(
+                {
+                    "profile": profile,
+                    "environment": env,
+                    "experiment": experiment,
+                    "variant": variant,
+                    "metric": target["metric"],
+                    "median": _fmt(measured),
+                    "book": _fmt(book)
+                    if book is not None
+                    else (f"beats {target['baseline']}" if target.get("baseline") else "—"),
+                    "delta": _fmt(measured - book, 3) if book is not None else "",
+                    "tolerance": _fmt(target.get("tolerance")) if "passed" in target else "",
+                    "result": verdict,
+                    "seeds": len(values),
+                    "spread": _spread(values),
+                    "wall s": _fmt(_median_timing(group, "wall_s"), 3),
+                    "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
+                    "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
+                    "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -75,16 +87,23 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
     others = frame[frame["kind"].isin(["baseline", "ensemble"])]
     for _, record in others.iterrows():
         metrics = record["metrics"]
-        row = {"profile": record["profile"], "environment": record["env"],
-               "experiment": record["experiment"], "kind": record["kind"],
-               "name": record["name"]}
+        row = {
+            "profile": record["profile"],
+            "environment": record["env"],
+            "experiment": record["experiment"],
+            "kind": record["kind"],
+            "name": record["name"],
+            "note": "",
+        }
         for metric in ("val_accuracy", "kfold_val_mae", "test_accuracy", "test_mae"):
             row[metric] = _fmt(metrics.get(metric))
         if record["kind"] == "ensemble":
             network = next(v for k, v in metrics.items() if k.startswith("network_"))
-            row["note"] = (f"network alone {network:.4g}; beats network: "
-                           f"{'yes' if record['beats_network'] else 'no'}, beats "
-                           f"{record['partner']}: {'yes' if record['beats_partner'] else 'no'}")
+            row["note"] = (
+                f"network alone {network:.4g}; beats network: "
+                f"{'yes' if record['beats_network'] else 'no'}, beats "
+                f"{record['partner']}: {'yes' if record['beats_partner'] else 'no'}"
+            )
         rows.append(row)
     table = pd.DataFrame(rows)
     return table.loc[:, (table != "").any(axis=0)] if not table.empty else table
@@ -99,8 +118,20 @@ def summary(records: Iterable[dict[str, Any]]) -> str:
     table = model_rows(_frame(records))
     if table.empty:
         return "no model records"
-    columns = ["experiment", "variant", "metric", "median", "book", "delta", "tolerance",
-               "result", "seeds", "spread", "wall s", "train samples/s"]
+    columns = [
+        "experiment",
+        "variant",
+        "metric",
+        "median",
+        "book",
+        "delta",
+        "tolerance",
+        "result",
+        "seeds",
+        "spread",
+        "wall s",
+        "train samples/s",
+    ]
     return table[columns].to_markdown(index=False, tablefmt="simple")
 
 
@@ -145,10 +176,14 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     """Write ``report.md`` (tables per profile) and ``curves/*.png`` under ``out_dir``."""
     frame = _frame(records)
     path = out_dir / "report.md"
-    lines = ["# dlwp-suite results", "",
-             "Generated by `dlwp-suite report` from `runs/*.jsonl`; the newest run of each "
-             "case counts. `median` is over seeds, `spread` is min–max across seeds, "
-             "`delta` is median minus the book's number.", ""]
+    lines = [
+        "# dlwp-suite results",
+        "",
+        "Generated by `dlwp-suite report` from `runs/*.jsonl`; the newest run of each "
+        "case counts. `median` is over seeds, `spread` is min–max across seeds, "
+        "`delta` is median minus the book's number.",
+        "",
+    ]
     if frame.empty:
         lines.append("_no records yet_")
     else:
@@ -156,15 +191,19 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         models, comparisons = model_rows(frame), comparison_rows(frame)
         for profile in frame["profile"].unique():
             lines += [f"## Profile `{profile}`", "", "### Networks against the book", ""]
-            lines += [_markdown(models[models["profile"] == profile]
-                                .drop(columns="profile")), ""]
+            lines += [_markdown(models[models["profile"] == profile].drop(columns="profile")), ""]
             if not comparisons.empty:
                 lines += ["### Baselines and ensembles", ""]
-                lines += [_markdown(comparisons[comparisons["profile"] == profile]
-                                    .drop(columns="profile")), ""]
+                lines += [
+                    _markdown(
+                        comparisons[comparisons["profile"] == profile].drop(columns="profile")
+                    ),
+                    "",
+                ]
             lines += ["### Learning curves", ""]
-            lines += [f"![{p.stem}](curves/{p.name})" for p in curves
-                      if p.name.startswith(f"{profile}_")]
+            lines += [
+                f"![{p.stem}](curves/{p.name})" for p in curves if p.name.startswith(f"{profile}_")
+            ]
             lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

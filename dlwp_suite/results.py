@@ -90,9 +90,10 @@ def make_record(
         "metrics": dict(metrics),
         "targets": targets,
         "timings": dict(timings),
-        "environment": {**environment, "datasets": {
-            file: info["sha256"] for file, info in data.get("files", {}).items()
-        }},
+        "environment": {
+            **environment,
+            "datasets": {file: info["sha256"] for file, info in data.get("files", {}).items()},
+        },
         "data": dict(data),
         **extra,
     }
@@ -106,7 +107,6 @@ def read_records(directory: Path) -> Iterator[dict[str, Any]]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
-                    warnings.warn(f"{path}:{number}: skipping an incomplete record",
-                                  stacklevel=2)
+                    warnings.warn(f"{path}:{number}: skipping an incomplete record", stacklevel=2)
                     continue
                 yield record

@@ -46,8 +46,13 @@ def check_targets(
 
 def _record(case: Case, run_id: str, env: Mapping[str, Any], data: TaskData, **fields: Any):
     return make_record(
-        run_id=run_id, experiment=case.experiment.id, variant=case.variant,
-        profile=case.profile, params=case.params, environment=env, data=data.provenance,
+        run_id=run_id,
+        experiment=case.experiment.id,
+        variant=case.variant,
+        profile=case.profile,
+        params=case.params,
+        environment=env,
+        data=data.provenance,
         **fields,
     )
 
@@ -64,11 +69,22 @@ def run_case(
             {**c.as_record(), "seed_value": result.metrics[c.target.metric], "seeds": len(seeds)}
             for c in checks
         ]
-        records.append(_record(
-            case, run_id, env, data, kind="model", name="network", seed=seed,
-            metrics=result.metrics, targets=targets, timings=result.timings,
-            history=result.history, details=result.details,
-        ))
+        records.append(
+            _record(
+                case,
+                run_id,
+                env,
+                data,
+                kind="model",
+                name="network",
+                seed=seed,
+                metrics=result.metrics,
+                targets=targets,
+                timings=result.timings,
+                history=result.history,
+                details=result.details,
+            )
+        )
     return Outcome(checks, records)
 
 
@@ -85,14 +101,36 @@ def run_comparisons(
         task, network.test_predictions, network.metrics[metric], baselines, data.y_test
     )
     records = [
-        _record(case, run_id, env, data, kind="baseline", name=b.name, seed=seed,
-                metrics=b.metrics, targets=[], timings=b.timings, trivial=b.trivial)
+        _record(
+            case,
+            run_id,
+            env,
+            data,
+            kind="baseline",
+            name=b.name,
+            seed=seed,
+            metrics=b.metrics,
+            targets=[],
+            timings=b.timings,
+            trivial=b.trivial,
+        )
         for b in baselines
     ]
-    records.append(_record(
-        case, run_id, env, data, kind="ensemble", name=ensemble.name, seed=seed,
-        metrics={**ensemble.metrics, f"network_{metric}": network.metrics[metric]},
-        targets=[], timings=network.timings, partner=ensemble.partner,
-        beats_network=ensemble.beats_network, beats_partner=ensemble.beats_partner,
-    ))
+    records.append(
+        _record(
+            case,
+            run_id,
+            env,
+            data,
+            kind="ensemble",
+            name=ensemble.name,
+            seed=seed,
+            metrics={**ensemble.metrics, f"network_{metric}": network.metrics[metric]},
+            targets=[],
+            timings=network.timings,
+            partner=ensemble.partner,
+            beats_network=ensemble.beats_network,
+            beats_partner=ensemble.beats_partner,
+        )
+    )
     return Outcome([], records), baselines, ensemble

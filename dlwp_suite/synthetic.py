@@ -29,9 +29,7 @@ def _update_manifest(directory: Path, *names: str) -> None:
     manifest.write_text("\n".join(lines) + "\n")
 
 
-def _documents(
-    rng: np.random.Generator, labels: np.ndarray, classes: int
-) -> np.ndarray:
+def _documents(rng: np.random.Generator, labels: np.ndarray, classes: int) -> np.ndarray:
     """Word-rank lists of varied length; each class over-uses its own signal words."""
     per_class = _SIGNAL_WORDS // classes
     docs = []

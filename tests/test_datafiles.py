@@ -93,7 +93,7 @@ def test_download_with_wrong_hash_leaves_nothing_behind(data_config: DataConfig,
     root, url = http_root
     (root / "data.bin").write_bytes(PAYLOAD[:10])  # a truncated upstream file
     online = DataConfig(None, data_config.keras_datasets_dir, data_config.cache_dir)
-    with pytest.raises(DatasetCorrupt, match="data.bin"):
+    with pytest.raises(DatasetCorrupt, match=r"data\.bin"):
         locate(spec_for(PAYLOAD, f"{url}/data.bin"), online)
     leftovers = list(data_config.downloads.iterdir()) if data_config.downloads.exists() else []
     assert leftovers == []

@@ -55,17 +55,27 @@ def test_reuters_matches_keras(data_config: DataConfig, monkeypatch):
 def test_boston_matches_keras(data_config: DataConfig, monkeypatch):
     synthetic.write_boston(data_config.data_dir)
     ours = boston_housing.load(data_config)
-    (x_train, y_train), (x_test, y_test) = keras_reference(
+    expected = keras_reference(
         keras_boston, monkeypatch, data_config.data_dir / "boston_housing.npz"
     )
     assert ours.x_train.shape == (404, 13) and ours.x_test.shape == (102, 13)
-    np.testing.assert_array_equal(ours.x_train, x_train)
-    np.testing.assert_array_equal(ours.y_test, y_test)
+    for got, want in zip(
+        (ours.x_train, ours.y_train, ours.x_test, ours.y_test),
+        (*expected[0], *expected[1]),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_tokenize_follows_keras_tokenizer():
     assert imdb.tokenize("It's GREAT!<br /><br />Plot: 7/10...") == [
-        "it's", "great", "br", "br", "plot", "7", "10"
+        "it's",
+        "great",
+        "br",
+        "br",
+        "plot",
+        "7",
+        "10",
     ]
 
 
@@ -92,7 +102,7 @@ def test_vouched_but_unreadable_file_is_corrupt(data_config: DataConfig):
     data_config.data_dir.mkdir()
     (data_config.data_dir / "boston_housing.npz").write_bytes(b"PK\x03\x04 not really a zip")
     synthetic._update_manifest(data_config.data_dir, "boston_housing.npz")
-    with pytest.raises(DatasetCorrupt, match="boston_housing.npz: not a readable"):
+    with pytest.raises(DatasetCorrupt, match=r"boston_housing\.npz: not a readable"):
         boston_housing.load(data_config)
 
 

@@ -12,8 +12,9 @@ CASES = [c for e in EXPERIMENTS.values() for p in PROFILES for c in e.cases(p)]
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.profile}-{c.id}")
 def test_case_builds_its_model(case):
-    model = case.experiment.build_model(case.params, 10_000 if case.experiment.task != "regression"
-                                        else 13)
+    model = case.experiment.build_model(
+        case.params, 10_000 if case.experiment.task != "regression" else 13
+    )
     assert isinstance(model, keras.Model) and model.optimizer is not None
 
 
@@ -33,7 +34,9 @@ def test_declaration_is_complete(experiment):
 
 def test_registry_lookups():
     assert [e.id for e in in_chapter("ch03")] == [
-        "ch03.imdb.dense", "ch03.reuters.dense", "ch03.boston.kfold"
+        "ch03.imdb.dense",
+        "ch03.reuters.dense",
+        "ch03.boston.kfold",
     ]
     with pytest.raises(KeyError, match="no experiment"):
         get("ch99.nothing")

@@ -18,14 +18,22 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def records(path: Path) -> list[dict]:
-    return [json.loads(line) for f in sorted((path / "runs").glob("*.jsonl"))
-            for line in f.read_text().splitlines()]
+    return [
+        json.loads(line)
+        for f in sorted((path / "runs").glob("*.jsonl"))
+        for line in f.read_text().splitlines()
+    ]
 
 
 def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     """The whole chapter in the smoke profile, on two xdist workers, records merged."""
     result = suite.runpytest_subprocess(
-        "benchmarks", "--dlwp-profile=smoke", "-n", "2", "-p", "no:cacheprovider",
+        "benchmarks",
+        "--dlwp-profile=smoke",
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
         "--benchmark-disable",
     )
     result.assert_outcomes(passed=15)
@@ -38,30 +46,43 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["passed"] and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(
-        model["environment"])
+        model["environment"]
+    )
     assert model["timings"]["train_samples_per_s"] > 0
 
 
-def test_missing_data_skips_with_the_reason(suite: pytest.Pytester, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch):
+def test_missing_data_skips_with_the_reason(
+    suite: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     result = suite.runpytest_subprocess(
-        "benchmarks", "--dlwp-profile=quick", "--dlwp-offline", f"--dlwp-data-dir={tmp_path}",
-        "-k", "boston", "-rs", "--benchmark-disable",
+        "benchmarks",
+        "--dlwp-profile=quick",
+        "--dlwp-offline",
+        f"--dlwp-data-dir={tmp_path}",
+        "-k",
+        "boston",
+        "-rs",
+        "--benchmark-disable",
     )
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*dataset unavailable: boston_housing.npz not found*"])
 
 
-def test_corrupt_data_fails_with_one_clear_line(suite: pytest.Pytester, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch):
+def test_corrupt_data_fails_with_one_clear_line(
+    suite: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     synthetic.write_boston(tmp_path / "mirror")
     npz = tmp_path / "mirror" / "boston_housing.npz"
     npz.write_bytes(npz.read_bytes()[:1000])  # truncated after the manifest vouched for it
     result = suite.runpytest_subprocess(
-        "benchmarks", "--dlwp-profile=quick", f"--dlwp-data-dir={tmp_path / 'mirror'}",
-        "-k", "boston", "--benchmark-disable",
+        "benchmarks",
+        "--dlwp-profile=quick",
+        f"--dlwp-data-dir={tmp_path / 'mirror'}",
+        "-k",
+        "boston",
+        "--benchmark-disable",
     )
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*dataset corrupt:*boston_housing.npz (1,000 bytes*"])

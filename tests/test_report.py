@@ -7,15 +7,36 @@ ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "devi
 
 
 def model_record(run_id: str, seed: int, accuracy: float, passed: bool):
-    target = {"metric": "test_accuracy", "value": accuracy, "book": 0.885, "tolerance": 0.01,
-              "comparison": "approx", "source": "1e 3.5 c39", "passed": passed}
-    history = {"loss": [0.5, 0.3], "val_loss": [0.4, 0.35], "accuracy": [0.8, 0.9],
-               "val_accuracy": [0.85, 0.88]}
+    target = {
+        "metric": "test_accuracy",
+        "value": accuracy,
+        "book": 0.885,
+        "tolerance": 0.01,
+        "comparison": "approx",
+        "source": "1e 3.5 c39",
+        "passed": passed,
+    }
+    history = {
+        "loss": [0.5, 0.3],
+        "val_loss": [0.4, 0.35],
+        "accuracy": [0.8, 0.9],
+        "val_accuracy": [0.85, 0.88],
+    }
     return make_record(
-        run_id=run_id, experiment="ch03.imdb.dense", variant="book", kind="model",
-        name="network", profile="book", seed=seed, params={}, metrics={"test_accuracy": accuracy},
-        targets=[target], timings={"wall_s": 10.0, "train_samples_per_s": 5000.0},
-        environment=ENV, data={}, history=history,
+        run_id=run_id,
+        experiment="ch03.imdb.dense",
+        variant="book",
+        kind="model",
+        name="network",
+        profile="book",
+        seed=seed,
+        params={},
+        metrics={"test_accuracy": accuracy},
+        targets=[target],
+        timings={"wall_s": 10.0, "train_samples_per_s": 5000.0},
+        environment=ENV,
+        data={},
+        history=history,
     )
 
 
@@ -24,11 +45,24 @@ def test_report_tables_and_curves(tmp_path: Path):
         model_record("run1", 0, 0.70, False),  # an older run: replaced by run2
         model_record("run2", 0, 0.880, True),
         model_record("run2", 1, 0.884, True),
-        make_record(run_id="run2", experiment="ch03.imdb.dense", variant="book",
-                    kind="ensemble", name="network+naive_bayes", profile="book", seed=0,
-                    params={}, metrics={"test_accuracy": 0.89, "network_test_accuracy": 0.88},
-                    targets=[], timings={}, environment=ENV, data={}, partner="naive_bayes",
-                    beats_network=True, beats_partner=True),
+        make_record(
+            run_id="run2",
+            experiment="ch03.imdb.dense",
+            variant="book",
+            kind="ensemble",
+            name="network+naive_bayes",
+            profile="book",
+            seed=0,
+            params={},
+            metrics={"test_accuracy": 0.89, "network_test_accuracy": 0.88},
+            targets=[],
+            timings={},
+            environment=ENV,
+            data={},
+            partner="naive_bayes",
+            beats_network=True,
+            beats_partner=True,
+        ),
     ]
     path = write_report(records, tmp_path)
     text = path.read_text()

@@ -9,9 +9,17 @@ from dlwp_suite.results import ResultsStore, make_record, read_records
 
 def record(name: str = "network", **kw):
     fields = {
-        "run_id": "r1", "experiment": "ch03.imdb.dense", "variant": "book", "kind": "model",
-        "name": name, "profile": "smoke", "seed": 0, "params": {"hidden": (16, 16)},
-        "metrics": {"test_accuracy": 0.9}, "targets": [], "timings": {"wall_s": 1.0},
+        "run_id": "r1",
+        "experiment": "ch03.imdb.dense",
+        "variant": "book",
+        "kind": "model",
+        "name": name,
+        "profile": "smoke",
+        "seed": 0,
+        "params": {"hidden": (16, 16)},
+        "metrics": {"test_accuracy": 0.9},
+        "targets": [],
+        "timings": {"wall_s": 1.0},
         "environment": {"keras": "3", "backend": "tensorflow", "device": "CPU x"},
         "data": {"files": {"imdb.npz": {"sha256": "ab"}}},
     }
@@ -20,8 +28,18 @@ def record(name: str = "network", **kw):
 
 def test_record_has_the_required_fields():
     r = record()
-    for key in ("experiment", "kind", "name", "params", "profile", "seed", "metrics",
-                "targets", "timings", "environment"):
+    for key in (
+        "experiment",
+        "kind",
+        "name",
+        "params",
+        "profile",
+        "seed",
+        "metrics",
+        "targets",
+        "timings",
+        "environment",
+    ):
         assert key in r
     assert r["environment"]["datasets"] == {"imdb.npz": "ab"}
     with pytest.raises(ValueError, match="kind"):

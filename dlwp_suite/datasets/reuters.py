@@ -47,8 +47,11 @@ def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskD
     """Reuters as multi-hot uint8 matrices and integer topic labels (46 topics)."""
     convention = convention or IndexConvention()
     npz = locate(REUTERS_NPZ, config)
-    parts = {"files": {npz.path.name: npz.sha256}, "convention": asdict(convention),
-             "version": ENCODING_VERSION}
+    parts = {
+        "files": {npz.path.name: npz.sha256},
+        "convention": asdict(convention),
+        "version": ENCODING_VERSION,
+    }
     arrays, from_cache = cached_arrays(
         config.derived / "vectorised", "reuters", parts, lambda: _vectorise(npz, convention)
     )

@@ -33,7 +33,9 @@ class TaskData:
             "source": self.source,
             "files": {
                 f.path.name: {
-                    "sha256": f.sha256, "location": f.location, "vouched_by": f.vouched_by
+                    "sha256": f.sha256,
+                    "location": f.location,
+                    "vouched_by": f.vouched_by,
                 }
                 for f in self.files
             },
