@@ -19,25 +19,19 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _git(where: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(where), *args], capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+
+
 def _git_revision(where: Path) -> str:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        revision = _git(where, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(where, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return f"{out}-dirty" if dirty else out
+    return f"{revision}-dirty" if dirty else revision
 
 
 def _tensorflow_version() -> str | None:

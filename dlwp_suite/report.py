@@ -40,6 +40,19 @@ def _median_timing(group: pd.DataFrame, key: str) -> float | None:
     return float(pd.Series(values).median()) if values else None
 
 
+def _details(group: pd.DataFrame) -> str:
+    """Per-fold MAE or the best validation epoch, per seed."""
+    notes = []
+    for _, record in group.sort_values("seed").iterrows():
+        details = record.get("details") or {}
+        if "fold_val_mae" in details:
+            folds = ", ".join(f"{v:.2f}" for v in details["fold_val_mae"])
+            notes.append(f"seed {record['seed']} folds {folds}")
+        elif "best_val_epoch" in details:
+            notes.append(f"seed {record['seed']} best val epoch {details['best_val_epoch']}")
+    return "; ".join(notes)
+
+
 def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (case, target): median, book number, delta, pass/fail, seeds, times."""
     rows = []
@@ -76,6 +89,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
                     "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
                     "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
+                    "notes": _details(group),
                 }
             )
     return pd.DataFrame(rows)

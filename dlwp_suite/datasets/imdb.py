@@ -21,13 +21,17 @@ import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict
 
 import numpy as np
 
-from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, is_present, locate
-from dlwp_suite.datasets.sequences import IndexConvention, flatten, multi_hot, shuffled
+from dlwp_suite.datasets.sequences import (
+    IndexConvention,
+    cached_multi_hot,
+    flatten,
+    multi_hot,
+    shuffled,
+)
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 
@@ -135,21 +139,12 @@ def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskD
         files = [locate(ACLIMDB_TAR, config), locate(IMDB_WORD_INDEX, config)]
         source = "aclImdb_v1.tar.gz raw reviews, Keras tokenisation, imdb_word_index.json"
         read = functools.partial(_ranks_from_raw, *files)
-    parts = {
-        "files": {f.path.name: f.sha256 for f in files},
-        "convention": asdict(convention),
-        "version": ENCODING_VERSION,
-    }
-    arrays, from_cache = cached_arrays(
-        config.derived / "vectorised", "imdb", parts, lambda: _vectorise(read(), convention)
-    )
-    width = convention.num_words
-    return TaskData(
-        x_train=np.unpackbits(arrays["x_train"], axis=1, count=width),
-        y_train=arrays["y_train"],
-        x_test=np.unpackbits(arrays["x_test"], axis=1, count=width),
-        y_test=arrays["y_test"],
-        source=source,
-        files=files,
-        from_cache=from_cache,
+    return cached_multi_hot(
+        config,
+        "imdb",
+        files,
+        convention,
+        ENCODING_VERSION,
+        lambda: _vectorise(read(), convention),
+        source,
     )

@@ -8,13 +8,17 @@ settings.
 from __future__ import annotations
 
 import zipfile
-from dataclasses import asdict
 
 import numpy as np
 
-from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, locate
-from dlwp_suite.datasets.sequences import IndexConvention, flatten, multi_hot, shuffled
+from dlwp_suite.datasets.sequences import (
+    IndexConvention,
+    cached_multi_hot,
+    flatten,
+    multi_hot,
+    shuffled,
+)
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt
 
@@ -47,21 +51,12 @@ def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskD
     """Reuters as multi-hot uint8 matrices and integer topic labels (46 topics)."""
     convention = convention or IndexConvention()
     npz = locate(REUTERS_NPZ, config)
-    parts = {
-        "files": {npz.path.name: npz.sha256},
-        "convention": asdict(convention),
-        "version": ENCODING_VERSION,
-    }
-    arrays, from_cache = cached_arrays(
-        config.derived / "vectorised", "reuters", parts, lambda: _vectorise(npz, convention)
-    )
-    width = convention.num_words
-    return TaskData(
-        x_train=np.unpackbits(arrays["x_train"], axis=1, count=width),
-        y_train=arrays["y_train"],
-        x_test=np.unpackbits(arrays["x_test"], axis=1, count=width),
-        y_test=arrays["y_test"],
-        source="reuters.npz (Keras, pre-tokenised)",
-        files=[npz],
-        from_cache=from_cache,
+    return cached_multi_hot(
+        config,
+        "reuters",
+        [npz],
+        convention,
+        ENCODING_VERSION,
+        lambda: _vectorise(npz, convention),
+        "reuters.npz (Keras, pre-tokenised)",
     )

@@ -8,10 +8,14 @@ arrays, so the real Keras files and files built from raw text give the same enco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from dlwp_suite.cache import cached_arrays
+from dlwp_suite.datafiles import DataConfig, ResolvedFile
+from dlwp_suite.datasets.task_data import TaskData
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,32 @@ def shuffled(rng: np.random.RandomState, count: int) -> np.ndarray:
     indices = np.arange(count)
     rng.shuffle(indices)
     return indices
+
+
+def cached_multi_hot(
+    config: DataConfig,
+    name: str,
+    files: list[ResolvedFile],
+    convention: IndexConvention,
+    version: int,
+    build: Callable[[], dict[str, np.ndarray]],
+    source: str,
+) -> TaskData:
+    """Load bit-packed multi-hot splits from the cache (keyed by file hashes, settings
+    and encoding ``version``) or ``build`` them, and unpack them into a `TaskData`."""
+    parts = {
+        "files": {f.path.name: f.sha256 for f in files},
+        "convention": asdict(convention),
+        "version": version,
+    }
+    arrays, from_cache = cached_arrays(config.derived / "vectorised", name, parts, build)
+    width = convention.num_words
+    return TaskData(
+        x_train=np.unpackbits(arrays["x_train"], axis=1, count=width),
+        y_train=arrays["y_train"],
+        x_test=np.unpackbits(arrays["x_test"], axis=1, count=width),
+        y_test=arrays["y_test"],
+        source=source,
+        files=files,
+        from_cache=from_cache,
+    )
