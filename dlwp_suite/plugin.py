@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="train each model with N seeds; targets are checked on the median",
     )
     group.addoption(
+        "--dlwp-first-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seeds are S..S+N-1 (default 0): use another S for an independent replication",
+    )
+    group.addoption(
         "--dlwp-data-dir",
         default=None,
         metavar="DIR",
@@ -110,7 +117,8 @@ class Dlwp:
         from dlwp_suite.environment import fingerprint
 
         self.profile: str = config.getoption("--dlwp-profile")
-        self.seeds = list(range(config.getoption("--dlwp-seeds")))
+        first = config.getoption("--dlwp-first-seed")
+        self.seeds = list(range(first, first + config.getoption("--dlwp-seeds")))
         self.data_config = data_config
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         self.store = ResultsStore(base, config.stash[_run_id], worker)
