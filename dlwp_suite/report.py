@@ -120,7 +120,10 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             )
         rows.append(row)
     table = pd.DataFrame(rows)
-    return table.loc[:, (table != "").any(axis=0)] if not table.empty else table
+    if table.empty:
+        return table
+    table = table[[c for c in table.columns if c != "note"] + ["note"]]
+    return table.loc[:, (table != "").any(axis=0)]
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -128,25 +131,33 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def summary(records: Iterable[dict[str, Any]]) -> str:
-    """The model table as plain text, for the pytest terminal summary."""
-    table = model_rows(_frame(records))
-    if table.empty:
-        return "no model records"
-    columns = [
-        "experiment",
-        "variant",
-        "metric",
-        "median",
-        "book",
-        "delta",
-        "tolerance",
-        "result",
-        "seeds",
-        "spread",
-        "wall s",
-        "train samples/s",
-    ]
-    return table[columns].to_markdown(index=False, tablefmt="simple")
+    """The report's tables as plain text, for the pytest terminal summary."""
+    frame = _frame(records)
+    if frame.empty:
+        return "no records"
+    parts = []
+    models = model_rows(frame)
+    if not models.empty:
+        columns = [
+            "experiment",
+            "variant",
+            "metric",
+            "median",
+            "book",
+            "delta",
+            "tolerance",
+            "result",
+            "seeds",
+            "spread",
+            "wall s",
+            "train samples/s",
+        ]
+        parts.append(models[columns].to_markdown(index=False, tablefmt="simple"))
+    comparisons = comparison_rows(frame)
+    if not comparisons.empty:
+        dropped = [c for c in ("profile", "environment") if c in comparisons]
+        parts.append(comparisons.drop(columns=dropped).to_markdown(index=False, tablefmt="simple"))
+    return "\n\n".join(parts)
 
 
 def _slug(text: str) -> str:
@@ -159,6 +170,7 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     written = []
     models = frame[(frame["kind"] == "model") & frame["history"].notna()]
@@ -173,6 +185,7 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
             axis.plot(epochs, history[name], "o", markersize=3, label=f"training {name}")
             axis.plot(epochs, history[f"val_{name}"], "-", label=f"validation {name}")
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylabel(name)
             axis.legend()
         profile, env, experiment, variant = key
