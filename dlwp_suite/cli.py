@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+# Set before TensorFlow loads (the commands import it lazily): its C++ start-up notes
+# would drown the command's own output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from dlwp_suite.datafiles import DataConfig, locate
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable

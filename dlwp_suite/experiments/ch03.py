@@ -2,8 +2,13 @@
 
 Protocols and numbers follow the official notebooks (fchollet/deep-learning-with-python-
 notebooks, ``first_edition/3.5``, ``3.6``, ``3.7``; cN = notebook cell) and the 2nd
-edition's chapter 4. Tolerances are set from the seed-to-seed spread measured on the
-development CPU (see each target's ``basis``), never from the run they judge.
+edition's chapter 4.
+
+Tolerance rule: the book's number is one training run, so a target's band is that of one
+run: 3 x the single-seed standard deviation measured with the book protocol on seeds
+100-104 (``--dlwp-first-seed 100 --dlwp-seeds 5``) on the development CPU (2 cores,
+TF 2.21, Keras 3.15), 2026-11-26. The default seeds 0.. are therefore an independent
+check, never the run the tolerance came from. Each target's ``basis`` gives the figures.
 """
 
 from __future__ import annotations
@@ -84,8 +89,7 @@ IMDB_TEST_ACCURACY = Target(
     value=0.885,
     tolerance=0.011,
     source=f"{IMDB_SRC} c39–41 (test acc 0.885, 4 epochs on all 25,000)",
-    basis="3 x the seed std 0.0038 measured over 5 seeds (0.878–0.888), book protocol, "
-    "TF 2.21 CPU, 2026-11-26",
+    basis="3 x seed std 0.0037 (seeds 100-104: 0.875-0.885)",
 )
 
 # The variants the book's text explores (1e 3.5 "further experiments").
@@ -240,16 +244,16 @@ def standardise(data: TaskData) -> TaskData:
 BOSTON_KFOLD_MAE = Target(
     "kfold_val_mae",
     value=2.38,
-    tolerance=0.15,
+    tolerance=0.23,
     source=f"{BOSTON_SRC} c17–19 (folds 2.08, 2.12, 2.91, 2.43; mean 2.38)",
-    basis="3 x the seed std 0.05 measured over 3 seeds, book profile, 2026-11-26",
+    basis="3 x seed std 0.078 (seeds 100-104: 2.75-2.96)",
 )
 BOSTON_TEST_MAE = Target(
     "test_mae",
     value=2.55,
-    tolerance=0.3,
+    tolerance=0.43,
     source=f"{BOSTON_SRC} c30–31 (80 epochs, batch 16: test MAE 2.55)",
-    basis="3 x the seed std 0.1 measured over 3 seeds, book profile, 2026-11-26",
+    basis="3 x seed std 0.142 (seeds 100-104: 2.54-2.86)",
 )
 
 BOSTON_KFOLD = Experiment(
@@ -272,7 +276,9 @@ BOSTON_KFOLD = Experiment(
             "final_batch_size": 16,
         }
     ),
-    variants=Frozen({"book": {}}),
+    # 2e listing 4.28 keeps the model but trains the folds at batch 16 (recorded only:
+    # BOOK_TARGETS has no trustworthy 2e number), and the final model for 130 epochs.
+    variants=Frozen({"book": {}, "2e": {"batch_size": 16, "final_epochs": 130}}),
     profiles=Frozen(
         {
             "smoke": ProfileSpec(
@@ -288,13 +294,12 @@ BOSTON_KFOLD = Experiment(
                     "book": (
                         Target(
                             "kfold_val_mae",
-                            value=2.38,
-                            tolerance=0.5,
-                            comparison="at_most",
-                            source=BOSTON_KFOLD_MAE.source,
-                            basis="relaxed: 40 epochs at batch 16 (the 2e batch size) instead "
-                            "of 100 at batch 1; 0.5 covers the shortfall measured on "
-                            "3 seeds, 2026-11-26",
+                            baseline="mean",
+                            tolerance=3.0,
+                            source=f"{BOSTON_SRC} c17-19: K-fold MAE ~2.4 k$ on ~22 k$ prices",
+                            basis="relaxed for 40 epochs at batch 16 (2e batch size): the "
+                            "network must cut the mean predictor's K-fold MAE (~6.6 k$) "
+                            "by over 3 k$, i.e. more than halve it",
                         ),
                         BOSTON_TEST_MAE,
                     )
@@ -303,7 +308,7 @@ BOSTON_KFOLD = Experiment(
                 note="K-fold runs 40 epochs at batch 16 (2e batch size); final model as the book",
             ),
             "book": ProfileSpec(
-                variants=("book",),
+                variants=("book", "2e"),
                 targets={"book": (BOSTON_KFOLD_MAE, BOSTON_TEST_MAE)},
             ),
         }
