@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from dlwp_suite.datafiles import DataConfig, locate
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+from dlwp_suite.experiment import PROFILES
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dlwp-suite", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="experiments, variants and targets")
-    listing.add_argument("--profile", choices=("smoke", "quick", "book"), default="book")
+    listing.add_argument("--profile", choices=PROFILES, default="book")
     listing.set_defaults(run=_list)
     data = commands.add_parser("data", help="locate and verify the canonical dataset files")
     data.add_argument("--data-dir", default=None, help="mirror directory ($DLWP_DATA_DIR)")

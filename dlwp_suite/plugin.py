@@ -113,13 +113,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class Dlwp:
     """What a benchmark test calls: load data, run, record, time and assert."""
 
-    def __init__(self, config: pytest.Config, data_config: DataConfig, base: Path) -> None:
+    def __init__(
+        self, config: pytest.Config, data_config: DataConfig, base: Path, scratch: Path
+    ) -> None:
         from dlwp_suite.environment import fingerprint
 
         self.profile: str = config.getoption("--dlwp-profile")
         first = config.getoption("--dlwp-first-seed")
         self.seeds = list(range(first, first + config.getoption("--dlwp-seeds")))
         self.data_config = data_config
+        self.scratch = scratch  # generated datasets for profiles that declare them
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         self.store = ResultsStore(base, config.stash[_run_id], worker)
         self.environment = fingerprint()
@@ -130,8 +133,14 @@ class Dlwp:
         from dlwp_suite.experiments import load_task_data
 
         if experiment.id not in self._data:
+            config = self.data_config
+            if experiment.profile(self.profile).synthetic_data:
+                experiment.write_synthetic(self.scratch / "mirror")
+                config = DataConfig(
+                    self.scratch / "mirror", self.scratch / "keras", self.scratch / "cache", True
+                )
             try:
-                self._data[experiment.id] = load_task_data(experiment, self.data_config)
+                self._data[experiment.id] = load_task_data(experiment, config)
             except DatasetUnavailable as missing:
                 pytest.skip(f"{experiment.id}: dataset unavailable: {missing}")
             except DatasetCorrupt as corrupt:
@@ -187,30 +196,24 @@ class Dlwp:
 
 
 @pytest.fixture(scope="session")
-def dlwp_data_config(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> DataConfig:
-    """Where data comes from: generated canonical files for ``smoke``, else the mirror."""
-    config = request.config
-    if config.getoption("--dlwp-profile") == "smoke":
-        from dlwp_suite import experiments
-
-        root = tmp_path_factory.mktemp("dlwp-smoke")
-        for experiment in experiments.EXPERIMENTS.values():
-            experiment.write_synthetic(root / "mirror")
-        return DataConfig(root / "mirror", root / "keras", root / "cache", offline=True)
+def dlwp_data_config(request: pytest.FixtureRequest) -> DataConfig:
+    """Where real data comes from: the mirror, the Keras cache, then downloads."""
     return DataConfig.from_settings(
-        config.getoption("--dlwp-data-dir"), config.getoption("--dlwp-offline")
+        request.config.getoption("--dlwp-data-dir"), request.config.getoption("--dlwp-offline")
     )
 
 
 @pytest.fixture(scope="session")
-def dlwp(request: pytest.FixtureRequest, dlwp_data_config: DataConfig) -> Dlwp:
+def dlwp(
+    request: pytest.FixtureRequest,
+    dlwp_data_config: DataConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Dlwp:
     """The suite's session object: profile, seeds, data, results store."""
     base = Path(request.config.getoption("--dlwp-results"))
     if not base.is_absolute():
         base = Path(request.config.invocation_params.dir) / base
-    return Dlwp(request.config, dlwp_data_config, base)
+    return Dlwp(request.config, dlwp_data_config, base, tmp_path_factory.mktemp("dlwp"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -199,6 +199,27 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
     return written
 
 
+def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
+    """Which data each experiment ran on, and which declared experiments have no records."""
+    from dlwp_suite.experiments import EXPERIMENTS
+
+    lines = ["### Data", ""]
+    for experiment, group in frame.groupby("experiment", sort=False):
+        data = group.iloc[0]["data"] or {}
+        files = ", ".join(
+            f"`{name}` ({info['location']}, {info['vouched_by']}, sha256 {info['sha256'][:12]}…)"
+            for name, info in data.get("files", {}).items()
+        )
+        lines.append(f"- {experiment}: {data.get('source', '?')}; {files}")
+    missing = [e for e in EXPERIMENTS if e not in set(frame["experiment"])]
+    if missing:
+        lines.append(
+            f"- not run (skipped, usually because the dataset is unavailable; see the run's "
+            f"skip reasons): {', '.join(missing)}"
+        )
+    return [*lines, ""]
+
+
 def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     """Write ``report.md`` (tables per profile) and ``curves/*.png`` under ``out_dir``."""
     frame = _frame(records)
@@ -227,6 +248,7 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
                     ),
                     "",
                 ]
+            lines += _data_and_gaps(frame[frame["profile"] == profile])
             lines += ["### Learning curves", ""]
             lines += [
                 f"![{p.stem}](curves/{p.name})" for p in curves if p.name.startswith(f"{profile}_")
