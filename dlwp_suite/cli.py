@@ -53,6 +53,17 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from dlwp_suite.compare import as_table, compare
+    from dlwp_suite.results import read_records
+
+    changes = compare(read_records(args.old), read_records(args.new), args.threshold)
+    print(as_table(changes))
+    regressions = [c for c in changes if c.regression]
+    print(f"\n{len(regressions)} regression(s) in {len(changes)} comparison(s)")
+    return 1 if regressions else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dlwp-suite`` console script."""
     parser = argparse.ArgumentParser(prog="dlwp-suite", description=__doc__)
@@ -68,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--results", type=Path, default=Path("results"))
     report.add_argument("--out", type=Path, default=None, help="default: the results dir")
     report.set_defaults(run=_report)
+    comparing = commands.add_parser(
+        "compare", help="flag regressions between two result sets (exit 1 on any)"
+    )
+    comparing.add_argument("old", type=Path, help="results dir of the reference run")
+    comparing.add_argument("new", type=Path, help="results dir of the run under test")
+    comparing.add_argument(
+        "--threshold", type=float, default=0.10, help="throughput drop that counts (0.10)"
+    )
+    comparing.set_defaults(run=_compare)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -18,7 +18,8 @@ from dlwp_suite.environment import label
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
 
 
-def _frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Records as a frame, keeping only the newest run of each case and environment."""
     rows = [{**r, "env": label(r["environment"])} for r in records]
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -95,6 +96,53 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def environment_matrix(models: pd.DataFrame) -> pd.DataFrame:
+    """Cases as rows, environments as columns: median [spread] verdict, samples/s."""
+    if models.empty:
+        return models
+    cell = (
+        models["median"]
+        + models["spread"].map(lambda s: f" [{s}]" if s else "")
+        + models["result"].map(lambda r: f" {r}" if r else "")
+        + models["train samples/s"].map(lambda t: f", {t}/s" if t else "")
+    )
+    table = models.assign(cell=cell).pivot_table(
+        index=["experiment", "variant", "metric", "book"],
+        columns="environment",
+        values="cell",
+        aggfunc="first",
+        sort=False,
+    )
+    return table.fillna("").reset_index()
+
+
+def plot_throughput(models: pd.DataFrame, path: Path) -> Path | None:
+    """Bar chart of steady-state training samples/s per case and environment."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = models[models["train samples/s"] != ""].drop_duplicates(
+        ["experiment", "variant", "environment"]
+    )
+    if rates.empty:
+        return None
+    table = rates.assign(
+        case=rates["experiment"] + " [" + rates["variant"] + "]",
+        rate=rates["train samples/s"].astype(float),
+    ).pivot_table(index="case", columns="environment", values="rate", sort=False)
+    axis = table.plot.barh(figsize=(9, 0.35 * len(table) + 1.5), logx=True)
+    axis.set_xlabel("training samples/s (steady state, log scale)")
+    axis.set_ylabel("")
+    axis.legend(fontsize=7)
+    axis.figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    axis.figure.savefig(path, dpi=80)
+    plt.close(axis.figure)
+    return path
+
+
 def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Baselines, the network and the ensemble side by side, on the test metric."""
     rows = []
@@ -132,7 +180,7 @@ def _markdown(table: pd.DataFrame) -> str:
 
 def summary(records: Iterable[dict[str, Any]]) -> str:
     """The report's tables as plain text, for the pytest terminal summary."""
-    frame = _frame(records)
+    frame = newest_runs(records)
     if frame.empty:
         return "no records"
     parts = []
@@ -222,7 +270,7 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
 
 def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     """Write ``report.md`` (tables per profile) and ``curves/*.png`` under ``out_dir``."""
-    frame = _frame(records)
+    frame = newest_runs(records)
     path = out_dir / "report.md"
     lines = [
         "# dlwp-suite results",
@@ -239,7 +287,13 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         models, comparisons = model_rows(frame), comparison_rows(frame)
         for profile in frame["profile"].unique():
             lines += [f"## Profile `{profile}`", "", "### Networks against the book", ""]
-            lines += [_markdown(models[models["profile"] == profile].drop(columns="profile")), ""]
+            in_profile = models[models["profile"] == profile]
+            lines += [_markdown(in_profile.drop(columns="profile")), ""]
+            lines += ["### Environments side by side", ""]
+            lines += [_markdown(environment_matrix(in_profile)), ""]
+            chart = plot_throughput(in_profile, out_dir / "curves" / f"throughput_{profile}.png")
+            if chart is not None:
+                lines += [f"![training throughput, {profile}](curves/{chart.name})", ""]
             if not comparisons.empty:
                 lines += ["### Baselines and ensembles", ""]
                 lines += [

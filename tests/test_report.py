@@ -6,7 +6,7 @@ from dlwp_suite.results import make_record
 ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
 
 
-def model_record(run_id: str, seed: int, accuracy: float, passed: bool):
+def model_record(run_id: str, seed: int, accuracy: float, passed: bool, env=ENV):
     target = {
         "metric": "test_accuracy",
         "value": accuracy,
@@ -34,7 +34,7 @@ def model_record(run_id: str, seed: int, accuracy: float, passed: bool):
         metrics={"test_accuracy": accuracy},
         targets=[target],
         timings={"wall_s": 10.0, "train_samples_per_s": 5000.0},
-        environment=ENV,
+        environment=env,
         data={},
         history=history,
     )
@@ -71,10 +71,28 @@ def test_report_tables_and_curves(tmp_path: Path):
     assert "0.882" in row and "0.885" in row and "-0.003" in row and "pass" in row
     assert "0.7" not in row
     assert "beats network: yes" in text
-    curves = list((tmp_path / "curves").glob("*.png"))
-    assert len(curves) == 1 and curves[0].name in text
+    curves = sorted(p.name for p in (tmp_path / "curves").glob("*.png"))
+    assert curves == [
+        "book_ch03.imdb.dense_book_tf2.21.0_keras3.15.1_tensorflow_CPU.png",
+        "throughput_book.png",
+    ]
+    assert all(name in text for name in curves)
 
 
 def test_summary_shows_failures():
     text = summary([model_record("r", 0, 0.80, False)])
     assert "FAIL" in text and "ch03.imdb.dense" in text
+
+
+def test_environments_side_by_side(tmp_path: Path):
+    jax = {**ENV, "tensorflow": None, "backend": "jax"}
+    records = [model_record("a", 0, 0.881, True), model_record("b", 0, 0.870, False, jax)]
+    text = write_report(records, tmp_path).read_text()
+    header = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("| experiment") and "keras3.15.1 jax CPU" in line
+    )
+    assert "tf2.21.0 keras3.15.1 tensorflow CPU" in header
+    row = next(line for line in text.splitlines() if "0.881 pass" in line)
+    assert "0.87 FAIL" in row
