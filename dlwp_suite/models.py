@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import keras
 
+from dlwp_suite.compat import cast
+
 
 @keras.saving.register_keras_serializable(package="dlwp_suite")
 class CastToFloat(keras.layers.Layer):
@@ -16,7 +18,7 @@ class CastToFloat(keras.layers.Layer):
     """
 
     def call(self, inputs):
-        return keras.ops.cast(inputs, "float32")
+        return cast(inputs, "float32")
 
 
 def dense_stack(
