@@ -132,10 +132,12 @@ def plot_throughput(models: pd.DataFrame, path: Path) -> Path | None:
         case=rates["experiment"] + " [" + rates["variant"] + "]",
         rate=rates["train samples/s"].astype(float),
     ).pivot_table(index="case", columns="environment", values="rate", sort=False)
-    axis = table.plot.barh(figsize=(9, 0.35 * len(table) + 1.5), logx=True)
+    axis = table.plot.barh(
+        figsize=(11, 0.6 * len(table) * len(table.columns) ** 0.5 + 1.5), logx=True
+    )
     axis.set_xlabel("training samples/s (steady state, log scale)")
     axis.set_ylabel("")
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axis.figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     axis.figure.savefig(path, dpi=80)
