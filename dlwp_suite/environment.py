@@ -42,8 +42,8 @@ def _tensorflow_version() -> str | None:
     return tf.__version__
 
 
-def _device() -> str:
-    """The accelerator the backend sees, or the CPU model and core count."""
+def accelerator() -> str | None:
+    """The accelerator the Keras backend sees (model and count), or None on CPU only."""
     import keras
 
     backend = keras.backend.backend()
@@ -65,7 +65,7 @@ def _device() -> str:
 
         if torch.cuda.is_available():
             return f"GPU {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
-    return f"CPU {_cpu_model()} ({os.cpu_count()} cores)"
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,7 +78,7 @@ def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
         "tensorflow": _tensorflow_version(),
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
-        "device": _device(),
+        "device": accelerator() or f"CPU {_cpu_model()} ({os.cpu_count()} cores)",
         "cpu": f"{_cpu_model()} ({os.cpu_count()} cores)",
         "platform": f"{sys.platform}-{platform.machine()}",
         "git_revision": _git_revision(repository or Path(__file__).resolve().parent),

@@ -7,6 +7,7 @@ the ``dlwp`` fixture with pytest-benchmark's ``benchmark``.
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="never download; use the mirror and the Keras cache only",
     )
     group.addoption(
+        "--dlwp-device",
+        choices=("auto", "cpu", "gpu"),
+        default="auto",
+        help="auto: use an accelerator when the backend sees one (recorded either way); "
+        "cpu: hide accelerators; gpu: fail unless one is visible",
+    )
+    group.addoption(
         "--dlwp-results",
         default="results",
         metavar="DIR",
@@ -71,9 +79,28 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{chapter}: experiments of chapter group {chapter}")
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
+    _select_device(config.getoption("--dlwp-device"))
     worker_input = getattr(config, "workerinput", None)
     # xdist workers share the controller's run id, so their records merge into one run.
     config.stash[_run_id] = worker_input[RUN_ID_KEY] if worker_input else new_run_id()
+
+
+def _select_device(choice: str) -> None:
+    if choice == "cpu":
+        # Before any framework loads (the plugin imports none at start-up), so TensorFlow,
+        # JAX and PyTorch all see no CUDA device.
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    elif choice == "gpu":
+        from dlwp_suite.environment import accelerator
+
+        if accelerator() is None:
+            import keras
+
+            raise pytest.UsageError(
+                f"--dlwp-device=gpu: the Keras backend '{keras.backend.backend()}' sees no "
+                "GPU; install the CUDA build (pip install -e '.[gpu]') or use "
+                "--dlwp-device=auto|cpu"
+            )
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -35,6 +35,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "-p",
         "no:cacheprovider",
         "--benchmark-disable",
+        "--dlwp-device=cpu",
     )
     result.assert_outcomes(passed=15)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
@@ -49,6 +50,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         model["environment"]
     )
     assert model["timings"]["train_samples_per_s"] > 0
+    assert model["environment"]["device"].startswith("CPU ")
 
 
 def test_missing_data_skips_with_the_reason(
@@ -87,6 +89,12 @@ def test_corrupt_data_fails_with_one_clear_line(
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*dataset corrupt:*boston_housing.npz (1,000 bytes*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_gpu_device_without_a_gpu_is_a_usage_error(suite: pytest.Pytester):
+    result = suite.runpytest_subprocess("benchmarks", "--dlwp-device=gpu", "--dlwp-profile=smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--dlwp-device=gpu: the Keras backend * sees no GPU*"])
 
 
 def test_unknown_profile_is_a_usage_error(suite: pytest.Pytester):
