@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +80,41 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{chapter}: experiments of chapter group {chapter}")
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
-    _select_device(config.getoption("--dlwp-device"))
     worker_input = getattr(config, "workerinput", None)
+    _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run.
     config.stash[_run_id] = worker_input[RUN_ID_KEY] if worker_input else new_run_id()
 
 
-def _select_device(choice: str) -> None:
+def gpu_for_worker(worker_id: str, visible: list[str]) -> str | None:
+    """The one GPU an xdist worker (``gw<N>``) should own when several are visible."""
+    if len(visible) < 2 or not worker_id.startswith("gw"):
+        return None
+    return visible[int(worker_id[2:]) % len(visible)]
+
+
+def _visible_gpus() -> list[str]:
+    """CUDA devices by ``CUDA_VISIBLE_DEVICES`` or ``nvidia-smi``, without loading a framework."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return [d for d in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if d.strip()]
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+
+
+def _select_device(choice: str, worker_id: str | None) -> None:
+    # Environment variables work only before a framework loads; the plugin loads none at
+    # start-up. TensorFlow, JAX and PyTorch all honour CUDA_VISIBLE_DEVICES.
     if choice == "cpu":
-        # Before any framework loads (the plugin imports none at start-up), so TensorFlow,
-        # JAX and PyTorch all see no CUDA device.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    elif choice == "gpu":
+        return
+    if worker_id and (gpu := gpu_for_worker(worker_id, _visible_gpus())) is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    if choice == "gpu":
         from dlwp_suite.environment import accelerator
 
         if accelerator() is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dlwp_suite import synthetic
+from dlwp_suite.plugin import gpu_for_worker
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -95,6 +96,13 @@ def test_gpu_device_without_a_gpu_is_a_usage_error(suite: pytest.Pytester):
     result = suite.runpytest_subprocess("benchmarks", "--dlwp-device=gpu", "--dlwp-profile=smoke")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--dlwp-device=gpu: the Keras backend * sees no GPU*"])
+
+
+def test_xdist_workers_get_one_gpu_each():
+    assert gpu_for_worker("gw0", ["0", "1"]) == "0"
+    assert gpu_for_worker("gw3", ["4", "5", "6"]) == "4"
+    assert gpu_for_worker("gw1", ["0"]) is None  # one GPU: shared, nothing to pin
+    assert gpu_for_worker("gw1", []) is None
 
 
 def test_unknown_profile_is_a_usage_error(suite: pytest.Pytester):
