@@ -235,7 +235,7 @@ class Dlwp:
 
         case = experiment.cases(self.profile)[0]
         data = self.data(experiment)
-        outcome, _, _ = benchmark.pedantic(
+        outcome = benchmark.pedantic(
             run_comparisons,
             args=(case, data, self.seeds[0], self.store.run_id, self.environment),
             rounds=1,

@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
 from dlwp_suite.targets import direction
-from dlwp_suite.timing import EpochClock, TargetClock, inference_rate
+from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
 
 INFERENCE_BATCH = 512
 
@@ -114,8 +114,9 @@ def final_phase(case: Case, data: TaskData, seed: int) -> RunResult:
         monitor=(our_metric, lambda m, _: _test_metric(m, data.x_test, y_test, keras_metric)),
     )
     metrics = {our_metric: _test_metric(model, data.x_test, y_test, keras_metric)}
-    timings["inference_samples_per_s"] = inference_rate(model, data.x_test, INFERENCE_BATCH)
-    predictions = model.predict(data.x_test, batch_size=INFERENCE_BATCH, verbose=0)
+    predictions, timings["inference_samples_per_s"] = timed_predict(
+        model, data.x_test, INFERENCE_BATCH
+    )
     if predictions.shape[-1] == 1:
         predictions = predictions[:, 0]
     return RunResult(

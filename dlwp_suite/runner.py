@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlwp_suite import protocols
-from dlwp_suite.baselines import BaselineResult, run_baseline
+from dlwp_suite.baselines import run_baseline
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.ensembles import EnsembleResult, average_with_best, reported_metric
+from dlwp_suite.ensembles import average_with_best, reported_metric
 from dlwp_suite.experiment import Case
 from dlwp_suite.results import make_record
 from dlwp_suite.targets import TargetCheck
@@ -90,7 +90,7 @@ def run_case(
 
 def run_comparisons(
     case: Case, data: TaskData, seed: int, run_id: str, env: Mapping[str, Any]
-) -> tuple[Outcome, list[BaselineResult], EnsembleResult]:
+) -> Outcome:
     """Fit the experiment's baselines and the ensemble of the network with the best one."""
     task = case.experiment.task
     baselines = [run_baseline(name, case, data, seed) for name in case.experiment.baselines]
@@ -133,4 +133,4 @@ def run_comparisons(
             beats_partner=ensemble.beats_partner,
         )
     )
-    return Outcome([], records), baselines, ensemble
+    return Outcome([], records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -65,9 +66,9 @@ class TargetClock(keras.callbacks.Callback):
             self.reached_at_epoch = epoch + 1
 
 
-def inference_rate(model: keras.Model, x, batch_size: int) -> float:
-    """Samples/s of ``model.predict`` after one warm-up call on a small slice."""
+def timed_predict(model: keras.Model, x, batch_size: int) -> tuple[Any, float]:
+    """``model.predict(x)`` and its samples/s, after one warm-up call on a small slice."""
     model.predict(x[:batch_size], batch_size=batch_size, verbose=0)
     started = time.perf_counter()
-    model.predict(x, batch_size=batch_size, verbose=0)
-    return len(x) / (time.perf_counter() - started)
+    predictions = model.predict(x, batch_size=batch_size, verbose=0)
+    return predictions, len(x) / (time.perf_counter() - started)
