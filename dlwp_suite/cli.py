@@ -21,6 +21,8 @@ def _list(args: argparse.Namespace) -> int:
 
     for experiment in experiments.EXPERIMENTS.values():
         print(f"{experiment.id}: {experiment.title}  ({experiment.source})")
+        if note := experiment.profile(args.profile).note:
+            print(f"  profile note: {note}")
         for case in experiment.cases(args.profile):
             targets = "; ".join(f"{t.metric} {t.describe()} [{t.source}]" for t in case.targets)
             print(f"  [{case.variant}] {targets or 'no target: recorded only'}")

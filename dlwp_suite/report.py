@@ -260,7 +260,10 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
             f"`{name}` ({info['location']}, {info['vouched_by']}, sha256 {info['sha256'][:12]}…)"
             for name, info in data.get("files", {}).items()
         )
+        note = EXPERIMENTS[experiment].profiles[group.iloc[0]["profile"]].note
         lines.append(f"- {experiment}: {data.get('source', '?')}; {files}")
+        if note:
+            lines.append(f"  - profile note: {note}")
     missing = [e for e in EXPERIMENTS if e not in set(frame["experiment"])]
     if missing:
         lines.append(
