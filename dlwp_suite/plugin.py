@@ -75,9 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "dlwp_chapter(name): benchmarks of one book chapter")
-    for chapter in ("ch03",):
-        config.addinivalue_line("markers", f"{chapter}: experiments of chapter group {chapter}")
+    config.addinivalue_line(
+        "markers", "dlwp_chapter(name): benchmarks of one book chapter; also added as mark <name>"
+    )
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
     worker_input = getattr(config, "workerinput", None)
