@@ -154,11 +154,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dlwp_experiment", found, ids=[e.id for e in found])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    registered: set[str] = set()
     for item in items:
         marker = item.get_closest_marker("dlwp_chapter")
-        if marker is not None:
-            item.add_marker(marker.args[0])
+        if marker is None:
+            continue
+        chapter = marker.args[0]
+        if chapter not in registered:  # so `-m ch03` selects without an unknown-mark warning
+            config.addinivalue_line("markers", f"{chapter}: benchmarks of chapter {chapter}")
+            registered.add(chapter)
+        item.add_marker(chapter)
 
 
 class Dlwp:
