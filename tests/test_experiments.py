@@ -28,8 +28,9 @@ def test_declaration_is_complete(experiment):
     assert book.targets, "the book profile must assert the book's numbers"
     for targets in book.targets.values():
         for target in targets:
-            assert target.value is not None and target.tolerance > 0
-            assert target.source and target.basis
+            assert target.tolerance > 0 and target.source and target.basis
+            if target.baseline is not None:
+                assert target.baseline in experiment.baselines
 
 
 def test_registry_lookups():
