@@ -27,29 +27,27 @@ def to_multi_hot(sequences, width: int) -> np.ndarray:
     return out
 
 
-def test_imdb_npz_matches_keras(data_config: DataConfig, monkeypatch):
-    synthetic.write_imdb(data_config.data_dir, samples=50)
-    ours = imdb.load(data_config)
+@pytest.mark.parametrize(
+    ("write", "ours", "keras_module", "file"),
+    [
+        (synthetic.write_imdb, imdb.load, keras_imdb, "imdb.npz"),
+        (synthetic.write_reuters, reuters.load, keras_reuters, "reuters.npz"),
+    ],
+    ids=["imdb", "reuters"],
+)
+def test_word_index_datasets_match_keras(
+    data_config: DataConfig, monkeypatch, write, ours, keras_module, file
+):
+    write(data_config.data_dir)
+    loaded = ours(data_config)
     (x_train, y_train), (x_test, y_test) = keras_reference(
-        keras_imdb, monkeypatch, data_config.data_dir / "imdb.npz", num_words=10_000
+        keras_module, monkeypatch, data_config.data_dir / file, num_words=10_000
     )
-    np.testing.assert_array_equal(ours.x_train, to_multi_hot(x_train, 10_000))
-    np.testing.assert_array_equal(ours.x_test, to_multi_hot(x_test, 10_000))
-    np.testing.assert_array_equal(ours.y_train, y_train)
-    np.testing.assert_array_equal(ours.y_test, y_test)
-    assert ours.provenance["files"]["imdb.npz"]["vouched_by"] == "mirror SHA256SUMS"
-
-
-def test_reuters_matches_keras(data_config: DataConfig, monkeypatch):
-    synthetic.write_reuters(data_config.data_dir, samples=80)
-    ours = reuters.load(data_config)
-    (x_train, y_train), (x_test, y_test) = keras_reference(
-        keras_reuters, monkeypatch, data_config.data_dir / "reuters.npz", num_words=10_000
-    )
-    np.testing.assert_array_equal(ours.x_train, to_multi_hot(x_train, 10_000))
-    np.testing.assert_array_equal(ours.x_test, to_multi_hot(x_test, 10_000))
-    np.testing.assert_array_equal(ours.y_train, y_train)
-    np.testing.assert_array_equal(ours.y_test, y_test)
+    np.testing.assert_array_equal(loaded.x_train, to_multi_hot(x_train, 10_000))
+    np.testing.assert_array_equal(loaded.x_test, to_multi_hot(x_test, 10_000))
+    np.testing.assert_array_equal(loaded.y_train, y_train)
+    np.testing.assert_array_equal(loaded.y_test, y_test)
+    assert loaded.provenance["files"][file]["vouched_by"] == "mirror SHA256SUMS"
 
 
 def test_boston_matches_keras(data_config: DataConfig, monkeypatch):
