@@ -178,26 +178,29 @@ class Dlwp:
         self.profile: str = config.getoption("--dlwp-profile")
         first = config.getoption("--dlwp-first-seed")
         self.seeds = list(range(first, first + config.getoption("--dlwp-seeds")))
-        self.data_config = data_config
+        self.real_data = data_config
         self.scratch = scratch  # generated datasets for profiles that declare them
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         self.store = ResultsStore(base, config.stash[_run_id], worker)
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
 
+    def data_config(self, experiment: Experiment) -> DataConfig:
+        """Real data, or generated canonical files where the profile declares them."""
+        if not experiment.profile(self.profile).synthetic_data:
+            return self.real_data
+        experiment.write_synthetic(self.scratch / "mirror")
+        return DataConfig(
+            self.scratch / "mirror", self.scratch / "keras", self.scratch / "cache", True
+        )
+
     def data(self, experiment: Experiment) -> TaskData:
         """The experiment's data; a missing dataset skips, a corrupt one fails."""
         from dlwp_suite.experiments import load_task_data
 
         if experiment.id not in self._data:
-            config = self.data_config
-            if experiment.profile(self.profile).synthetic_data:
-                experiment.write_synthetic(self.scratch / "mirror")
-                config = DataConfig(
-                    self.scratch / "mirror", self.scratch / "keras", self.scratch / "cache", True
-                )
             try:
-                self._data[experiment.id] = load_task_data(experiment, config)
+                self._data[experiment.id] = load_task_data(experiment, self.data_config(experiment))
             except DatasetUnavailable as missing:
                 pytest.skip(f"{experiment.id}: dataset unavailable: {missing}")
             except DatasetCorrupt as corrupt:

@@ -110,3 +110,15 @@ def test_truncated_npz_is_corrupt(data_config: DataConfig):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(DatasetCorrupt, match=r"reuters\.npz \(100 bytes"):
         reuters.load(data_config)
+
+
+def test_imdb_sequences_match_keras(data_config: DataConfig, monkeypatch):
+    synthetic.write_imdb(data_config.data_dir, samples=40)
+    (x_train, y_train), (x_test, y_test) = imdb.load_sequences(data_config)
+    (kx_train, ky_train), (kx_test, ky_test) = keras_reference(
+        keras_imdb, monkeypatch, data_config.data_dir / "imdb.npz", num_words=10_000
+    )
+    assert [list(s) for s in x_train] == [list(s) for s in kx_train]
+    assert [list(s) for s in x_test] == [list(s) for s in kx_test]
+    np.testing.assert_array_equal(y_train, ky_train)
+    np.testing.assert_array_equal(y_test, ky_test)

@@ -38,7 +38,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "--benchmark-disable",
         "--dlwp-device=cpu",
     )
-    result.assert_outcomes(passed=15)
+    result.assert_outcomes(passed=16)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     assert len({r["run_id"] for r in written}) == 1

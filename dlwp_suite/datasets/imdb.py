@@ -20,7 +20,7 @@ import json
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from dlwp_suite.datasets.sequences import (
     IndexConvention,
     cached_multi_hot,
     flatten,
+    keras_ids,
     multi_hot,
     shuffled,
 )
@@ -106,22 +107,28 @@ def _ranks_from_npz(npz: ResolvedFile) -> dict[str, list]:
         raise DatasetCorrupt(f"{npz.path}: not a readable Keras imdb.npz: {error}") from error
 
 
-def _vectorise(splits: dict[str, list], convention: IndexConvention) -> dict[str, np.ndarray]:
-    # One RandomState for both splits, in this order, exactly as keras.datasets.imdb.
+def _shuffled(splits: dict[str, list]) -> dict[str, tuple[list, np.ndarray]]:
+    """The splits in ``keras.datasets.imdb``'s order: one RandomState, train then test."""
     rng = np.random.RandomState(SEED)
-    arrays = {}
+    out = {}
     for split in ("train", "test"):
         sequences, labels = splits[split]
         order = shuffled(rng, len(sequences))
-        flat, lengths = flatten([sequences[i] for i in order])
+        out[split] = ([sequences[i] for i in order], np.asarray(labels, dtype=np.uint8)[order])
+    return out
+
+
+def _vectorise(splits: dict[str, list], convention: IndexConvention) -> dict[str, np.ndarray]:
+    arrays = {}
+    for split, (sequences, labels) in _shuffled(splits).items():
+        flat, lengths = flatten(sequences)
         arrays[f"x_{split}"] = np.packbits(multi_hot(flat, lengths, convention), axis=1)
-        arrays[f"y_{split}"] = np.asarray(labels, dtype=np.uint8)[order]
+        arrays[f"y_{split}"] = labels
     return arrays
 
 
-def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskData:
-    """IMDB as multi-hot uint8 matrices and 0/1 labels, from the best available source."""
-    convention = convention or IndexConvention()
+def _source(config: DataConfig) -> tuple[list[ResolvedFile], Callable[[], dict], str]:
+    """The files to read (imdb.npz first, else the raw reviews), a reader, and its label."""
     if is_present(IMDB_NPZ, config) or not (
         is_present(ACLIMDB_TAR, config) and is_present(IMDB_WORD_INDEX, config)
     ):
@@ -133,12 +140,20 @@ def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskD
                 f"{ACLIMDB_TAR.name} ({ACLIMDB_TAR.origin}) together with "
                 f"{IMDB_WORD_INDEX.name} in the same places."
             ) from missing
-        source = "imdb.npz (Keras, pre-tokenised)"
-        read = functools.partial(_ranks_from_npz, files[0])
-    else:
-        files = [locate(ACLIMDB_TAR, config), locate(IMDB_WORD_INDEX, config)]
-        source = "aclImdb_v1.tar.gz raw reviews, Keras tokenisation, imdb_word_index.json"
-        read = functools.partial(_ranks_from_raw, *files)
+        return (
+            files,
+            functools.partial(_ranks_from_npz, files[0]),
+            "imdb.npz (Keras, pre-tokenised)",
+        )
+    files = [locate(ACLIMDB_TAR, config), locate(IMDB_WORD_INDEX, config)]
+    source = "aclImdb_v1.tar.gz raw reviews, Keras tokenisation, imdb_word_index.json"
+    return files, functools.partial(_ranks_from_raw, *files), source
+
+
+def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskData:
+    """IMDB as multi-hot uint8 matrices and 0/1 labels, from the best available source."""
+    convention = convention or IndexConvention()
+    files, read, source = _source(config)
     return cached_multi_hot(
         config,
         "imdb",
@@ -148,3 +163,19 @@ def load(config: DataConfig, convention: IndexConvention | None = None) -> TaskD
         lambda: _vectorise(read(), convention),
         source,
     )
+
+
+def load_sequences(
+    config: DataConfig, convention: IndexConvention | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Exactly what ``keras.datasets.imdb.load_data`` returns (word-id lists), uncached.
+
+    For code written the book's plain way, and for models that read sequences.
+    """
+    convention = convention or IndexConvention()
+    _, read, _ = _source(config)
+    (x_train, y_train), (x_test, y_test) = (
+        (np.array([keras_ids(s, convention) for s in sequences], dtype=object), labels)
+        for sequences, labels in _shuffled(read()).values()
+    )
+    return (x_train, y_train), (x_test, y_test)

@@ -29,6 +29,13 @@ class IndexConvention:
     index_from: int = 3
 
 
+def keras_ids(ranks: Sequence[int], convention: IndexConvention) -> list[int]:
+    """One sequence of word ranks as ``load_data`` returns it (start, shift, OOV)."""
+    ids = [convention.start_char, *(w + convention.index_from for w in ranks)]
+    keep = range(convention.skip_top, convention.num_words)
+    return [w if w in keep else convention.oov_char for w in ids]
+
+
 def flatten(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Ragged sequences as (flat ids, lengths)."""
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
