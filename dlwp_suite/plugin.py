@@ -184,12 +184,15 @@ class Dlwp:
         self.store = ResultsStore(base, config.stash[_run_id], worker)
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
+        self._generated: set[str] = set()
 
     def data_config(self, experiment: Experiment) -> DataConfig:
         """Real data, or generated canonical files where the profile declares them."""
         if not experiment.profile(self.profile).synthetic_data:
             return self.real_data
-        experiment.write_synthetic(self.scratch / "mirror")
+        if experiment.id not in self._generated:  # once: the files are seeded, so identical
+            experiment.write_synthetic(self.scratch / "mirror")
+            self._generated.add(experiment.id)
         return DataConfig(
             self.scratch / "mirror", self.scratch / "keras", self.scratch / "cache", True
         )
