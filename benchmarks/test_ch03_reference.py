@@ -31,7 +31,7 @@ def test_suite_against_plain_book_code(dlwp, benchmark):
         plain_accuracy = imdb_tested_model(case.params, train, test, seed)
         plain_s = time.perf_counter() - started
         started = time.perf_counter()
-        suite = protocols.final_phase(case, load_task_data(experiment, config), seed)
+        suite = protocols.final_phase(case, load_task_data(experiment, config, dlwp.profile), seed)
         suite_s = time.perf_counter() - started
         return {
             "plain_s": plain_s,

@@ -1,9 +1,11 @@
 """Shallow and trivial baselines on the network's own splits and inputs.
 
-Classification baselines are scored on the same held-out validation slice as the
-network (to choose the ensemble partner without touching the test set) and, refitted
-on the full training set, on the test set. Regression baselines use the same
-unshuffled K-fold as the network, then a refit on all training data.
+Classification baselines fit the experiment's ``baseline_inputs`` (multi-hot rows, flat
+pixels, pooled conv-base features). They are scored on the network's validation data
+(the dataset's validation split, or else the same held-out slice of the training set)
+to choose the ensemble partner without touching the test set, and on the test set
+after a fit on the whole training set. Regression baselines use the same unshuffled
+K-fold as the network, then a refit on all training data.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, mean_absolute_error
 from sklearn.model_selection import KFold, cross_val_score
@@ -37,10 +42,15 @@ class BaselineResult:
     trivial: bool  # trivial baselines are bars to clear, not ensemble partners
 
 
-ESTIMATORS: dict[str, Callable[[int], BaseEstimator]] = {
+CLASSIFIERS: dict[str, Callable[[int], BaseEstimator]] = {
     "majority": lambda seed: DummyClassifier(strategy="most_frequent"),
     "naive_bayes": lambda seed: MultinomialNB(),
     "logistic_regression": lambda seed: LogisticRegression(max_iter=1000),
+    "random_forest": lambda seed: RandomForestClassifier(
+        n_estimators=300, random_state=seed, n_jobs=-1
+    ),
+}
+REGRESSORS: dict[str, Callable[[int], BaseEstimator]] = {
     "mean": lambda seed: DummyRegressor(strategy="mean"),
     "linear_regression": lambda seed: LinearRegression(),
     "random_forest": lambda seed: RandomForestRegressor(
@@ -48,6 +58,7 @@ ESTIMATORS: dict[str, Callable[[int], BaseEstimator]] = {
     ),
     "gradient_boosting": lambda seed: GradientBoostingRegressor(random_state=seed),
 }
+ESTIMATORS = {**CLASSIFIERS, **REGRESSORS}  # every baseline name an experiment may list
 TRIVIAL = {"majority", "mean", "random_shuffle"}
 
 
@@ -57,6 +68,14 @@ def random_shuffle_accuracy(y_test: np.ndarray, seed: int) -> float:
     return float(np.mean(shuffled == y_test))
 
 
+def _validation_split(case: Case, data: TaskData) -> tuple[np.ndarray, ...]:
+    """(fit x, fit y, validation x, validation y), as the network validates."""
+    if data.x_val is not None:
+        return data.x_train, data.y_train, data.x_val, data.y_val
+    n_val = case.params["validation_size"]
+    return data.x_train[n_val:], data.y_train[n_val:], data.x_train[:n_val], data.y_train[:n_val]
+
+
 def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
     started = time.perf_counter()
     if name == "random_shuffle":
@@ -64,39 +83,43 @@ def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResul
         return BaselineResult(
             name, {"test_accuracy": accuracy}, {"fit_s": time.perf_counter() - started}, None, True
         )
-    n_val = case.params["validation_size"]
-    # Multi-hot rows are ~1 % ones: sparse input keeps sklearn fast and small.
-    x_train, x_test = sparse.csr_matrix(data.x_train), sparse.csr_matrix(data.x_test)
-    chooser = ESTIMATORS[name](seed).fit(x_train[n_val:], data.y_train[n_val:])
-    val_accuracy = accuracy_score(data.y_train[:n_val], chooser.predict(x_train[:n_val]))
-    model = ESTIMATORS[name](seed).fit(x_train, data.y_train)
-    fitted = time.perf_counter()
-    probabilities = model.predict_proba(x_test)
-    predict_s = time.perf_counter() - fitted
-    # Columns follow the classes seen in training: widen to every class the network has.
-    full = np.zeros((len(probabilities), int(max(data.y_train.max(), data.y_test.max())) + 1))
-    full[:, model.classes_.astype(int)] = probabilities
-    accuracy = float(np.mean(full.argmax(axis=1) == data.y_test))
-    return BaselineResult(
-        name,
-        {"val_accuracy": float(val_accuracy), "test_accuracy": accuracy},
-        {"fit_s": fitted - started, "inference_samples_per_s": x_test.shape[0] / predict_s},
-        full[:, 1] if case.experiment.task == "binary" else full,
-        name in TRIVIAL,
-    )
+    data = case.experiment.baseline_inputs(case.params, data)
+    x_fit, y_fit, x_val, y_val = _validation_split(case, data)
+    chooser = CLASSIFIERS[name](seed).fit(x_fit, y_fit)
+    metrics = {"val_accuracy": float(accuracy_score(y_val, chooser.predict(x_val)))}
+    timings: dict[str, float] = {}
+    probabilities = None
+    if data.x_test is not None:
+        # Refit on all training data unless the dataset has its own validation split.
+        model = (
+            chooser
+            if data.x_val is not None
+            else CLASSIFIERS[name](seed).fit(data.x_train, data.y_train)
+        )
+        fitted = time.perf_counter()
+        scores = model.predict_proba(data.x_test)
+        timings["inference_samples_per_s"] = data.x_test.shape[0] / (time.perf_counter() - fitted)
+        # Columns follow the classes seen in training: widen to every class the network has.
+        classes = int(max(data.y_train.max(), data.y_test.max())) + 1
+        full = np.zeros((len(scores), classes))
+        full[:, model.classes_.astype(int)] = scores
+        metrics["test_accuracy"] = float(np.mean(full.argmax(axis=1) == data.y_test))
+        probabilities = full[:, 1] if case.experiment.task == "binary" else full
+    timings["fit_s"] = time.perf_counter() - started
+    return BaselineResult(name, metrics, timings, probabilities, name in TRIVIAL)
 
 
 def _regress(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
     started = time.perf_counter()
     folds = KFold(n_splits=case.params["k"])
     scores = cross_val_score(
-        ESTIMATORS[name](seed),
+        REGRESSORS[name](seed),
         data.x_train,
         data.y_train,
         cv=folds,
         scoring="neg_mean_absolute_error",
     )
-    model = ESTIMATORS[name](seed).fit(data.x_train, data.y_train)
+    model = REGRESSORS[name](seed).fit(data.x_train, data.y_train)
     predictions = model.predict(data.x_test)
     return BaselineResult(
         name,

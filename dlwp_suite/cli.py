@@ -30,11 +30,17 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from dlwp_suite.datasets import CANONICAL_FILES
+    from dlwp_suite.datasets import CANONICAL_FILES, dogs_vs_cats
+    from dlwp_suite.pretrained import BASES
 
     config = DataConfig.from_settings(args.data_dir, offline=not args.download)
     status = 0
-    for spec in CANONICAL_FILES:
+    try:
+        root, _, source = dogs_vs_cats.find_layout(config)
+        print(f"ok       dogs vs cats: {root} ({source}; images verified when loaded)")
+    except DatasetUnavailable as error:
+        print(f"missing  dogs vs cats: {error}")
+    for spec in (*CANONICAL_FILES, *(base.weights for base in BASES.values())):
         try:
             found = locate(spec, config)
             print(f"ok       {spec.name}: {found.path} ({found.location}, {found.vouched_by})")

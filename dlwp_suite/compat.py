@@ -17,3 +17,18 @@ def cast(x, dtype: str):
     import tensorflow as tf
 
     return tf.cast(x, dtype)
+
+
+def save_legacy_h5_weights(model: keras.Model, path) -> None:
+    """Write weights in the legacy h5 layout ``keras.applications`` files use.
+
+    Keras 3's ``save_weights`` only writes its own ``.weights.h5`` layout.
+    """
+    if KERAS_MAJOR >= 3:
+        import h5py
+        from keras.src.legacy.saving import legacy_h5_format
+
+        with h5py.File(path, "w") as handle:
+            legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+    else:
+        model.save_weights(str(path), save_format="h5")

@@ -26,7 +26,10 @@ class DatasetFile:
 
     name: str
     origin: str
-    file_hash: str  # "sha256:<hex>" or "md5:<hex>" (Keras publishes md5 for some files)
+    # "sha256:<hex>" or "md5:<hex>" (Keras publishes md5 for some files); None where
+    # nobody publishes one (some pretrained weights): then only a mirror manifest vouches.
+    file_hash: str | None
+    cache_subdir: str = "datasets"  # Keras keeps pretrained weights under "models"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class DataConfig:
         """Directory for downloaded canonical files."""
         return self.keras_datasets_dir or keras_home() / "datasets"
 
+    def keras_cache(self, spec: DatasetFile) -> Path:
+        """Where Keras' ``get_file`` keeps ``spec`` (``datasets/`` or ``models/``)."""
+        return self.downloads.parent / spec.cache_subdir / spec.name
+
     @property
     def derived(self) -> Path:
         """Directory for extracted and vectorised data (never inside the mirror)."""
@@ -106,13 +113,15 @@ def mirror_manifest(directory: Path) -> dict[str, str]:
 
 
 def _matches_official(path: Path, spec: DatasetFile) -> bool:
+    if spec.file_hash is None:
+        return False
     algorithm, _, expected = spec.file_hash.partition(":")
     return file_digest(path, algorithm) == expected.lower()
 
 
 def _verify_mirror_copy(path: Path, spec: DatasetFile, mirror: Path) -> ResolvedFile:
     sha256 = file_digest(path, "sha256")
-    if _matches_official(path, spec):
+    if spec.file_hash is not None and _matches_official(path, spec):
         return ResolvedFile(path, "mirror", sha256, f"official {spec.file_hash.split(':')[0]}")
     vouched = mirror_manifest(mirror).get(spec.name)
     if vouched == sha256:
@@ -128,6 +137,9 @@ def _verify_mirror_copy(path: Path, spec: DatasetFile, mirror: Path) -> Resolved
 
 
 def _verify_cached_copy(path: Path, spec: DatasetFile) -> ResolvedFile:
+    if spec.file_hash is None:
+        # Keras itself loads such a file unchecked; the record says it was not verified.
+        return ResolvedFile(path, "keras-cache", file_digest(path, "sha256"), "unverified")
     if not _matches_official(path, spec):
         raise DatasetCorrupt(
             f"{path} ({path.stat().st_size:,} bytes) does not match the official "
@@ -145,7 +157,7 @@ def _download(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
             spec.origin,
             known_hash=spec.file_hash,
             fname=spec.name,
-            path=config.downloads,
+            path=config.keras_cache(spec).parent,
             progressbar=False,
         )
     except ValueError as error:  # pooch's hash mismatch; it removed the temporary file
@@ -162,7 +174,8 @@ def _download(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
 def _how_to_fix(spec: DatasetFile, config: DataConfig) -> str:
     return (
         f"Put {spec.name} in a mirror directory given by --dlwp-data-dir or DLWP_DATA_DIR, "
-        f"or into {config.downloads}, or run online so it is downloaded from {spec.origin}."
+        f"or into {config.keras_cache(spec).parent}, or run online so it is downloaded "
+        f"from {spec.origin}."
     )
 
 
@@ -174,7 +187,7 @@ def locate(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
     """
     if config.data_dir is not None and (config.data_dir / spec.name).is_file():
         return _verify_mirror_copy(config.data_dir / spec.name, spec, config.data_dir)
-    cached = config.downloads / spec.name
+    cached = config.keras_cache(spec)
     if cached.is_file():
         return _verify_cached_copy(cached, spec)
     if config.offline:
@@ -190,4 +203,4 @@ def locate(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
 def is_present(spec: DatasetFile, config: DataConfig) -> bool:
     """Whether a local copy exists (unverified): used to choose between sources."""
     in_mirror = config.data_dir is not None and (config.data_dir / spec.name).is_file()
-    return in_mirror or (config.downloads / spec.name).is_file()
+    return in_mirror or config.keras_cache(spec).is_file()

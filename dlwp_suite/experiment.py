@@ -42,16 +42,22 @@ class Experiment:
     title: str
     source: str
     task: Literal["binary", "multiclass", "regression"]
-    protocol: Literal["holdout", "kfold"]
-    load_data: Callable[[DataConfig], TaskData]
+    protocol: Literal["holdout", "kfold", "fit_evaluate"]
+    load_data: Callable[[DataConfig, Params], TaskData]
     write_synthetic: Callable[[Path], None]
-    build_model: Callable[[Params, int], keras.Model]
+    build_model: Callable[[Params, TaskData], keras.Model]
     params: Params
     variants: Mapping[str, Params]
     profiles: Mapping[str, ProfileSpec]
     baselines: tuple[str, ...]
     prepare: Callable[[TaskData], TaskData] = field(default=lambda data: data)
     encode_labels: Callable[[Params, Any], Any] = field(default=lambda params, y: y)
+    # The inputs one case trains on (a transfer case's frozen-base features), and the
+    # flat inputs the shallow baselines fit; both receive the loaded data.
+    case_inputs: Callable[[Params, TaskData], TaskData] = field(default=lambda params, d: d)
+    baseline_inputs: Callable[[Params, TaskData], TaskData] = field(default=lambda params, d: d)
+    # Fine-tuning's second phase: unfreeze and recompile a trained model in place.
+    finetune: Callable[[keras.Model, Params], None] | None = None
 
     @property
     def chapter(self) -> str:
@@ -63,6 +69,10 @@ class Experiment:
         if name not in self.profiles:
             raise KeyError(f"{self.id} has no profile {name!r}; it has {sorted(self.profiles)}")
         return self.profiles[name]
+
+    def data_params(self, profile: str) -> Params:
+        """The settings the data loader sees under ``profile`` (image size, rows)."""
+        return MappingProxyType({**self.params, **self.profile(profile).overrides})
 
     def case(self, variant: str, profile: str) -> Case:
         """The fully resolved settings for one variant under one profile."""

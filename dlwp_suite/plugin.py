@@ -185,6 +185,7 @@ class Dlwp:
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()
+        self._tested: dict[tuple[str, int], Any] = {}  # (case id, seed) -> tested model
 
     def data_config(self, experiment: Experiment) -> DataConfig:
         """Real data, or generated canonical files where the profile declares them."""
@@ -203,7 +204,9 @@ class Dlwp:
 
         if experiment.id not in self._data:
             try:
-                self._data[experiment.id] = load_task_data(experiment, self.data_config(experiment))
+                self._data[experiment.id] = load_task_data(
+                    experiment, self.data_config(experiment), self.profile
+                )
             except DatasetUnavailable as missing:
                 pytest.skip(f"{experiment.id}: dataset unavailable: {missing}")
             except DatasetCorrupt as corrupt:
@@ -237,19 +240,28 @@ class Dlwp:
         )
         for record in outcome.records:
             self.store.append(record)
+        self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
         if outcome.failures:
             pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
-        """Fit the baselines and the ensemble for the experiment's first variant; record."""
+        """Fit the baselines and the ensemble for the experiment's first variant; record.
+
+        The network is the one ``check_model`` trained on the first seed when this
+        process ran it (it does unless xdist sent that test elsewhere), else retrained.
+        """
         from dlwp_suite.runner import run_comparisons
 
-        case = experiment.cases(self.profile)[0]
+        cases = experiment.cases(self.profile)
+        if not cases:
+            pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
+        case = cases[0]
         data = self.data(experiment)
+        network = self._tested.get((case.id, self.seeds[0]))
         outcome = benchmark.pedantic(
             run_comparisons,
-            args=(case, data, self.seeds[0], self.store.run_id, self.environment),
+            args=(case, data, self.seeds[0], self.store.run_id, self.environment, network),
             rounds=1,
             iterations=1,
         )

@@ -6,6 +6,9 @@
   and evaluate it on the test set.
 - ``kfold`` (Boston): K-fold validation MAE with ``epochs``/``batch_size`` per fold, then
   a fresh model for ``final_epochs``/``final_batch_size`` on all training data, tested.
+- ``fit_evaluate`` (vision): train for ``epochs`` on the training split, watching the
+  validation split where the data has one; ``finetune`` cases then unfreeze the top of
+  the base and train ``finetune_epochs`` more; the same model is then tested.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def _fit(
 
 def _fresh_model(case: Case, data: TaskData, seed: int) -> keras.Model:
     keras.utils.set_random_seed(seed)
-    return case.experiment.build_model(case.params, data.x_train.shape[1])
+    return case.experiment.build_model(case.params, data)
 
 
 def _test_metric(model: keras.Model, x: np.ndarray, y: np.ndarray, name: str) -> float:
@@ -157,7 +160,7 @@ def kfold_validation(case: Case, data: TaskData, seed: int) -> RunResult:
     fold_mae, curves, rates = [], [], []
     # Unshuffled folds: fold i validates on samples [i*n/k, (i+1)*n/k), as the book does.
     for fit_idx, val_idx in KFold(n_splits=p["k"]).split(data.x_train):
-        model = case.experiment.build_model(p, data.x_train.shape[1])
+        model = case.experiment.build_model(p, data)
         history, timings = _fit(
             case,
             model,
@@ -179,8 +182,68 @@ def kfold_validation(case: Case, data: TaskData, seed: int) -> RunResult:
     )
 
 
+def _validation_metrics(history: dict[str, list[float]], prefix: str = "") -> dict[str, float]:
+    val = history.get("val_accuracy")
+    if not val:
+        return {}
+    return {f"{prefix}val_accuracy": val[-1], f"{prefix}best_val_accuracy": max(val)}
+
+
+def fit_evaluate(case: Case, data: TaskData, seed: int) -> RunResult:
+    """Train once watching validation (then fine-tune, if declared) and test that model."""
+    started = time.perf_counter()
+    p, exp = case.params, case.experiment
+    data = exp.case_inputs(p, data)
+    model = _fresh_model(case, data, seed)
+    validation = None if data.x_val is None else (data.x_val, exp.encode_labels(p, data.y_val))
+    y_train = exp.encode_labels(p, data.y_train)
+    monitor = None
+    if validation is not None:
+        monitor = ("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"]))
+    elif data.x_test is not None:
+        y_test = exp.encode_labels(p, data.y_test)
+        monitor = ("test_accuracy", lambda m, _: _test_metric(m, data.x_test, y_test, "accuracy"))
+    history, timings = _fit(
+        case, model, data.x_train, y_train, p["epochs"], p["batch_size"], validation, monitor
+    )
+    metrics = _validation_metrics(history)
+    if p.get("finetune"):
+        assert exp.finetune is not None, f"{exp.id} asks to fine-tune but declares no finetune"
+        exp.finetune(model, p)
+        tuned, tuned_timings = _fit(
+            case, model, data.x_train, y_train, p["finetune_epochs"], p["batch_size"], validation
+        )
+        history = {**{f"head_{k}": v for k, v in history.items()}, **tuned}
+        timings = {**{f"head_{k}": v for k, v in timings.items()}, **tuned_timings}
+        head = {f"head_{k}": v for k, v in metrics.items()}
+        metrics = {**head, **_validation_metrics(tuned)}
+        if "val_accuracy" in metrics:
+            metrics["finetune_gain"] = metrics["val_accuracy"] - head["head_val_accuracy"]
+    predictions = None
+    if data.x_test is not None:
+        y_test = exp.encode_labels(p, data.y_test)
+        metrics["test_accuracy"] = _test_metric(model, data.x_test, y_test, "accuracy")
+        predictions, timings["inference_samples_per_s"] = timed_predict(
+            model, data.x_test, p["batch_size"]
+        )
+        if predictions.shape[-1] == 1:
+            predictions = predictions[:, 0]
+    timings.update(data.timings)
+    timings["wall_s"] = time.perf_counter() - started
+    return RunResult(metrics, timings, history, test_predictions=predictions)
+
+
+def tested_model(case: Case, data: TaskData, seed: int) -> RunResult:
+    """Train only the model the book tests (with its test-set predictions)."""
+    if case.experiment.protocol == "fit_evaluate":
+        return fit_evaluate(case, data, seed)
+    return final_phase(case, data, seed)
+
+
 def run(case: Case, data: TaskData, seed: int) -> RunResult:
     """Run the case's full protocol for one seed: validation, then the tested model."""
+    if case.experiment.protocol == "fit_evaluate":
+        return fit_evaluate(case, data, seed)
     started = time.perf_counter()
     validate = holdout_validation if case.experiment.protocol == "holdout" else kfold_validation
     validated = validate(case, data, seed)

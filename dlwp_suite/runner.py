@@ -24,6 +24,8 @@ class Outcome:
 
     checks: list[TargetCheck] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # The first seed's tested model, so the comparisons can reuse it instead of retraining.
+    tested: protocols.RunResult | None = None
 
     @property
     def failures(self) -> list[TargetCheck]:
@@ -39,7 +41,9 @@ def check_targets(
     for target in case.targets:
         reference = None
         if target.baseline is not None:
-            reference = run_baseline(target.baseline, case, data, seed).metrics[target.metric]
+            scores = run_baseline(target.baseline, case, data, seed).metrics
+            # A baseline has one validation score: it is its best one too.
+            reference = scores.get(target.metric, scores.get(target.metric.removeprefix("best_")))
         checks.append(target.check([m[target.metric] for m in per_seed], reference))
     return checks
 
@@ -85,21 +89,23 @@ def run_case(
                 details=result.details,
             )
         )
-    return Outcome(checks, records)
+    return Outcome(checks, records, runs[0])
 
 
 def run_comparisons(
-    case: Case, data: TaskData, seed: int, run_id: str, env: Mapping[str, Any]
+    case: Case,
+    data: TaskData,
+    seed: int,
+    run_id: str,
+    env: Mapping[str, Any],
+    network: protocols.RunResult | None = None,
 ) -> Outcome:
-    """Fit the experiment's baselines and the ensemble of the network with the best one."""
+    """Fit the experiment's baselines and the ensemble of the network with the best one.
+
+    ``network`` is the case's tested model for ``seed`` if it was already trained.
+    """
     task = case.experiment.task
     baselines = [run_baseline(name, case, data, seed) for name in case.experiment.baselines]
-    network = protocols.final_phase(case, data, seed)
-    assert network.test_predictions is not None
-    metric = reported_metric(task)
-    ensemble = average_with_best(
-        task, network.test_predictions, network.metrics[metric], baselines, data.y_test
-    )
     records = [
         _record(
             case,
@@ -116,6 +122,14 @@ def run_comparisons(
         )
         for b in baselines
     ]
+    if data.x_test is None:  # no test split to ensemble on
+        return Outcome([], records)
+    network = network or protocols.tested_model(case, data, seed)
+    assert network.test_predictions is not None
+    metric = reported_metric(task)
+    ensemble = average_with_best(
+        task, network.test_predictions, network.metrics[metric], baselines, data.y_test
+    )
     records.append(
         _record(
             case,

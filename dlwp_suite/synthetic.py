@@ -99,3 +99,82 @@ def write_boston(directory: Path, samples: int = 506, seed: int = 0) -> None:
     y = y + rng.normal(scale=1.0, size=samples)
     np.savez(directory / "boston_housing.npz", x=x, y=y)
     _update_manifest(directory, "boston_housing.npz")
+
+
+def write_mnist(directory: Path, train: int = 600, test: int = 200, seed: int = 0) -> None:
+    """``mnist.npz``: uint8 28x28 digits, each class a bright bar at its own row, plus noise."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+
+    def digits(count: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 10, count).astype(np.uint8)
+        x = rng.integers(0, 60, size=(count, 28, 28))
+        for i, label in enumerate(y):
+            x[i, 2 + 2 * label : 4 + 2 * label, 4:24] += 180
+        return x.astype(np.uint8), y
+
+    (x_train, y_train), (x_test, y_test) = digits(train), digits(test)
+    np.savez_compressed(
+        directory / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+    )
+    _update_manifest(directory, "mnist.npz")
+
+
+def write_dogs_vs_cats(
+    directory: Path, counts: tuple[int, int, int] = (40, 20, 20), seed: int = 0
+) -> None:
+    """``cats_and_dogs_small/{train,validation,test}/{cats,dogs}/`` JPEGs of varied sizes.
+
+    Cats are reddish and dogs bluish under noise, so a small convnet can tell them apart;
+    file numbers follow the book's split (train from 0, validation from 1000, ...).
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    names = []
+    for split, count, first in zip(
+        ("train", "validation", "test"), counts, (0, 1000, 1500), strict=True
+    ):
+        for label, folder in enumerate(("cats", "dogs")):
+            out = directory / "cats_and_dogs_small" / split / folder
+            out.mkdir(parents=True, exist_ok=True)
+            for n in range(first, first + count):
+                height, width = int(rng.integers(40, 80)), int(rng.integers(40, 80))
+                pixels = rng.integers(0, 120, size=(height, width, 3))
+                pixels[..., 2 * label] += 120  # red for cats, blue for dogs
+                name = f"{folder[:-1]}.{n}.jpg"
+                Image.fromarray(pixels.astype(np.uint8)).save(out / name, quality=90)
+                names.append(f"cats_and_dogs_small/{split}/{folder}/{name}")
+    _update_manifest(directory, *names)
+
+
+def write_mobilenet_weights(directory: Path, seed: int = 0) -> None:
+    """``mobilenet_2_5_224_tf_no_top.h5`` in Keras' legacy h5 layout, random weights.
+
+    Good for exercising the loading and fine-tuning code, not for accuracy. Each batch
+    normalisation gets the statistics of its input on random images: with the initial
+    ones, activations vanish through the 13 blocks and every feature is zero.
+    """
+    import keras
+
+    from dlwp_suite.compat import save_legacy_h5_weights
+
+    directory.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    base = keras.applications.MobileNet(
+        input_shape=(224, 224, 3), alpha=0.25, include_top=False, weights=None
+    )
+    images = np.random.default_rng(seed).uniform(-1, 1, size=(4, 224, 224, 3))
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            seen = keras.Model(base.inputs, layer.input).predict(images, verbose=0)
+            layer.moving_mean.assign(seen.mean(axis=(0, 1, 2)))
+            layer.moving_variance.assign(seen.var(axis=(0, 1, 2)))
+    save_legacy_h5_weights(base, directory / "mobilenet_2_5_224_tf_no_top.h5")
+    _update_manifest(directory, "mobilenet_2_5_224_tf_no_top.h5")
+
+
+def write_dogs_vs_cats_with_mobilenet(directory: Path) -> None:
+    """The dogs-vs-cats layout and a MobileNet weights file: a transfer experiment's data."""
+    write_dogs_vs_cats(directory)
+    write_mobilenet_weights(directory)

@@ -11,6 +11,9 @@ METRIC_DIRECTION: dict[str, int] = {
     "test_accuracy": 1,
     "val_accuracy": 1,
     "best_val_accuracy": 1,
+    "head_val_accuracy": 1,
+    "head_best_val_accuracy": 1,
+    "finetune_gain": 1,
     "test_mae": -1,
     "kfold_val_mae": -1,
 }

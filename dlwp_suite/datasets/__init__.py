@@ -1,11 +1,22 @@
 """Loaders for the book's datasets, each returning a `TaskData`."""
 
 from dlwp_suite.datasets.boston_housing import BOSTON_NPZ
+from dlwp_suite.datasets.dogs_vs_cats import FILTERED_ZIP, KAGGLE_TRAIN_ZIP
 from dlwp_suite.datasets.imdb import ACLIMDB_TAR, IMDB_NPZ, IMDB_WORD_INDEX
+from dlwp_suite.datasets.mnist import MNIST_NPZ
 from dlwp_suite.datasets.reuters import REUTERS_NPZ
 from dlwp_suite.datasets.task_data import TaskData
 
 # Every canonical file the declared experiments can read, for `dlwp-suite data`.
-CANONICAL_FILES = (IMDB_NPZ, IMDB_WORD_INDEX, ACLIMDB_TAR, REUTERS_NPZ, BOSTON_NPZ)
+CANONICAL_FILES = (
+    IMDB_NPZ,
+    IMDB_WORD_INDEX,
+    ACLIMDB_TAR,
+    REUTERS_NPZ,
+    BOSTON_NPZ,
+    MNIST_NPZ,
+)
+# Sources of the dogs-vs-cats layout when the mirror has no cats_and_dogs_small/ folder.
+IMAGE_ARCHIVES = (KAGGLE_TRAIN_ZIP, FILTERED_ZIP)
 
-__all__ = ["CANONICAL_FILES", "TaskData"]
+__all__ = ["CANONICAL_FILES", "IMAGE_ARCHIVES", "TaskData"]

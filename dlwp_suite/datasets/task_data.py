@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -11,20 +12,37 @@ from dlwp_suite.datafiles import ResolvedFile
 
 @dataclass
 class TaskData:
-    """Train/test arrays in the split the book uses, plus their provenance."""
+    """Train/test arrays in the split the book uses, plus their provenance.
+
+    ``x_val``/``y_val`` hold a validation split where the dataset ships one (dogs vs
+    cats); ``x_test`` is None where it ships no test split. ``assets`` are other
+    verified files a model needs (pretrained weights); ``notes`` say how the data
+    departs from the book's, for the report.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
     source: str
     files: list[ResolvedFile] = field(default_factory=list)
     from_cache: bool = False
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    assets: dict[str, ResolvedFile] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    derived_dir: Path | None = None  # where derived arrays (base features) are cached
+    timings: dict[str, float | bool] = field(default_factory=dict)  # of deriving inputs
 
     @property
     def file_hashes(self) -> dict[str, str]:
         """``{file name: sha256}`` for the files the arrays were built from."""
         return {f.path.name: f.sha256 for f in self.files}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one input sample."""
+        return tuple(self.x_train.shape[1:])
 
     @property
     def provenance(self) -> dict[str, object]:
@@ -37,7 +55,8 @@ class TaskData:
                     "location": f.location,
                     "vouched_by": f.vouched_by,
                 }
-                for f in self.files
+                for f in [*self.files, *self.assets.values()]
             },
             "vectorised_from_cache": self.from_cache,
+            "notes": self.notes,
         }

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment
-from dlwp_suite.experiments import ch03
+from dlwp_suite.experiments import ch03, ch05
 
-EXPERIMENTS: dict[str, Experiment] = {e.id: e for e in ch03.EXPERIMENTS}
+EXPERIMENTS: dict[str, Experiment] = {e.id: e for e in (*ch03.EXPERIMENTS, *ch05.EXPERIMENTS)}
 
 
 def get(experiment_id: str) -> Experiment:
@@ -23,6 +23,6 @@ def in_chapter(chapter: str) -> list[Experiment]:
     return [e for e in EXPERIMENTS.values() if e.chapter == chapter]
 
 
-def load_task_data(experiment: Experiment, config: DataConfig) -> TaskData:
+def load_task_data(experiment: Experiment, config: DataConfig, profile: str) -> TaskData:
     """Load and preprocess the experiment's data (raises the dataset errors)."""
-    return experiment.prepare(experiment.load_data(config))
+    return experiment.prepare(experiment.load_data(config, experiment.data_params(profile)))

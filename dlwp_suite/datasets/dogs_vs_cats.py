@@ -1,0 +1,181 @@
+"""Dogs vs cats in the book's layout, decoded once into uint8 arrays per image size.
+
+Sources, first found wins:
+1. ``cats_and_dogs_small/{train,validation,test}/{cats,dogs}/`` in the mirror; files the
+   mirror's ``SHA256SUMS`` lists must match it;
+2. that layout built from Kaggle's ``train.zip`` the way the book does (2e split: train
+   N=0-999, validation 1000-1499, test 1500-2499 per class), under the derived cache;
+3. TensorFlow's ``cats_and_dogs_filtered.zip`` (train and validation only: the record
+   says there is no test split).
+
+Images are decoded with ``keras.utils.load_img`` (Pillow, bilinear resize without keeping
+the aspect ratio, as the book's loaders do), which runs on every Keras backend. A file
+that fails to decode or fails the manifest is skipped, named in a warning and in the
+record's notes. The decoded splits are cached per (file hashes, image size).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dlwp_suite.cache import cached_arrays
+from dlwp_suite.datafiles import (
+    MANIFEST_NAME,
+    DataConfig,
+    DatasetFile,
+    ResolvedFile,
+    file_digest,
+    is_present,
+    locate,
+    mirror_manifest,
+)
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.errors import DatasetUnavailable
+
+LAYOUT = "cats_and_dogs_small"
+SPLITS = ("train", "validation", "test")
+CLASSES = ("cats", "dogs")  # label 0 and 1, alphabetical as image_dataset_from_directory
+KAGGLE_TRAIN_ZIP = DatasetFile(
+    "train.zip", "https://www.kaggle.com/c/dogs-vs-cats/data (sign-in needed)", None
+)
+FILTERED_ZIP = DatasetFile(
+    "cats_and_dogs_filtered.zip",
+    "https://storage.googleapis.com/mlb_datasets/cats_and_dogs_filtered.zip",
+    None,
+)
+BOOK_SPLIT = {"train": range(0, 1000), "validation": range(1000, 1500), "test": range(1500, 2500)}
+
+
+def _build_from_kaggle(archive: Path, target: Path) -> None:
+    """Copy the book's subset out of Kaggle's ``train.zip`` (1e listing 5.4, 2e split)."""
+    with zipfile.ZipFile(archive) as zipped:
+        for split, numbers in BOOK_SPLIT.items():
+            for folder in CLASSES:
+                out = target / split / folder
+                out.mkdir(parents=True, exist_ok=True)
+                for n in numbers:
+                    name = f"{folder[:-1]}.{n}.jpg"
+                    (out / name).write_bytes(zipped.read(f"train/{name}"))
+
+
+def _extract(archive: Path, target: Path) -> Path:
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(target)
+    return target / "cats_and_dogs_filtered"
+
+
+def find_layout(config: DataConfig) -> tuple[Path, list[ResolvedFile], str]:
+    """The directory holding the book's layout, the archive it came from, and its name."""
+    if config.data_dir is not None and (config.data_dir / LAYOUT).is_dir():
+        return config.data_dir / LAYOUT, [], f"{LAYOUT}/"
+    built = config.derived / "images" / LAYOUT
+    for spec, source in ((KAGGLE_TRAIN_ZIP, "Kaggle train.zip"), (FILTERED_ZIP, None)):
+        if not is_present(spec, config):
+            continue
+        archive = locate(spec, config)
+        if source is not None:
+            if not (built / "test").is_dir():
+                _build_from_kaggle(archive.path, built)
+            return built, [archive], f"{LAYOUT}/ built from {source}"
+        return _extract(archive.path, config.derived / "images"), [archive], spec.name
+    raise DatasetUnavailable(
+        f"no dogs-vs-cats images: looked for {LAYOUT}/ in the mirror "
+        f"({config.data_dir or 'none given'}) and for {KAGGLE_TRAIN_ZIP.name} or "
+        f"{FILTERED_ZIP.name} in the mirror or {config.keras_cache(FILTERED_ZIP).parent}. "
+        f"Put the book's {LAYOUT}/ folder or Kaggle's train.zip in DLWP_DATA_DIR "
+        f"(download: {KAGGLE_TRAIN_ZIP.origin}), or fetch {FILTERED_ZIP.origin}."
+    )
+
+
+def _image_files(root: Path, split: str) -> Iterator[tuple[Path, int]]:
+    for label, folder in enumerate(CLASSES):
+        for path in sorted((root / split / folder).glob("*")):
+            if path.is_file():
+                yield path, label
+
+
+def _digest(root: Path, splits: list[str]) -> tuple[str, list[str]]:
+    """One sha256 over every image's name and sha256, and the files failing the manifest."""
+    manifest = mirror_manifest(root.parent)
+    digest, mismatched = hashlib.sha256(), []
+    for split in splits:
+        for path, _ in _image_files(root, split):
+            relative = path.relative_to(root.parent).as_posix()
+            sha = file_digest(path, "sha256")
+            if relative in manifest and manifest[relative] != sha:
+                mismatched.append(relative)
+            digest.update(f"{relative} {sha}\n".encode())
+    return digest.hexdigest(), mismatched
+
+
+def _decode(
+    root: Path, split: str, size: int, exclude: set[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    import keras
+
+    images, labels, unreadable = [], [], []
+    for path, label in _image_files(root, split):
+        relative = path.relative_to(root.parent).as_posix()
+        if relative in exclude:
+            continue
+        try:
+            image = keras.utils.load_img(path, target_size=(size, size), interpolation="bilinear")
+        except Exception as error:  # Pillow raises several types for broken files
+            unreadable.append(f"{relative} ({type(error).__name__})")
+            continue
+        images.append(np.asarray(image, dtype=np.uint8))
+        labels.append(label)
+    shape = (0, size, size, 3)
+    x = np.stack(images) if images else np.zeros(shape, np.uint8)
+    return x, np.asarray(labels, dtype=np.int64), unreadable
+
+
+def load_images(config: DataConfig, size: int) -> TaskData:
+    """Train, validation and (where present) test images at ``size`` x ``size``, uint8."""
+    root, archives, source = find_layout(config)
+    splits = [s for s in SPLITS if (root / s).is_dir()]
+    if "train" not in splits or "validation" not in splits:
+        raise DatasetUnavailable(f"{root} lacks train/ or validation/ (found {splits})")
+    dataset_hash, mismatched = _digest(root, splits)
+    skipped = [f"{name} (fails SHA256SUMS)" for name in mismatched]
+
+    def build() -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for split in splits:
+            x, y, unreadable = _decode(root, split, size, set(mismatched))
+            arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
+            arrays[f"unreadable_{split}"] = np.asarray(unreadable, dtype=str)
+        return arrays
+
+    parts = {"dataset": dataset_hash, "size": size, "decoder": "load_img-bilinear"}
+    arrays, from_cache = cached_arrays(config.derived / "images", "dogs_vs_cats", parts, build)
+    for split in splits:
+        skipped += [str(name) for name in arrays[f"unreadable_{split}"]]
+    notes = [f"skipped {len(skipped)} unreadable file(s): {', '.join(skipped)}"] if skipped else []
+    if skipped:
+        warnings.warn(f"dogs vs cats: {notes[0]}", stacklevel=2)
+    if "test" not in splits:
+        notes.append("no test split in this source: test metrics are not measured")
+    in_mirror = config.data_dir is not None and root.parent == config.data_dir
+    vouched = f"mirror {MANIFEST_NAME}, per file" if in_mirror else "per-file sha256 (unvouched)"
+    layout_file = ResolvedFile(
+        root, "mirror" if in_mirror else "derived-cache", dataset_hash, vouched
+    )
+    return TaskData(
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays.get("x_test"),
+        arrays.get("y_test"),
+        source=source,
+        files=[*archives, layout_file],
+        from_cache=from_cache,
+        x_val=arrays["x_validation"],
+        y_val=arrays["y_validation"],
+        notes=notes,
+    )

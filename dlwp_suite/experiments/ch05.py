@@ -1,0 +1,544 @@
+"""Chapter 5 (2nd edition: chapter 8): MNIST, dogs vs cats, pretrained conv bases.
+
+Protocols follow the official notebooks (fchollet/deep-learning-with-python-notebooks,
+``first_edition/2.1``, ``5.1``, ``5.2``, ``5.3``; cN = notebook cell) and the 2nd
+edition's chapter 8 where it departs (augmentation as Keras preprocessing layers, as
+the issue asks; the 1e generator's shear has no layer and is left out).
+
+Tolerance rule as in chapter 3: 3 x the single-seed standard deviation measured with
+seeds 100.. where such runs exist (each target's ``basis`` says which); otherwise the
+basis names the spread the book itself reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType as Frozen
+
+import keras
+import numpy as np
+
+from dlwp_suite import synthetic
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets import dogs_vs_cats, mnist
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.pretrained import BASES, ConvBase, frozen_features, locate_weights
+from dlwp_suite.targets import Target
+
+MNIST_SRC = "1e 2.1-a-first-look-at-a-neural-network / 5.1-introduction-to-convnets"
+SCRATCH_SRC = "1e 5.2-using-convnets-with-small-datasets"
+TRANSFER_SRC = "1e 5.3-using-a-pretrained-convnet"
+SMOKE_NOTE = "generated images in the canonical layouts; checks the pipeline learns"
+
+
+def _beats_majority(metric: str = "test_accuracy", margin: float = 0.1) -> Target:
+    return Target(
+        metric,
+        source="smoke check",
+        baseline="majority",
+        tolerance=margin,
+        basis="generated images have a strong signal; any learning clears this margin",
+    )
+
+
+def _pixels(shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """A uint8 image input (compact to feed) and its float32 view."""
+    inputs = keras.Input(shape=shape, dtype="uint8")
+    return inputs, keras.layers.Rescaling(1.0)(inputs)
+
+
+# ---------------------------------------------------------------- MNIST
+def build_mnist(params: Params, data: TaskData) -> keras.Model:
+    """1e listing 2.3 (Dense 512) or 5.1 (conv 32-64-64, Dense 64), softmax, rmsprop."""
+    inputs, x = _pixels(data.input_shape)
+    x = keras.layers.Rescaling(1 / 255)(x)
+    if params["model"] == "convnet":
+        x = keras.layers.Reshape((*data.input_shape, 1))(x)
+        for filters, pool in ((32, True), (64, True), (64, False)):
+            x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+            x = keras.layers.MaxPooling2D(2)(x) if pool else x
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(params["hidden"], activation="relu")(x)
+    outputs = keras.layers.Dense(mnist.CLASSES, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    # Integer labels with the sparse loss: the same loss as the book's one-hot labels.
+    model.compile("rmsprop", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def flat_pixels(params: Params, data: TaskData) -> TaskData:
+    """Pixels scaled to [0, 1] as flat rows, for the shallow baselines."""
+    size = params.get("baseline_train_size") or len(data.x_train)
+
+    def flat(x: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None else x.reshape(len(x), -1).astype("float32") / 255
+
+    return dataclasses.replace(
+        data,
+        x_train=flat(data.x_train[:size]),
+        y_train=data.y_train[:size],
+        x_test=flat(data.x_test),
+        x_val=flat(data.x_val),
+    )
+
+
+def _mnist(model: str, hidden: int, epochs: int, batch: int, book: Target, cell: str):
+    return Experiment(
+        id=f"ch05.mnist.{model}",
+        title=f"MNIST digits, {'small convnet' if model == 'convnet' else 'Dense 512'}",
+        source=f"{MNIST_SRC} {cell}",
+        task="multiclass",
+        protocol="fit_evaluate",
+        load_data=lambda config, params: mnist.load(config),
+        write_synthetic=synthetic.write_mnist,
+        build_model=build_mnist,
+        baseline_inputs=flat_pixels,
+        params=Frozen(
+            {
+                "model": model,
+                "hidden": hidden,
+                "epochs": epochs,
+                "batch_size": batch,
+                "validation_size": 10_000,  # baselines' held-out slice to pick a partner
+                "baseline_train_size": None,
+            }
+        ),
+        variants=Frozen({"book": {}}),
+        profiles=Frozen(
+            {
+                "smoke": ProfileSpec(
+                    variants=("book",),
+                    targets={"book": (_beats_majority(),)},
+                    overrides=Frozen(
+                        {"epochs": 3, "validation_size": 100, "baseline_train_size": None}
+                    ),
+                    synthetic_data=True,
+                    note=SMOKE_NOTE,
+                ),
+                "quick": ProfileSpec(
+                    variants=("book",),
+                    targets={"book": (book,)},
+                    # The network runs the book's protocol; the pixel baselines fit on
+                    # the first 10,000 digits (a random forest on 60,000 takes minutes).
+                    overrides=Frozen({"baseline_train_size": 10_000}),
+                    note="baselines fit on 10,000 of the 60,000 training digits",
+                ),
+                "book": ProfileSpec(variants=("book",), targets={"book": (book,)}),
+            }
+        ),
+        baselines=("majority", "logistic_regression", "random_forest"),
+    )
+
+
+MNIST_DENSE = _mnist(
+    "dense",
+    512,
+    5,
+    128,
+    Target(
+        "test_accuracy",
+        value=0.978,
+        tolerance=0.006,
+        source="1e 2.1 c24–25 (test acc 0.978 after 5 epochs, batch 128)",
+        basis="provisional: 3 x an assumed seed std of 0.002 (to be measured: seeds 100..)",
+    ),
+    "listing 2.3",
+)
+MNIST_CONVNET = _mnist(
+    "convnet",
+    64,
+    5,
+    64,
+    Target(
+        "test_accuracy",
+        value=0.991,
+        tolerance=0.003,
+        source="1e 5.1 c14–15 (test acc 0.991; the text says 99.3 %); 2e/3e 0.991",
+        basis="provisional: 3 x an assumed seed std of 0.001 (to be measured: seeds 100..)",
+    ),
+    "listing 5.1",
+)
+
+
+# ---------------------------------------------------------------- dogs vs cats
+def load_dogs(config: DataConfig, params: Params) -> TaskData:
+    """The book's 2,000/1,000/2,000 images at the profile's ``image_size``."""
+    data = dogs_vs_cats.load_images(config, params["image_size"])
+    return dataclasses.replace(data, derived_dir=config.derived)
+
+
+def augmentation(params: Params) -> keras.Sequential:
+    """The 1e generator's flip, rotation, shifts and zoom as preprocessing layers."""
+    aug = params["augmentation"]
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomRotation(aug["rotation_degrees"] / 360, fill_mode="nearest"),
+            keras.layers.RandomTranslation(aug["shift"], aug["shift"], fill_mode="nearest"),
+            keras.layers.RandomZoom(aug["zoom"], fill_mode="nearest"),
+        ],
+        name="augmentation",
+    )
+
+
+def build_scratch(params: Params, data: TaskData) -> keras.Model:
+    """1e listing 5.5: conv 32-64-128-128 with max pooling, Dense 512, sigmoid."""
+    inputs, x = _pixels(data.input_shape)
+    if params["augmentation"]:
+        x = augmentation(params)(x)
+    x = keras.layers.Rescaling(1 / 255)(x)
+    for filters in (32, 64, 128, 128):
+        x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
+    if params["dropout"]:
+        x = keras.layers.Dropout(params["dropout"])(x)
+    x = keras.layers.Dense(512, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile(
+        keras.optimizers.RMSprop(params["learning_rate"]),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+BOOK_AUGMENTATION = Frozen({"rotation_degrees": 40, "shift": 0.2, "zoom": 0.2})
+
+SCRATCH_VAL = Target(
+    "best_val_accuracy",
+    value=0.71,
+    tolerance=0.03,
+    source=f"{SCRATCH_SRC} c26 (val acc 0.70–0.72 at its plateau, 30 epochs)",
+    basis="provisional: the book's own 0.70–0.72 band widened by one point each side "
+    "(to be replaced by 3 x the seed std from seeds 100..)",
+)
+AUGMENTED_VAL = Target(
+    "best_val_accuracy",
+    value=0.835,
+    tolerance=0.025,
+    source=f"{SCRATCH_SRC} c39 (val acc ≈ 0.82–0.85 after 100 epochs); 2e: 0.835",
+    basis="provisional: the book's own 0.82–0.85 band (seed std not yet measured)",
+)
+AUGMENTATION_HELPS = Target(
+    "best_val_accuracy",
+    baseline="majority",
+    tolerance=0.15,
+    source=f"{SCRATCH_SRC}: 'we get to 82 %', against 50 % for a coin",
+    basis="quick runs 40 epochs at 96 px: the augmented net must beat chance by 15 points",
+)
+
+SCRATCH = Experiment(
+    id="ch05.dogs.scratch",
+    title="Dogs vs cats, 2,000 training images, convnet trained from scratch",
+    source=f"{SCRATCH_SRC} listings 5.5–5.14; 2e ch8.2",
+    task="binary",
+    protocol="fit_evaluate",
+    load_data=load_dogs,
+    write_synthetic=synthetic.write_dogs_vs_cats,
+    build_model=build_scratch,
+    baseline_inputs=flat_pixels,
+    params=Frozen(
+        {
+            "image_size": 150,
+            "epochs": 30,
+            "batch_size": 20,
+            "learning_rate": 1e-4,
+            "augmentation": None,
+            "dropout": 0.0,
+            "baseline_train_size": None,
+        }
+    ),
+    variants=Frozen(
+        {
+            "book": {},
+            # 1e listing 5.11-5.13: augmentation, dropout 0.5, 100 epochs of batch 32.
+            "augmented": {
+                "augmentation": BOOK_AUGMENTATION,
+                "dropout": 0.5,
+                "epochs": 100,
+                "batch_size": 32,
+            },
+        }
+    ),
+    profiles=Frozen(
+        {
+            "smoke": ProfileSpec(
+                variants=("book", "augmented"),
+                targets={
+                    "book": (_beats_majority("best_val_accuracy"),),
+                    "augmented": (_beats_majority("best_val_accuracy", 0.05),),
+                },
+                overrides=Frozen({"image_size": 48, "epochs": 8, "learning_rate": 1e-3}),
+                synthetic_data=True,
+                note=SMOKE_NOTE,
+            ),
+            "quick": ProfileSpec(
+                variants=("book", "augmented"),
+                targets={
+                    "book": (
+                        Target(
+                            "best_val_accuracy",
+                            baseline="majority",
+                            tolerance=0.1,
+                            source=f"{SCRATCH_SRC} c26: ~0.70-0.72 against 0.5 for a coin",
+                            basis="quick: 96 px, 15 epochs; must beat chance by 10 points",
+                        ),
+                    ),
+                    "augmented": (AUGMENTATION_HELPS,),
+                },
+                overrides=Frozen({"image_size": 96, "epochs": 15}),
+                note="96 px instead of 150 px; 15 epochs (augmented: 15 instead of 100)",
+            ),
+            "book": ProfileSpec(
+                variants=("book", "augmented"),
+                targets={"book": (SCRATCH_VAL,), "augmented": (AUGMENTED_VAL,)},
+            ),
+        }
+    ),
+    baselines=("majority", "logistic_regression"),
+)
+
+
+# ---------------------------------------------------------------- pretrained bases
+def _base(params: Params) -> ConvBase:
+    return BASES[params["base"]]
+
+
+def load_with_weights(config: DataConfig, params: Params) -> TaskData:
+    """Dogs vs cats images plus the conv base's verified ImageNet weights."""
+    data = load_dogs(config, params)
+    weights = locate_weights(_base(params), config)
+    return dataclasses.replace(data, assets={"weights": weights})
+
+
+def _features(params: Params, data: TaskData) -> tuple[dict[str, np.ndarray], dict]:
+    splits = {"train": data.x_train, "validation": data.x_val}
+    if data.x_test is not None:
+        splits["test"] = data.x_test
+    assert data.derived_dir is not None
+    layout = next(f for f in data.files if f.path.name == dogs_vs_cats.LAYOUT)
+    return frozen_features(
+        _base(params), data.assets["weights"], splits, layout.sha256, data.derived_dir
+    )
+
+
+def features_inputs(params: Params, data: TaskData) -> TaskData:
+    """Fast feature extraction (1e listing 5.17): the frozen base's output, computed once."""
+    if params["method"] != "features":
+        return data
+    features, timings = _features(params, data)
+    return dataclasses.replace(
+        data,
+        x_train=features["train"],
+        x_val=features["validation"],
+        x_test=features.get("test"),
+        timings=timings,
+    )
+
+
+def pooled_features(params: Params, data: TaskData) -> TaskData:
+    """The frozen base's globally average-pooled features, for logistic regression."""
+    features, _ = _features(params, data)
+
+    def pooled(name: str) -> np.ndarray | None:
+        return features[name].mean(axis=(1, 2)) if name in features else None
+
+    return dataclasses.replace(
+        data, x_train=pooled("train"), x_val=pooled("validation"), x_test=pooled("test")
+    )
+
+
+def build_transfer(params: Params, data: TaskData) -> keras.Model:
+    """1e listings 5.18 (dense head on features) and 5.20 (frozen base end to end)."""
+    if params["method"] == "features":
+        inputs = keras.Input(shape=data.input_shape)
+        x = keras.layers.Flatten()(inputs)
+        x = keras.layers.Dense(256, activation="relu")(x)
+        x = keras.layers.Dropout(0.5)(x)
+    else:
+        base = _base(params)
+        inputs, x = _pixels(data.input_shape)
+        x = augmentation(params)(x)
+        conv_base = base.build(data.input_shape, data.assets["weights"].path)
+        conv_base.trainable = False
+        x = keras.layers.Flatten()(conv_base(base.preprocess(x)))
+        x = keras.layers.Dense(256, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile(
+        keras.optimizers.RMSprop(params["learning_rate"]),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def unfreeze_top_block(model: keras.Model, params: Params) -> None:
+    """1e listing 5.22: unfreeze the base from its top block on, recompile with a low rate.
+
+    Batch normalisation stays frozen (2e ch8.3: its statistics would drift on 2,000
+    images and undo the pretrained features).
+    """
+    top_block = _base(params).top_block
+    conv_base = next(
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.Model) and top_block in [sub.name for sub in layer.layers]
+    )
+    conv_base.trainable = True
+    first = [layer.name for layer in conv_base.layers].index(top_block)
+    for index, layer in enumerate(conv_base.layers):
+        frozen = index < first or isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = not frozen
+    model.compile(
+        keras.optimizers.RMSprop(params["finetune_learning_rate"]),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+TRANSFER_VARIANTS = Frozen(
+    {
+        # 1e listings 5.17-5.18: features computed once, Dense 256 + dropout on top.
+        "features": {"method": "features"},
+        # 1e listing 5.20: the frozen base inside the model, with augmentation.
+        "augmented": {"method": "end_to_end", "augmentation": BOOK_AUGMENTATION},
+        # 1e listings 5.22-5.23: then unfreeze the top block and train on, slowly.
+        "finetune": {"method": "end_to_end", "augmentation": BOOK_AUGMENTATION, "finetune": True},
+    }
+)
+
+FEATURES_VAL = Target(
+    "best_val_accuracy",
+    value=0.90,
+    tolerance=0.02,
+    source=f"{TRANSFER_SRC} c12 (VGG16 features: val acc ≈ 0.90)",
+    basis="provisional: the book's '~90 %' read as 0.88-0.92",
+)
+AUGMENTED_TRANSFER_VAL = Target(
+    "best_val_accuracy",
+    value=0.955,
+    tolerance=0.015,
+    source=f"{TRANSFER_SRC} c24 (VGG16 frozen, augmented: val acc ≈ 0.95-0.96)",
+    basis="provisional: the book's own 0.95-0.96 band, widened by half a point",
+)
+FINETUNE_TEST = Target(
+    "test_accuracy",
+    value=0.968,
+    tolerance=0.015,
+    source=f"{TRANSFER_SRC} c35, c42 (VGG16 fine-tuned: test acc 0.967-0.968)",
+    basis="provisional: half the gap to the frozen model's ~0.94 (seed std not measured)",
+)
+FINETUNE_DOES_NOT_HURT = Target(
+    "finetune_gain",
+    value=0.0,
+    tolerance=0.01,
+    comparison="at_least",
+    source=f"{TRANSFER_SRC} c35: fine-tuning lifts val acc from ~0.96 to ~0.97",
+    basis="the book's claim read as 'does not hurt': at most one point lower",
+)
+
+
+# "Pretrained features beat training from scratch by a wide margin": the bar is set
+# above the book's from-scratch band (0.70-0.72, 0.73 with its tolerance) by 7 points.
+PRETRAINED_BEATS_SCRATCH = Target(
+    "best_val_accuracy",
+    value=0.80,
+    comparison="at_least",
+    source=f"{TRANSFER_SRC}: pretrained features ~0.90 against ~0.71 from scratch "
+    f"({SCRATCH_SRC} c26), both on 2,000 images",
+    basis="'a wide margin' read as at least 0.80, 7 points above the from-scratch band",
+)
+
+
+# The book has numbers for VGG16 only: other bases, and short runs, assert its claims.
+ORDERING_ONLY = Frozen(
+    {
+        "features": (PRETRAINED_BEATS_SCRATCH,),
+        "augmented": (PRETRAINED_BEATS_SCRATCH,),
+        "finetune": (PRETRAINED_BEATS_SCRATCH, FINETUNE_DOES_NOT_HURT),
+    }
+)
+
+
+def transfer(base: ConvBase, book_targets: dict, smoke: bool) -> Experiment:
+    """The book's three ways to use a pretrained base, for one conv base."""
+    return Experiment(
+        id=f"ch05.dogs.{base.name}",
+        title=f"Dogs vs cats with a pretrained {base.application} base "
+        "(feature extraction, augmented frozen base, fine-tuning)",
+        source=f"{TRANSFER_SRC} listings 5.16–5.23; 2e ch8.3",
+        task="binary",
+        protocol="fit_evaluate",
+        load_data=load_with_weights,
+        write_synthetic=synthetic.write_dogs_vs_cats_with_mobilenet,
+        build_model=build_transfer,
+        case_inputs=features_inputs,
+        baseline_inputs=pooled_features,
+        finetune=unfreeze_top_block,
+        params=Frozen(
+            {
+                "base": base.name,
+                "image_size": 150,
+                "epochs": 30,
+                "batch_size": 20,
+                "learning_rate": 2e-5,
+                "finetune_learning_rate": 1e-5,
+                "augmentation": None,
+                "finetune": False,
+                "finetune_epochs": 100,
+            }
+        ),
+        variants=TRANSFER_VARIANTS,
+        profiles=Frozen(
+            {
+                "smoke": ProfileSpec(
+                    # Generated VGG16/Xception weights would be 58/83 MB: the MobileNet
+                    # base covers the same code in smoke.
+                    variants=("finetune", "features") if smoke else (),
+                    targets={
+                        "finetune": (_beats_majority("best_val_accuracy", 0.05),),
+                        "features": (_beats_majority("best_val_accuracy", 0.05),),
+                    },
+                    overrides=Frozen(
+                        {"image_size": 32, "epochs": 4, "finetune_epochs": 2, "learning_rate": 1e-3}
+                    ),
+                    synthetic_data=True,
+                    note=SMOKE_NOTE,
+                ),
+                "quick": ProfileSpec(
+                    variants=("finetune", "features", "augmented"),
+                    targets=ORDERING_ONLY,
+                    overrides=Frozen({"epochs": 10, "finetune_epochs": 10}),
+                    note="frozen-base phases 10 epochs (book 30), fine-tuning 10 (book 100)",
+                ),
+                "book": ProfileSpec(
+                    variants=("finetune", "features", "augmented"), targets=book_targets
+                ),
+            }
+        ),
+        baselines=("majority", "logistic_regression"),
+    )
+
+
+VGG16_TRANSFER = transfer(
+    BASES["vgg16"],
+    {
+        "features": (FEATURES_VAL,),
+        "augmented": (AUGMENTED_TRANSFER_VAL,),
+        "finetune": (FINETUNE_TEST, FINETUNE_DOES_NOT_HURT),
+    },
+    smoke=False,
+)
+XCEPTION_TRANSFER = transfer(BASES["xception"], ORDERING_ONLY, smoke=False)
+MOBILENET_TRANSFER = transfer(BASES["mobilenet"], ORDERING_ONLY, smoke=True)
+
+EXPERIMENTS = (
+    MNIST_DENSE,
+    MNIST_CONVNET,
+    SCRATCH,
+    MOBILENET_TRANSFER,
+    VGG16_TRANSFER,
+    XCEPTION_TRANSFER,
+)
