@@ -135,6 +135,10 @@ def _regress(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult
 
 def run_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
     """Fit and score one named baseline for the case's task."""
+    if case.experiment.protocol == "forecast":
+        from dlwp_suite.forecast import forecast_baseline  # it builds on this module
+
+        return forecast_baseline(name, case, data, seed)
     if case.experiment.task == "regression":
         return _regress(name, case, data, seed)
     return _classify(name, case, data, seed)

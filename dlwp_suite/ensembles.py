@@ -34,8 +34,12 @@ def reported_metric(task: str) -> str:
     return "test_mae" if task == "regression" else "test_accuracy"
 
 
-def best_partner(task: str, baselines: list[BaselineResult]) -> BaselineResult:
-    """The non-trivial baseline with the best validation score."""
+def best_partner(
+    task: str, baselines: list[BaselineResult], name: str | None = None
+) -> BaselineResult:
+    """The baseline called ``name``, else the non-trivial one with the best validation score."""
+    if name is not None:
+        return next(b for b in baselines if b.name == name)
     metric = _selection_metric(task)
     candidates = [b for b in baselines if not b.trivial and b.test_predictions is not None]
     if not candidates:
@@ -57,9 +61,10 @@ def average_with_best(
     network_score: float,
     baselines: list[BaselineResult],
     y_test: np.ndarray,
+    partner_name: str | None = None,
 ) -> EnsembleResult:
-    """Average the network with the best shallow model and compare with both."""
-    partner = best_partner(task, baselines)
+    """Average the network with the best (or the named) shallow model; compare with both."""
+    partner = best_partner(task, baselines, partner_name)
     assert partner.test_predictions is not None
     shallow = partner.test_predictions
     if shallow.ndim == 2 and shallow.shape[1] < network_predictions.shape[1]:

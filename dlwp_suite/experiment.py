@@ -24,12 +24,16 @@ class ProfileSpec:
     """What one profile runs: which variants, shortened how, checked against what.
 
     ``overrides`` change protocol settings (epochs, folds) for every variant; ``note``
-    says why the profile differs from the book, for the report.
+    says why the profile differs from the book, for the report. ``baseline_targets``
+    are the book's numbers for its baselines (the common-sense forecast).
     """
 
     variants: tuple[str, ...]
     targets: Mapping[str, tuple[Target, ...]]
     overrides: Params = field(default_factory=lambda: MappingProxyType({}))
+    baseline_targets: Mapping[str, tuple[Target, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     synthetic_data: bool = False
     note: str = ""
 
@@ -42,7 +46,7 @@ class Experiment:
     title: str
     source: str
     task: Literal["binary", "multiclass", "regression"]
-    protocol: Literal["holdout", "kfold", "fit_evaluate"]
+    protocol: Literal["holdout", "kfold", "fit_evaluate", "forecast"]
     load_data: Callable[[DataConfig, Params], TaskData]
     write_synthetic: Callable[[Path], None]
     build_model: Callable[[Params, TaskData], keras.Model]
@@ -58,6 +62,8 @@ class Experiment:
     baseline_inputs: Callable[[Params, TaskData], TaskData] = field(default=lambda params, d: d)
     # Fine-tuning's second phase: unfreeze and recompile a trained model in place.
     finetune: Callable[[keras.Model, Params], None] | None = None
+    # The ensemble's shallow member; None: the best non-trivial baseline on validation.
+    ensemble_partner: str | None = None
 
     @property
     def chapter(self) -> str:

@@ -233,17 +233,27 @@ def fit_evaluate(case: Case, data: TaskData, seed: int) -> RunResult:
     return RunResult(metrics, timings, history, test_predictions=predictions)
 
 
+def _single_run(case: Case) -> Callable[[Case, TaskData, int], RunResult] | None:
+    """The protocol's one training run, for protocols that test the model they validate."""
+    if case.experiment.protocol == "fit_evaluate":
+        return fit_evaluate
+    if case.experiment.protocol == "forecast":
+        from dlwp_suite.forecast import fit_forecaster  # it builds on this module
+
+        return fit_forecaster
+    return None
+
+
 def tested_model(case: Case, data: TaskData, seed: int) -> RunResult:
     """Train only the model the book tests (with its test-set predictions)."""
-    if case.experiment.protocol == "fit_evaluate":
-        return fit_evaluate(case, data, seed)
-    return final_phase(case, data, seed)
+    single = _single_run(case)
+    return single(case, data, seed) if single else final_phase(case, data, seed)
 
 
 def run(case: Case, data: TaskData, seed: int) -> RunResult:
     """Run the case's full protocol for one seed: validation, then the tested model."""
-    if case.experiment.protocol == "fit_evaluate":
-        return fit_evaluate(case, data, seed)
+    if (single := _single_run(case)) is not None:
+        return single(case, data, seed)
     started = time.perf_counter()
     validate = holdout_validation if case.experiment.protocol == "holdout" else kfold_validation
     validated = validate(case, data, seed)

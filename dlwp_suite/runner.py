@@ -106,6 +106,10 @@ def run_comparisons(
     """
     task = case.experiment.task
     baselines = [run_baseline(name, case, data, seed) for name in case.experiment.baselines]
+    book = case.experiment.profile(case.profile).baseline_targets
+    checks = {
+        b.name: [t.check([b.metrics[t.metric]]) for t in book.get(b.name, ())] for b in baselines
+    }
     records = [
         _record(
             case,
@@ -116,19 +120,25 @@ def run_comparisons(
             name=b.name,
             seed=seed,
             metrics=b.metrics,
-            targets=[],
+            targets=[c.as_record() for c in checks[b.name]],
             timings=b.timings,
             trivial=b.trivial,
         )
         for b in baselines
     ]
-    if data.x_test is None:  # no test split to ensemble on
-        return Outcome([], records)
+    all_checks = [c for name in checks for c in checks[name]]
+    if data.y_test is None:  # no test split to ensemble on
+        return Outcome(all_checks, records)
     network = network or protocols.tested_model(case, data, seed)
     assert network.test_predictions is not None
     metric = reported_metric(task)
     ensemble = average_with_best(
-        task, network.test_predictions, network.metrics[metric], baselines, data.y_test
+        task,
+        network.test_predictions,
+        network.metrics[metric],
+        baselines,
+        data.y_test,
+        case.experiment.ensemble_partner,
     )
     records.append(
         _record(
@@ -147,4 +157,4 @@ def run_comparisons(
             beats_partner=ensemble.beats_partner,
         )
     )
-    return Outcome([], records)
+    return Outcome(all_checks, records)

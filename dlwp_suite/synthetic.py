@@ -178,3 +178,87 @@ def write_dogs_vs_cats_with_mobilenet(directory: Path) -> None:
     """The dogs-vs-cats layout and a MobileNet weights file: a transfer experiment's data."""
     write_dogs_vs_cats(directory)
     write_mobilenet_weights(directory)
+
+
+def _ar1(rng: np.random.Generator, rows: int, memory_steps: float, sd: float) -> np.ndarray:
+    """A stationary AR(1) series: weather anomalies that persist ~``memory_steps`` rows."""
+    phi = np.exp(-1 / memory_steps)
+    shocks = rng.normal(scale=sd * np.sqrt(1 - phi**2), size=rows)
+    from scipy.signal import lfilter
+
+    return lfilter([1.0], [1.0, -phi], shocks)
+
+
+def write_jena(directory: Path, rows: int = 17_280, seed: int = 0) -> None:
+    """``jena_climate_2009_2016.csv.zip`` in the canonical layout, from 2009-01-01 00:10.
+
+    Ten-minute rows of the 14 measurements with the real header and units: yearly and
+    daily temperature cycles plus weather anomalies that persist for days, and the
+    humidity, pressure and derived quantities computed from them with the usual
+    meteorological formulas. The mirror's ``GENERATED`` list names the file, so runs on
+    it say so. ``rows=420_551`` gives the canonical length.
+    """
+    import pandas as pd
+
+    from dlwp_suite.datasets.weather import GENERATED_LIST, JENA_COLUMNS, JENA_ZIP
+
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    days = np.arange(1, rows + 1) / 144
+    anomaly = _ar1(rng, rows, 144 * 2.5, 3.5)
+    daily = -(4 + 1.5 * np.sin(2 * np.pi * days / 365.25)) * np.cos(2 * np.pi * days)
+    temp = 9.5 - 9 * np.cos(2 * np.pi * (days - 15) / 365.25) + daily + anomaly
+    temp += rng.normal(scale=0.15, size=rows)
+    pressure = 989 + _ar1(rng, rows, 144 * 3, 8) - 0.4 * anomaly
+    rh = np.clip(76 + 14 * np.cos(2 * np.pi * days) - 2 * anomaly + _ar1(rng, rows, 72, 8), 12, 100)
+    vp_max = 6.1078 * np.exp(17.27 * temp / (temp + 237.3))
+    vp_act = vp_max * rh / 100
+    gamma = np.log(vp_act / 6.1078)
+    wind = np.abs(2 + _ar1(rng, rows, 36, 1.5))
+    table = pd.DataFrame(
+        {
+            "p (mbar)": pressure,
+            "T (degC)": temp,
+            "Tpot (K)": (temp + 273.15) * (1000 / pressure) ** 0.286,
+            "Tdew (degC)": 237.3 * gamma / (17.27 - gamma),
+            "rh (%)": rh,
+            "VPmax (mbar)": vp_max,
+            "VPact (mbar)": vp_act,
+            "VPdef (mbar)": vp_max - vp_act,
+            "sh (g/kg)": 622 * vp_act / (pressure - 0.378 * vp_act),
+            "H2OC (mmol/mol)": 1000 * vp_act / pressure,
+            "rho (g/m**3)": 1e5 * pressure / (287.05 * (temp + 273.15)),
+            "wv (m/s)": wind,
+            "max. wv (m/s)": wind * 1.7,
+            "wd (deg)": np.mod(180 + np.cumsum(rng.normal(scale=4, size=rows)), 360),
+        }
+    )
+    stamps = pd.Timestamp("2009-01-01") + pd.to_timedelta(np.arange(1, rows + 1) * 10, "min")
+    table.insert(0, "Date Time", stamps.strftime("%d.%m.%Y %H:%M:%S"))
+    assert tuple(table.columns) == JENA_COLUMNS
+    csv_name = JENA_ZIP.name.removesuffix(".zip")
+    table.to_csv(
+        directory / JENA_ZIP.name,
+        index=False,
+        float_format="%.2f",
+        compression={"method": "zip", "archive_name": csv_name},
+    )
+    marker = directory / GENERATED_LIST
+    listed = set(marker.read_text().split()) if marker.is_file() else set()
+    marker.write_text("\n".join(sorted(listed | {JENA_ZIP.name})) + "\n")
+    _update_manifest(directory, JENA_ZIP.name)
+
+
+def write_seattle_temps(directory: Path, hours: int = 2_000, seed: int = 0) -> None:
+    """``seattle-temps.csv`` (date, temp in °F, hourly) with daily cycles and anomalies."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    hour = np.arange(hours)
+    celsius = 11 - 4 * np.cos(2 * np.pi * hour / 24) + _ar1(rng, hours, 60, 3)
+    stamps = np.datetime64("2010-01-01T00:00") + hour.astype("timedelta64[h]")
+    lines = ["date,temp"] + [
+        f"{str(s).replace('-', '/').replace('T', ' ')},{c * 9 / 5 + 32:.1f}"
+        for s, c in zip(stamps, celsius, strict=True)
+    ]
+    (directory / "seattle-temps.csv").write_text("\n".join(lines) + "\n")
+    _update_manifest(directory, "seattle-temps.csv")

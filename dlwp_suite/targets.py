@@ -16,6 +16,10 @@ METRIC_DIRECTION: dict[str, int] = {
     "finetune_gain": 1,
     "test_mae": -1,
     "kfold_val_mae": -1,
+    "val_mae": -1,
+    "best_val_mae": -1,
+    "best_val_mae_norm": -1,
+    "pipeline_share": -1,
 }
 
 
@@ -32,7 +36,9 @@ class Target:
     """A claim to check on the median of a metric over seeds.
 
     Either an absolute book number (``value`` ± ``tolerance``, or one-sided with
-    ``comparison``) or, with ``baseline``, "beats that baseline by ``tolerance``".
+    ``comparison``) or, with ``baseline``, "beats that baseline by ``tolerance``"
+    (``comparison="at_most"``: "beats it by at most ``tolerance``", for the book's
+    "does not beat the baseline (by much)").
     ``source`` cites the book; ``basis`` says where the tolerance comes from.
     """
 
@@ -52,6 +58,8 @@ class Target:
     def describe(self) -> str:
         """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial``."""
         if self.baseline is not None:
+            if self.comparison == "at_most":
+                return f"beats {self.baseline} by at most {self.tolerance:g}"
             return f"beats {self.baseline} by {self.tolerance:g}"
         sign = {"approx": "≈", "at_least": "≥", "at_most": "≤"}[self.comparison]
         return f"{sign} {self.value:g} ± {self.tolerance:g}"
@@ -63,9 +71,14 @@ class Target:
             if baseline_value is None:
                 raise ValueError(f"target {self.describe()} needs the baseline's value")
             reference = baseline_value
-            # Positive margin: how far past the bar (in the good direction) we are.
-            margin = direction(self.metric) * (measured - reference) - self.tolerance
-            passed = margin > 0
+            improvement = direction(self.metric) * (measured - reference)
+            if self.comparison == "at_most":
+                margin = self.tolerance - improvement
+                passed = margin >= 0
+            else:
+                # Positive margin: how far past the bar (in the good direction) we are.
+                margin = improvement - self.tolerance
+                passed = margin > 0
         else:
             assert self.value is not None
             reference = self.value
@@ -110,7 +123,9 @@ class TargetCheck:
             "book": t.value,
             "baseline": t.baseline,
             "reference": self.reference,
-            "comparison": "beats" if t.baseline else t.comparison,
+            "comparison": ("beats" if t.comparison == "approx" else f"beats {t.comparison}")
+            if t.baseline
+            else t.comparison,
             "tolerance": t.tolerance,
             "source": t.source,
             "basis": t.basis,

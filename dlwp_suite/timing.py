@@ -11,7 +11,7 @@ import keras
 
 
 class EpochClock(keras.callbacks.Callback):
-    """Wall time of each epoch, from its start to the end of its own validation.
+    """Training time of each epoch: its wall time less its own validation pass.
 
     Listed before `TargetClock`, so a target check runs after the epoch is timed and
     is never charged to training.
@@ -20,13 +20,25 @@ class EpochClock(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.durations: list[float] = []
+        self.validation_s = 0.0
         self._start = 0.0
+        self._validating_since = 0.0
+        self._validation_this_epoch = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
+        self._validation_this_epoch = 0.0
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._validating_since = time.perf_counter()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self._validation_this_epoch += time.perf_counter() - self._validating_since
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.durations.append(time.perf_counter() - self._start)
+        elapsed = time.perf_counter() - self._start
+        self.durations.append(elapsed - self._validation_this_epoch)
+        self.validation_s += self._validation_this_epoch
 
     def throughput(self, samples_per_epoch: int) -> dict[str, float]:
         """Steady-state samples/s (first epoch excluded) and the first epoch's time."""
@@ -35,6 +47,7 @@ class EpochClock(keras.callbacks.Callback):
             "first_epoch_s": self.durations[0],
             "train_samples_per_s": samples_per_epoch / statistics.median(steady),
             "train_s": sum(self.durations),
+            "validation_s": self.validation_s,
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class TaskData:
     notes: list[str] = field(default_factory=list)
     derived_dir: Path | None = None  # where derived arrays (base features) are cached
     timings: dict[str, float | bool] = field(default_factory=dict)  # of deriving inputs
+    extras: dict[str, Any] = field(default_factory=dict)  # task-specific (window geometry)
 
     @property
     def file_hashes(self) -> dict[str, str]:

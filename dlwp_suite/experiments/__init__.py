@@ -5,9 +5,11 @@ from __future__ import annotations
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment
-from dlwp_suite.experiments import ch03, ch05
+from dlwp_suite.experiments import ch03, ch05, ch06
 
-EXPERIMENTS: dict[str, Experiment] = {e.id: e for e in (*ch03.EXPERIMENTS, *ch05.EXPERIMENTS)}
+EXPERIMENTS: dict[str, Experiment] = {
+    e.id: e for e in (*ch03.EXPERIMENTS, *ch05.EXPERIMENTS, *ch06.EXPERIMENTS)
+}
 
 
 def get(experiment_id: str) -> Experiment:

@@ -1,0 +1,13 @@
+"""Chapter 6 (2e ch10): weather forecasting. Declared in dlwp_suite/experiments/ch06.py."""
+
+import pytest
+
+pytestmark = pytest.mark.dlwp_chapter("ch06")
+
+
+def test_model(dlwp, dlwp_case, benchmark):
+    dlwp.check_model(dlwp_case, benchmark)
+
+
+def test_baselines_and_ensemble(dlwp, dlwp_experiment, benchmark):
+    dlwp.check_comparisons(dlwp_experiment, benchmark)

@@ -1,0 +1,129 @@
+"""Weather series: canonical-format parsing, clear failures, and window bookkeeping."""
+
+import zipfile
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from dlwp_suite import synthetic
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets.weather import JENA_ZIP, load_series
+from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
+from dlwp_suite.experiments import ch06
+from dlwp_suite.forecast import Windows, forecast_baseline, series_task_data
+
+
+def _rewrite_csv(directory: Path, edit) -> None:
+    """Edit the generated Jena CSV's lines, re-zip it and re-vouch for it."""
+    archive = directory / JENA_ZIP.name
+    with zipfile.ZipFile(archive) as zipped:
+        name = zipped.namelist()[0]
+        lines = zipped.read(name).decode().splitlines()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(name, "\n".join(edit(lines)))
+    synthetic._update_manifest(directory, JENA_ZIP.name)
+
+
+@pytest.fixture
+def jena(data_config: DataConfig) -> DataConfig:
+    synthetic.write_jena(data_config.data_dir, rows=2_000)
+    return data_config
+
+
+def test_generated_jena_loads_and_says_it_is_generated(jena: DataConfig):
+    series = load_series(jena, "jena")
+    assert series.values.shape == (2_000, 14) and series.values.dtype == np.float32
+    assert series.columns[series.temperature_column] == "T (degC)"
+    assert series.interval_minutes == 10
+    assert any("GENERATED" in note for note in series.notes)
+    assert any("canonical file has 420,551" in note for note in series.notes)
+    assert load_series(jena, "jena").from_cache
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda lines: [lines[0], *lines[1:5], lines[5].replace(",", ",x", 1), *lines[6:]],
+            r"line 6 has a missing or non-numeric cell",
+        ),
+        (lambda lines: [*lines[:-1], lines[-1][:25]], r"line 2001 has a missing"),
+        (lambda lines: [lines[0].replace("rh (%)", "rh"), *lines[1:]], r"expected the columns"),
+        (
+            lambda lines: [lines[0], *lines[1:10], "not a date" + lines[10][19:], *lines[11:]],
+            r"line 11 has a missing or non-numeric cell",
+        ),
+    ],
+    ids=["non-numeric", "truncated", "columns", "bad-time"],
+)
+def test_malformed_csv_names_the_file_and_first_bad_row(jena: DataConfig, edit, message):
+    _rewrite_csv(jena.data_dir, edit)
+    with pytest.raises(DatasetCorrupt, match=message) as error:
+        load_series(jena, "jena")
+    assert JENA_ZIP.name in str(error.value)
+
+
+def test_missing_series_skips_with_how_to_fix(data_config: DataConfig):
+    with pytest.raises(DatasetUnavailable, match=r"jena_climate_2009_2016\.csv\.zip not found"):
+        load_series(data_config, "jena")
+
+
+def test_seattle_is_hourly_and_in_celsius(data_config: DataConfig):
+    synthetic.write_seattle_temps(data_config.data_dir, hours=100)
+    series = load_series(data_config, "seattle")
+    assert series.interval_minutes == 60 and series.values.shape == (100, 1)
+    assert "converted from °F to °C" in series.notes[0]
+    assert series.rows_for_hours(24) == 24
+
+
+def test_window_starts_are_exactly_the_datasets_windows():
+    rows = 500
+    values = np.arange(rows, dtype=np.float32)[:, None]
+    windows = Windows(60, 6, 14, {"train": (0, 200), "validation": (201, 300)}, rows)
+    for split, stride in (("train", 1), ("validation", 5)):
+        starts = windows.starts(split, stride)
+        batches = list(windows.dataset(values, values[:, 0], split, 16, stride))
+        inputs = np.concatenate([np.asarray(x) for x, _ in batches])
+        targets = np.concatenate([np.asarray(y) for _, y in batches])
+        np.testing.assert_array_equal(inputs[:, 0, 0], starts)
+        np.testing.assert_array_equal(inputs[:, -1, 0], starts + 60 - 6)
+        np.testing.assert_array_equal(targets, starts + 60 + 14)
+        assert inputs[:, -1, 0].max() < windows.splits[split][1]
+
+
+def test_editions_share_one_window_definition():
+    first = ch06.JENA_1E.case("gru", "book").params
+    second = ch06.JENA_2E.case("lstm16", "book").params
+    six = 6  # rows an hour at 10 minutes
+    # 1e: lookback 1440, step 6, delay 144; 2e: delay 6*(120+24-1) from the window start.
+    assert first["lookback_hours"] * six == 1440 and first["delay_hours"] * six == 144
+    assert (second["lookback_hours"] + second["delay_hours"]) * six == 6 * (120 + 24 - 1)
+
+
+def test_too_short_a_series_says_so(jena: DataConfig):
+    case = ch06.JENA_2E.case("lstm16", "smoke")
+    with pytest.raises(ValueError, match="hold no whole window"):
+        series_task_data(load_series(jena, "jena"), case.params)
+
+
+def test_common_sense_baseline_is_the_last_temperature(data_config: DataConfig):
+    synthetic.write_jena(data_config.data_dir, rows=8_000)
+    jena = data_config
+    case = ch06.JENA_2E.case("lstm16", "smoke")
+    data = series_task_data(load_series(jena, "jena"), case.params)
+    result = forecast_baseline("common_sense", case, data, 0)
+    windows = data.extras["windows"]
+    starts = windows.starts("test", case.params["eval_stride"])
+    celsius = data.extras["celsius"]
+    expected = np.mean(np.abs(celsius[starts + windows.lookback - 6] - data.y_test))
+    assert result.metrics["test_mae"] == pytest.approx(expected)
+    assert result.trivial
+
+
+def test_split_rows_refuses_a_too_short_series_for_the_1e_split():
+    from dlwp_suite.forecast import split_rows
+
+    with pytest.raises(ValueError, match="needs over 300,001 rows"):
+        split_rows(MappingProxyType(ch06.PROTOCOL_1E), 1_000)
