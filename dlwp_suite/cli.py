@@ -72,6 +72,16 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if regressions else 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from dlwp_suite import synthetic
+    from dlwp_suite.datasets.weather import JENA_ROWS
+
+    # Only series have a full-size generator: other datasets are real in every profile.
+    synthetic.write_jena(args.directory, rows=args.rows or JENA_ROWS)
+    print(f"wrote a GENERATED jena_climate_2009_2016.csv.zip into {args.directory}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dlwp-suite`` console script."""
     parser = argparse.ArgumentParser(prog="dlwp-suite", description=__doc__)
@@ -96,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         "--threshold", type=float, default=0.10, help="throughput drop that counts (0.10)"
     )
     comparing.set_defaults(run=_compare)
+    generate = commands.add_parser(
+        "generate-jena",
+        help="write a generated Jena-format series (marked GENERATED) into a mirror dir, "
+        "to run the weather experiments where the real file is missing",
+    )
+    generate.add_argument("directory", type=Path)
+    generate.add_argument("--rows", type=int, default=None, help="default: 420,551")
+    generate.set_defaults(run=_generate)
     args = parser.parse_args(argv)
     return args.run(args)
 

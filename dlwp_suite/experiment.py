@@ -34,6 +34,8 @@ class ProfileSpec:
     baseline_targets: Mapping[str, tuple[Target, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Per-variant settings on top of ``overrides`` (a slower-learning variant's epochs).
+    variant_overrides: Mapping[str, Params] = field(default_factory=lambda: MappingProxyType({}))
     synthetic_data: bool = False
     note: str = ""
 
@@ -85,7 +87,12 @@ class Experiment:
         spec = self.profile(profile)
         if variant not in self.variants:
             raise KeyError(f"{self.id} has no variant {variant!r}; it has {sorted(self.variants)}")
-        params = {**self.params, **self.variants[variant], **spec.overrides}
+        params = {
+            **self.params,
+            **self.variants[variant],
+            **spec.overrides,
+            **spec.variant_overrides.get(variant, {}),
+        }
         return Case(self, variant, profile, MappingProxyType(params), spec.targets.get(variant, ()))
 
     def cases(self, profile: str) -> list[Case]:
