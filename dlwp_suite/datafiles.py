@@ -77,6 +77,8 @@ class DataConfig:
 
     def keras_cache(self, spec: DatasetFile) -> Path:
         """Where Keras' ``get_file`` keeps ``spec`` (``datasets/`` or ``models/``)."""
+        if spec.cache_subdir == "datasets":
+            return self.downloads / spec.name
         return self.downloads.parent / spec.cache_subdir / spec.name
 
     @property

@@ -29,6 +29,9 @@ from dlwp_suite.experiment import Case, Params
 from dlwp_suite.protocols import RunResult
 from dlwp_suite.timing import EpochClock
 
+# Every forecasting baseline: the first two are trivial bars, the others shallow models.
+FORECAST_BASELINES = ("common_sense", "seasonal_naive", "ridge", "gradient_boosting")
+
 
 @dataclass(frozen=True)
 class Windows:
@@ -259,7 +262,7 @@ def forecast_baseline(name: str, case: Case, data: TaskData, seed: int) -> Basel
     metrics["best_val_mae"] = metrics["val_mae"]  # one fit: its best is its only
     if case.params["target"] == "normalised":
         metrics["best_val_mae_norm"] = metrics["val_mae"] / data.extras["to_celsius"][0]
-    trivial = name in ("common_sense", "seasonal_naive")
+    trivial = name in FORECAST_BASELINES[:2]
     return BaselineResult(
         name, metrics, {"fit_s": time.perf_counter() - started}, predictions["test"], trivial
     )

@@ -7,6 +7,7 @@ from dlwp_suite.baselines import ESTIMATORS
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.experiment import PROFILES
 from dlwp_suite.experiments import EXPERIMENTS, get, in_chapter, load_task_data
+from dlwp_suite.forecast import FORECAST_BASELINES
 
 CASES = [c for e in EXPERIMENTS.values() for p in PROFILES for c in e.cases(p)]
 
@@ -42,7 +43,7 @@ def test_declaration_is_complete(experiment):
     assert set(experiment.profiles) == set(PROFILES)
     assert experiment.profiles["smoke"].synthetic_data
     for name in experiment.baselines:
-        assert name in ESTIMATORS or name == "random_shuffle"
+        assert name in ESTIMATORS or name in ("random_shuffle", *FORECAST_BASELINES)
     book = experiment.profiles["book"]
     assert book.targets, "the book profile must assert the book's numbers"
     for targets in book.targets.values():

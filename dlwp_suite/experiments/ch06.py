@@ -22,13 +22,12 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import load_series
 from dlwp_suite.errors import DatasetUnavailable
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.forecast import series_task_data
+from dlwp_suite.forecast import FORECAST_BASELINES, series_task_data
 from dlwp_suite.targets import Target
 
 SRC_1E = "1e 6.3-advanced-usage-of-recurrent-neural-networks"
 SRC_2E = "2e ch10.2 (book text)"
 SMOKE_NOTE = "generated Jena-format data (120 days); checks the pipeline runs and learns"
-BASELINES = ("common_sense", "seasonal_naive", "ridge", "gradient_boosting")
 
 
 def build_forecaster(params: Params, data: TaskData) -> keras.Model:
@@ -405,7 +404,7 @@ def weather_experiment(
                 ),
             }
         ),
-        baselines=BASELINES,
+        baselines=FORECAST_BASELINES,
     )
 
 
