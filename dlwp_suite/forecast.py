@@ -215,7 +215,8 @@ def fit_forecaster(case: Case, data: TaskData, seed: int) -> RunResult:
     }
     if p["target"] == "normalised":
         metrics["best_val_mae_norm"] = min(history["val_mae"])
-    curves = {"mae_c": [float(v) * scale for v in history["mae"]], "val_mae_c": val_mae}
+    # Curves keep Keras' names, with the MAE in °C like the metrics.
+    curves = {**history, "mae": [float(v) * scale for v in history["mae"]], "val_mae": val_mae}
     return RunResult(metrics, timings, curves, test_predictions=predictions)
 
 

@@ -90,6 +90,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
                     "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
                     "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
+                    "peak RSS MiB": _fmt(_median_timing(group, "process_peak_rss_mb"), 3),
                     "notes": _details(group),
                 }
             )
@@ -159,8 +160,12 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "name": record["name"],
             "note": "",
         }
-        for metric in ("val_accuracy", "kfold_val_mae", "test_accuracy", "test_mae"):
+        for metric in ("val_accuracy", "kfold_val_mae", "val_mae", "test_accuracy", "test_mae"):
             row[metric] = _fmt(metrics.get(metric))
+        row["note"] = "; ".join(
+            f"{t['metric']} book {t['book']:g}: {'pass' if t['passed'] else 'FAIL'}"
+            for t in record.get("targets") or []
+        )
         if record["kind"] == "ensemble":
             network = next(v for k, v in metrics.items() if k.startswith("network_"))
             row["note"] = (
@@ -262,6 +267,8 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
         )
         note = EXPERIMENTS[experiment].profiles[group.iloc[0]["profile"]].note
         lines.append(f"- {experiment}: {data.get('source', '?')}; {files}")
+        for data_note in sorted({n for d in group["data"] for n in (d or {}).get("notes", [])}):
+            lines.append(f"  - data: {data_note}")
         if note:
             lines.append(f"  - profile note: {note}")
     missing = [e for e in EXPERIMENTS if e not in set(frame["experiment"])]

@@ -5,6 +5,7 @@ Free of pytest, so the CLI and notebooks can drive it the same way the benchmark
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,11 @@ from dlwp_suite.ensembles import average_with_best, reported_metric
 from dlwp_suite.experiment import Case
 from dlwp_suite.results import make_record
 from dlwp_suite.targets import TargetCheck
+
+
+def peak_rss_mb() -> float:
+    """The process' peak resident memory so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -66,6 +72,8 @@ def run_case(
 ) -> Outcome:
     """Train the case's model once per seed; check its targets on the medians."""
     runs = [protocols.run(case, data, seed) for seed in seeds]
+    for result in runs:  # the process-wide peak: an upper bound for this case
+        result.timings["process_peak_rss_mb"] = peak_rss_mb()
     checks = check_targets(case, [r.metrics for r in runs], data, seeds[0])
     records = []
     for seed, result in zip(seeds, runs, strict=True):
