@@ -96,3 +96,14 @@ def test_environments_side_by_side(tmp_path: Path):
     assert "tf2.21.0 keras3.15.1 tensorflow CPU" in header
     row = next(line for line in text.splitlines() if "0.881 pass" in line)
     assert "0.87 FAIL" in row
+
+
+def test_report_says_which_data_a_run_used(tmp_path: Path):
+    record = model_record("r1", 0, 0.88, True)
+    record["data"] = {
+        "source": "jena_climate_2009_2016.csv.zip",
+        "files": {},
+        "notes": ["GENERATED data in the jena_climate_2009_2016.csv.zip format"],
+    }
+    text = write_report([record], tmp_path).read_text()
+    assert "- data: GENERATED data in the jena_climate_2009_2016.csv.zip format" in text

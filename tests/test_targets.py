@@ -42,3 +42,17 @@ def test_declaration_errors():
         target()
     with pytest.raises(KeyError, match="unknown metric"):
         target(metric="f1", value=1.0)
+
+
+def test_does_not_beat_the_baseline_by_more_than():
+    """The book's "the dense model does not beat the common-sense baseline by much"."""
+    at_most = target(
+        metric="best_val_mae", baseline="common_sense", tolerance=0.1, comparison="at_most"
+    )
+    assert at_most.check([2.5], baseline_value=2.5).passed  # no better
+    assert at_most.check([2.9], baseline_value=2.5).passed  # worse
+    assert at_most.check([2.45], baseline_value=2.5).passed  # a little better
+    miss = at_most.check([2.2], baseline_value=2.5)
+    assert not miss.passed and miss.margin == pytest.approx(-0.2)
+    assert "by at most 0.1" in at_most.describe()
+    assert at_most.check([2.5], baseline_value=2.5).as_record()["comparison"] == "beats at_most"
