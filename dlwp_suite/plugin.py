@@ -82,8 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
     worker_input = getattr(config, "workerinput", None)
     _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
-    # xdist workers share the controller's run id, so their records merge into one run.
-    config.stash[_run_id] = worker_input[RUN_ID_KEY] if worker_input else new_run_id()
+    # xdist workers share the controller's run id, so their records merge into one run;
+    # DLWP_RUN_ID does the same for separate invocations (one seed each, say).
+    if worker_input:
+        config.stash[_run_id] = worker_input[RUN_ID_KEY]
+    else:
+        config.stash[_run_id] = os.environ.get("DLWP_RUN_ID") or new_run_id()
 
 
 def gpu_for_worker(worker_id: str, visible: list[str]) -> str | None:
