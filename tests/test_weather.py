@@ -74,23 +74,52 @@ def test_seattle_is_hourly_and_in_celsius(data_config: DataConfig):
     synthetic.write_seattle_temps(data_config.data_dir, hours=100)
     series = load_series(data_config, "seattle")
     assert series.interval_minutes == 60 and series.values.shape == (100, 1)
-    assert "converted from °F to °C" in series.notes[0]
+    assert any("converted from °F to °C" in note for note in series.notes)
     assert series.rows_for_hours(24) == 24
 
 
-def test_window_starts_are_exactly_the_datasets_windows():
+@pytest.mark.parametrize(("split", "stride"), [("train", 1), ("validation", 5)])
+def test_windows_are_exactly_keras_timeseries_windows(split, stride):
+    """Our batched gather gives the windows timeseries_dataset_from_array gives."""
+    import keras
+
     rows = 500
-    values = np.arange(rows, dtype=np.float32)[:, None]
+    values = np.arange(rows * 2, dtype=np.float32).reshape(rows, 2)
     windows = Windows(60, 6, 14, {"train": (0, 200), "validation": (201, 300)}, rows)
-    for split, stride in (("train", 1), ("validation", 5)):
-        starts = windows.starts(split, stride)
-        batches = list(windows.dataset(values, values[:, 0], split, 16, stride))
-        inputs = np.concatenate([np.asarray(x) for x, _ in batches])
-        targets = np.concatenate([np.asarray(y) for _, y in batches])
-        np.testing.assert_array_equal(inputs[:, 0, 0], starts)
-        np.testing.assert_array_equal(inputs[:, -1, 0], starts + 60 - 6)
-        np.testing.assert_array_equal(targets, starts + 60 + 14)
-        assert inputs[:, -1, 0].max() < windows.splits[split][1]
+    offset = windows.target_offset
+    first, end = windows.splits[split]
+    reference = keras.utils.timeseries_dataset_from_array(
+        values[: rows - offset],
+        values[offset:, 0],
+        sequence_length=windows.sequence_length,
+        sampling_rate=windows.step,
+        sequence_stride=stride,
+        batch_size=16,
+        start_index=first,
+        end_index=end,
+    )
+    ours = windows.dataset(values, values[:, 0], split, 16, stride)
+    for (x, y), (x_ref, y_ref) in zip(ours, reference, strict=True):
+        np.testing.assert_array_equal(x, x_ref)
+        np.testing.assert_array_equal(y, y_ref)
+    starts = windows.starts(split, stride)
+    assert len(starts) == sum(len(y) for _, y in reference)
+    np.testing.assert_array_equal(starts * 2, np.concatenate([x[:, 0, 0] for x, _ in ours]))
+
+
+def test_shuffled_windows_are_a_permutation():
+    rows = 300
+    values = np.arange(rows, dtype=np.float32)[:, None]
+    windows = Windows(30, 3, 6, {"train": (0, 200)}, rows)
+    shuffled = np.concatenate(
+        [
+            np.asarray(x)[:, 0, 0]
+            for x, _ in windows.dataset(values, values[:, 0], "train", 8, seed=1)
+        ]
+    )
+    starts = windows.starts("train")
+    assert not np.array_equal(shuffled, starts)
+    np.testing.assert_array_equal(np.sort(shuffled), starts)
 
 
 def test_editions_share_one_window_definition():

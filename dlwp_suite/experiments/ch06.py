@@ -451,18 +451,26 @@ JENA_2E = weather_experiment(
     {"lstm16": BOOK_2E["lstm16"][1:], "dense": BOOK_2E["dense"]},
     BOOK_2E,
     {"common_sense": COMMON_SENSE_2E},
-    Frozen({**QUICK_JENA, "epochs": 4}),
+    # The 2e learns raw °C (mse): the output has to grow to ~10 °C, which takes
+    # thousands of steps; 100-step epochs leave it far off (3.8 °C MAE after 400).
+    Frozen({**QUICK_JENA, "epochs": 4, "steps_per_epoch": 400}),
     synthetic.write_jena,
 )
-# A real hourly series: the 2e protocol (its fractional split fits any length).
+# A real hourly file, run with the 2e protocol (its fractional split fits any length).
+# Its temperatures are hourly climate normals, not weather: the same smooth daily cycle
+# every day (24-h persistence error 0.09 °C against a 0.52 °C hourly change), so the
+# book's claims about beating the common-sense forecast do not apply and only the
+# pipeline is asserted. 4,380 training hours are 17 batches: an epoch is 200 steps
+# over the repeated data (as the 1e's are 500), else 10 epochs would be 170 steps.
+SEATTLE_ONLY_PIPELINE = {"lstm16": (PIPELINE_KEEPS_UP,), "dense": ()}
 SEATTLE_2E = weather_experiment(
     "seattle",
     "2e",
-    Frozen({**PROTOCOL_2E, "baseline_train_stride": 1}),
+    Frozen({**PROTOCOL_2E, "baseline_train_stride": 1, "steps_per_epoch": 200}),
     VARIANTS_2E,
     ("lstm16", "dense"),
-    {"lstm16": BOOK_2E["lstm16"][1:], "dense": BOOK_2E["dense"]},
-    {"lstm16": BOOK_2E["lstm16"][1:], "dense": BOOK_2E["dense"]},
+    SEATTLE_ONLY_PIPELINE,
+    SEATTLE_ONLY_PIPELINE,
     {},
     Frozen({"epochs": 10}),
     synthetic.write_seattle_temps,
