@@ -54,6 +54,20 @@ def _details(group: pd.DataFrame) -> str:
     return "; ".join(notes)
 
 
+def _book_column(target: dict[str, Any]) -> str:
+    """The bar: ``0.885``, ``≥ 0.8``, ``beats majority by 0.1`` or ``—`` (recorded only)."""
+    comparison = target.get("comparison", "approx")
+    if target.get("baseline"):
+        margin = target.get("tolerance") or 0
+        if comparison.endswith("at_most"):
+            return f"beats {target['baseline']} by ≤ {margin:g}"
+        return f"beats {target['baseline']}" + (f" by {margin:g}" if margin else "")
+    if target.get("book") is None:
+        return "—"
+    sign = {"at_least": "≥ ", "at_most": "≤ "}.get(comparison, "")
+    return f"{sign}{_fmt(target['book'])}"
+
+
 def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (case, target): median, book number, delta, pass/fail, seeds, times."""
     rows = []
@@ -78,9 +92,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "variant": variant,
                     "metric": target["metric"],
                     "median": _fmt(measured),
-                    "book": _fmt(book)
-                    if book is not None
-                    else (f"beats {target['baseline']}" if target.get("baseline") else "—"),
+                    "book": _book_column(target),
                     "delta": _fmt(measured - book, 3) if book is not None else "",
                     "tolerance": _fmt(target.get("tolerance")) if "passed" in target else "",
                     "result": verdict,
