@@ -6,6 +6,7 @@ from dlwp_suite.datasets.imdb import ACLIMDB_TAR, IMDB_NPZ, IMDB_WORD_INDEX
 from dlwp_suite.datasets.mnist import MNIST_NPZ
 from dlwp_suite.datasets.reuters import REUTERS_NPZ
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.weather import JENA_ZIP, SEATTLE_TEMPS
 
 # Every canonical file the declared experiments can read, for `dlwp-suite data`.
 CANONICAL_FILES = (
@@ -15,6 +16,8 @@ CANONICAL_FILES = (
     REUTERS_NPZ,
     BOSTON_NPZ,
     MNIST_NPZ,
+    JENA_ZIP,
+    SEATTLE_TEMPS,
 )
 # Sources of the dogs-vs-cats layout when the mirror has no cats_and_dogs_small/ folder.
 IMAGE_ARCHIVES = (KAGGLE_TRAIN_ZIP, FILTERED_ZIP)
