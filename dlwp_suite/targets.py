@@ -62,7 +62,8 @@ class Target:
                 return f"beats {self.baseline} by at most {self.tolerance:g}"
             return f"beats {self.baseline} by {self.tolerance:g}"
         sign = {"approx": "≈", "at_least": "≥", "at_most": "≤"}[self.comparison]
-        return f"{sign} {self.value:g} ± {self.tolerance:g}"
+        band = f" ± {self.tolerance:g}" if self.tolerance else ""
+        return f"{sign} {self.value:g}{band}"
 
     def check(self, values: list[float], baseline_value: float | None = None) -> TargetCheck:
         """Check the median of ``values``; ``baseline_value`` is needed for baseline targets."""
