@@ -246,14 +246,18 @@ def forecast_baseline(name: str, case: Case, data: TaskData, seed: int) -> Basel
     windows, stride = _windows(data), case.params["eval_stride"]
     celsius = data.extras["celsius"]
     per_hour = data.extras["rows_per_hour"]
-    predictions: dict[str, np.ndarray] = {}
-    for split in ("validation", "test"):
-        starts = windows.starts(split, stride)
-        if name == "common_sense":  # 1e listing 6.35: the last temperature in the window
-            predictions[split] = celsius[starts + windows.lookback - windows.step]
-        elif name == "seasonal_naive":  # the temperature 24 h before the target
-            predictions[split] = celsius[starts + windows.target_offset - 24 * per_hour]
-    if name in ("ridge", "gradient_boosting"):
+    starts = {split: windows.starts(split, stride) for split in ("validation", "test")}
+    if name == "common_sense":  # 1e listing 6.35: the last temperature in the window
+
+        def predict(s: np.ndarray) -> np.ndarray:
+            return celsius[s + windows.lookback - windows.step]
+
+    elif name == "seasonal_naive":  # the temperature 24 h before the target
+
+        def predict(s: np.ndarray) -> np.ndarray:
+            return celsius[s + windows.target_offset - 24 * per_hour]
+
+    else:  # ridge or gradient boosting on lagged features
         fit_starts = windows.starts("train", case.params["baseline_train_stride"])
         model = (
             make_pipeline(StandardScaler(), Ridge())
@@ -261,13 +265,16 @@ def forecast_baseline(name: str, case: Case, data: TaskData, seed: int) -> Basel
             else HistGradientBoostingRegressor(random_state=seed)
         )
         model.fit(_lag_features(data, fit_starts), celsius[fit_starts + windows.target_offset])
-        for split in ("validation", "test"):
-            starts = windows.starts(split, stride)
-            predictions[split] = model.predict(_lag_features(data, starts))
-    metrics = {}
-    for split, metric in (("validation", "val_mae"), ("test", "test_mae")):
-        truth = celsius[windows.starts(split, stride) + windows.target_offset]
-        metrics[metric] = float(np.mean(np.abs(predictions[split] - truth)))
+
+        def predict(s: np.ndarray) -> np.ndarray:
+            return model.predict(_lag_features(data, s))
+
+    predictions = {split: predict(s) for split, s in starts.items()}
+    truth = {split: celsius[s + windows.target_offset] for split, s in starts.items()}
+    metrics = {
+        metric: float(np.mean(np.abs(predictions[split] - truth[split])))
+        for split, metric in (("validation", "val_mae"), ("test", "test_mae"))
+    }
     metrics["best_val_mae"] = metrics["val_mae"]  # one fit: its best is its only
     if case.params["target"] == "normalised":
         metrics["best_val_mae_norm"] = metrics["val_mae"] / data.extras["to_celsius"][0]

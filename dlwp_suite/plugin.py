@@ -171,6 +171,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(chapter)
 
 
+def _fail_on_misses(outcome: Any) -> None:
+    """Fail the test with one line per missed target (no traceback)."""
+    if outcome.failures:
+        pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
+
+
 class Dlwp:
     """What a benchmark test calls: load data, run, record, time and assert."""
 
@@ -246,8 +252,7 @@ class Dlwp:
             self.store.append(record)
         self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
-        if outcome.failures:
-            pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
+        _fail_on_misses(outcome)
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
         """Fit the baselines and the ensemble for the experiment's first variant; record.
@@ -272,8 +277,7 @@ class Dlwp:
         for record in outcome.records:
             self.store.append(record)
         self._extra_info(benchmark, experiment, outcome.records)
-        if outcome.failures:  # the book's numbers for its baselines
-            pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
+        _fail_on_misses(outcome)  # the book's numbers for its baselines, if it has any
 
 
 @pytest.fixture(scope="session")
