@@ -9,9 +9,9 @@ import time
 import pytest
 from plain_ch03 import imdb_tested_model
 
-from dlwp_suite import protocols
 from dlwp_suite.datasets import imdb
 from dlwp_suite.experiments import get, load_task_data
+from dlwp_suite.protocols import PROTOCOLS
 
 pytestmark = pytest.mark.dlwp_chapter("ch03")
 # Issue 5's goal: the suite at most 0.8 x the plain script's wall time, same metrics.
@@ -31,7 +31,9 @@ def test_suite_against_plain_book_code(dlwp, benchmark):
         plain_accuracy = imdb_tested_model(case.params, train, test, seed)
         plain_s = time.perf_counter() - started
         started = time.perf_counter()
-        suite = protocols.final_phase(case, load_task_data(experiment, config, dlwp.profile), seed)
+        suite = PROTOCOLS["holdout"].tested_model(
+            case, load_task_data(experiment, config, dlwp.profile), seed
+        )
         suite_s = time.perf_counter() - started
         return {
             "plain_s": plain_s,

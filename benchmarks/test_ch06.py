@@ -11,3 +11,7 @@ def test_model(dlwp, dlwp_case, benchmark):
 
 def test_baselines_and_ensemble(dlwp, dlwp_experiment, benchmark):
     dlwp.check_comparisons(dlwp_experiment, benchmark)
+
+
+def test_claim(dlwp, dlwp_claim):
+    dlwp.check_claim(dlwp_claim)

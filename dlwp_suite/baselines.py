@@ -1,5 +1,6 @@
 """Shallow and trivial baselines on the network's own splits and inputs.
 
+Each protocol picks the fitting function for its kind of data; nothing here dispatches.
 Classification baselines fit the experiment's ``baseline_inputs`` (multi-hot rows, flat
 pixels, pooled conv-base features). They are scored on the network's validation data
 (the dataset's validation split, or else the same held-out slice of the training set)
@@ -58,7 +59,7 @@ REGRESSORS: dict[str, Callable[[int], BaseEstimator]] = {
     ),
     "gradient_boosting": lambda seed: GradientBoostingRegressor(random_state=seed),
 }
-ESTIMATORS = {**CLASSIFIERS, **REGRESSORS}  # every baseline name an experiment may list
+
 TRIVIAL = {"majority", "mean", "random_shuffle"}
 
 
@@ -76,7 +77,8 @@ def _validation_split(case: Case, data: TaskData) -> tuple[np.ndarray, ...]:
     return data.x_train[n_val:], data.y_train[n_val:], data.x_train[:n_val], data.y_train[:n_val]
 
 
-def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
+def classification_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
+    """Fit one classifier (or the random-shuffle bar) on the inputs the experiment declares."""
     started = time.perf_counter()
     if name == "random_shuffle":
         accuracy = random_shuffle_accuracy(data.y_test, seed)
@@ -109,7 +111,8 @@ def _classify(name: str, case: Case, data: TaskData, seed: int) -> BaselineResul
     return BaselineResult(name, metrics, timings, probabilities, name in TRIVIAL)
 
 
-def _regress(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
+def kfold_regression_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
+    """One regressor: K-fold MAE on the network's unshuffled folds, then test MAE."""
     started = time.perf_counter()
     folds = KFold(n_splits=case.params["k"])
     scores = cross_val_score(
@@ -131,14 +134,3 @@ def _regress(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult
         predictions,
         name in TRIVIAL,
     )
-
-
-def run_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
-    """Fit and score one named baseline for the case's task."""
-    if case.experiment.protocol == "forecast":
-        from dlwp_suite.forecast import forecast_baseline  # it builds on this module
-
-        return forecast_baseline(name, case, data, seed)
-    if case.experiment.task == "regression":
-        return _regress(name, case, data, seed)
-    return _classify(name, case, data, seed)

@@ -26,6 +26,17 @@ def _list(args: argparse.Namespace) -> int:
         for case in experiment.cases(args.profile):
             targets = "; ".join(f"{t.metric} {t.describe()} [{t.source}]" for t in case.targets)
             print(f"  [{case.variant}] {targets or 'no target: recorded only'}")
+            for target in case.targets:
+                if target.divergence is not None:
+                    d = target.divergence
+                    print(f"    known divergence on {d.stack.describe()}: {d.reason}")
+    print(f"\nclaims ({args.profile} profile): A <relation> B, judged on medians over seeds")
+    for claim in experiments.claims(args.profile):
+        print(f"  {claim.id}: {claim.says}")
+        print(f"    {claim.describe()}  [{claim.source}; margin: {claim.basis}]")
+        if claim.divergence is not None:
+            d = claim.divergence
+            print(f"    known divergence on {d.stack.describe()}: {d.reason}")
     return 0
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlwp_suite.baselines import BaselineResult
-from dlwp_suite.targets import direction
+from dlwp_suite.metrics import direction
 
 
 @dataclass
@@ -25,22 +25,13 @@ class EnsembleResult:
     beats_partner: bool
 
 
-def _selection_metric(task: str) -> str:
-    return "kfold_val_mae" if task == "regression" else "val_accuracy"
-
-
-def reported_metric(task: str) -> str:
-    """The test-set metric a task reports: accuracy or MAE."""
-    return "test_mae" if task == "regression" else "test_accuracy"
-
-
 def best_partner(
-    task: str, baselines: list[BaselineResult], name: str | None = None
+    selection_metric: str, baselines: list[BaselineResult], name: str | None = None
 ) -> BaselineResult:
-    """The baseline called ``name``, else the non-trivial one with the best validation score."""
+    """The baseline called ``name``, else the non-trivial one best on ``selection_metric``."""
     if name is not None:
         return next(b for b in baselines if b.name == name)
-    metric = _selection_metric(task)
+    metric = selection_metric
     candidates = [b for b in baselines if not b.trivial and b.test_predictions is not None]
     if not candidates:
         raise ValueError("no shallow (non-trivial) baseline to ensemble with")
@@ -57,20 +48,25 @@ def score(task: str, predictions: np.ndarray, y_test: np.ndarray) -> float:
 
 def average_with_best(
     task: str,
+    metric: str,
+    selection_metric: str,
     network_predictions: np.ndarray,
     network_score: float,
     baselines: list[BaselineResult],
     y_test: np.ndarray,
     partner_name: str | None = None,
 ) -> EnsembleResult:
-    """Average the network with the best (or the named) shallow model; compare with both."""
-    partner = best_partner(task, baselines, partner_name)
+    """Average the network with the best (or the named) shallow model; compare with both.
+
+    ``metric`` is the protocol's reported test metric, ``selection_metric`` the
+    validation metric that picks the partner.
+    """
+    partner = best_partner(selection_metric, baselines, partner_name)
     assert partner.test_predictions is not None
     shallow = partner.test_predictions
     if shallow.ndim == 2 and shallow.shape[1] < network_predictions.shape[1]:
         # Classes absent from the shallow model's training labels get probability 0.
         shallow = np.pad(shallow, ((0, 0), (0, network_predictions.shape[1] - shallow.shape[1])))
-    metric = reported_metric(task)
     value = score(task, (network_predictions + shallow) / 2, y_test)
     better = direction(metric)
     return EnsembleResult(

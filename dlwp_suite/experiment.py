@@ -48,7 +48,7 @@ class Experiment:
     title: str
     source: str
     task: Literal["binary", "multiclass", "regression"]
-    protocol: Literal["holdout", "kfold", "fit_evaluate", "forecast"]
+    protocol: str  # a name in dlwp_suite.protocols.PROTOCOLS
     load_data: Callable[[DataConfig, Params], TaskData]
     write_synthetic: Callable[[Path], None]
     build_model: Callable[[Params, TaskData], keras.Model]

@@ -1,4 +1,4 @@
-"""Temperature forecasting on a weather series: windows, the protocol and its baselines.
+"""Temperature forecasting on a weather series: the windows and the series' task data.
 
 A window starts at row ``s``, samples rows ``s, s+step, ..., s+lookback-step`` and
 predicts the temperature at row ``s + lookback + delay``. That one definition covers
@@ -6,31 +6,20 @@ both editions: 1e lookback 1440, step 6, delay 144 (24 h after the window's end)
 2e ``sequence_length`` 120 at ``sampling_rate`` 6 with ``delay = 6*(120+24-1)`` from the
 window's start, i.e. lookback 720 and delay 138. Windows stream through tf.data, a
 batch at a time; nothing materialises them all. The baselines use the very same window
-starts, computed by `Windows.starts`.
+starts, computed by `Windows.starts`. The protocol that trains on them is
+``dlwp_suite.protocols.forecast``.
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-import keras
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import Series
-from dlwp_suite.experiment import Case, Params
-from dlwp_suite.protocols import RunResult
-from dlwp_suite.timing import EpochClock
-
-# Every forecasting baseline: the first two are trivial bars, the others shallow models.
-FORECAST_BASELINES = ("common_sense", "seasonal_naive", "ridge", "gradient_boosting")
+from dlwp_suite.experiment import Params
 
 
 @dataclass(frozen=True)
@@ -157,128 +146,29 @@ def series_task_data(series: Series, params: Params) -> TaskData:
             "to_celsius": to_celsius,
             "celsius": celsius,
             "rows_per_hour": hours(1) if series.interval_minutes <= 60 else None,
+            "rows_for_hours": hours,
         },
     )
 
 
-# ---------------------------------------------------------------- protocol
-def _windows(data: TaskData) -> Windows:
-    return data.extras["windows"]
+def for_case(data: TaskData, params: Params) -> TaskData:
+    """The series' data with one case's window geometry (a variant's own lookback or step).
 
-
-def _celsius(data: TaskData, values: np.ndarray) -> np.ndarray:
-    scale, shift = data.extras["to_celsius"]
-    return values * scale + shift
-
-
-def pipeline_rate(dataset, batches: int) -> float:
-    """Windows per second the input pipeline alone delivers (no model)."""
-    iterator = iter(dataset)
-    next(iterator)  # the first batch pays tf.data's start-up
-    started, windows = time.perf_counter(), 0
-    for _ in range(batches):
-        windows += len(next(iterator)[1])
-    return windows / (time.perf_counter() - started)
-
-
-def fit_forecaster(case: Case, data: TaskData, seed: int) -> RunResult:
-    """Train one case's model on streamed windows; MAE in °C on validation and test."""
-    started = time.perf_counter()
-    p, windows = case.params, _windows(data)
-    batch, stride = p["batch_size"], p["eval_stride"]
-    train = windows.dataset(data.x_train, data.y_train, "train", batch, seed=seed)
-    val = windows.dataset(data.x_train, data.y_train, "validation", batch, stride)
-    test = windows.dataset(data.x_train, data.y_train, "test", batch, stride)
-    steps = p["steps_per_epoch"]
-    train_windows = len(windows.starts("train"))
-    if steps:
-        train = train.repeat()
-    samples_per_epoch = (steps or -(-train_windows // batch)) * batch
-    pipeline = pipeline_rate(train.repeat(), p["pipeline_batches"])
-    keras.utils.set_random_seed(seed)
-    model = case.experiment.build_model(p, data)
-    clock = EpochClock()
-    history = model.fit(
-        train,
-        epochs=p["epochs"],
-        steps_per_epoch=steps,
-        validation_data=val,
-        callbacks=[clock],
-        verbose=0,
-    ).history
-    scale = data.extras["to_celsius"][0]
-    val_mae = [float(v) * scale for v in history["val_mae"]]
-    timings: dict[str, Any] = dict(clock.throughput(samples_per_epoch))
-    timings["pipeline_windows_per_s"] = pipeline
-    predict_started = time.perf_counter()
-    predictions = _celsius(data, model.predict(test, verbose=0)[:, 0])
-    timings["inference_samples_per_s"] = len(predictions) / (time.perf_counter() - predict_started)
-    timings["wall_s"] = time.perf_counter() - started
-    metrics = {
-        "val_mae": val_mae[-1],
-        "best_val_mae": min(val_mae),
-        "test_mae": float(np.mean(np.abs(predictions - data.y_test))),
-        # The data pipeline's share of a training step, if it did not overlap with it.
-        "pipeline_share": timings["train_samples_per_s"] / pipeline,
-    }
-    if p["target"] == "normalised":
-        metrics["best_val_mae_norm"] = min(history["val_mae"])
-    # Curves keep Keras' names, with the MAE in °C like the metrics.
-    curves = {**history, "mae": [float(v) * scale for v in history["mae"]], "val_mae": val_mae}
-    return RunResult(metrics, timings, curves, test_predictions=predictions)
-
-
-# ---------------------------------------------------------------- baselines
-def _lag_features(data: TaskData, starts: np.ndarray) -> np.ndarray:
-    """Per window: the temperature at each of its last 24 hourly samples, plus every
-    measurement at its last sample (what the shallow models see of a window)."""
-    windows = _windows(data)
-    last = starts + windows.lookback - windows.step
-    per_hour = data.extras["rows_per_hour"]
-    temperature = data.extras["celsius"]
-    hourly = last[:, None] - per_hour * np.arange(24)[None, :]
-    return np.hstack([temperature[np.clip(hourly, 0, None)], data.x_train[last]])
-
-
-def forecast_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
-    """Common-sense, seasonal-naive, ridge or gradient boosting on the case's windows."""
-    started = time.perf_counter()
-    windows, stride = _windows(data), case.params["eval_stride"]
-    celsius = data.extras["celsius"]
-    per_hour = data.extras["rows_per_hour"]
-    starts = {split: windows.starts(split, stride) for split in ("validation", "test")}
-    if name == "common_sense":  # 1e listing 6.35: the last temperature in the window
-
-        def predict(s: np.ndarray) -> np.ndarray:
-            return celsius[s + windows.lookback - windows.step]
-
-    elif name == "seasonal_naive":  # the temperature 24 h before the target
-
-        def predict(s: np.ndarray) -> np.ndarray:
-            return celsius[s + windows.target_offset - 24 * per_hour]
-
-    else:  # ridge or gradient boosting on lagged features
-        fit_starts = windows.starts("train", case.params["baseline_train_stride"])
-        model = (
-            make_pipeline(StandardScaler(), Ridge())
-            if name == "ridge"
-            else HistGradientBoostingRegressor(random_state=seed)
-        )
-        model.fit(_lag_features(data, fit_starts), celsius[fit_starts + windows.target_offset])
-
-        def predict(s: np.ndarray) -> np.ndarray:
-            return model.predict(_lag_features(data, s))
-
-    predictions = {split: predict(s) for split, s in starts.items()}
-    truth = {split: celsius[s + windows.target_offset] for split, s in starts.items()}
-    metrics = {
-        metric: float(np.mean(np.abs(predictions[split] - truth[split])))
-        for split, metric in (("validation", "val_mae"), ("test", "test_mae"))
-    }
-    metrics["best_val_mae"] = metrics["val_mae"]  # one fit: its best is its only
-    if case.params["target"] == "normalised":
-        metrics["best_val_mae_norm"] = metrics["val_mae"] / data.extras["to_celsius"][0]
-    trivial = name in FORECAST_BASELINES[:2]
-    return BaselineResult(
-        name, metrics, {"fit_s": time.perf_counter() - started}, predictions["test"], trivial
+    The data is loaded once per experiment with its declared geometry; a variant such as
+    the 1e's Conv1D+GRU (step 3 rows) or lookback 720 reads other windows of the same rows.
+    """
+    hours, current = data.extras["rows_for_hours"], data.extras["windows"]
+    windows = dataclasses.replace(
+        current,
+        lookback=hours(params["lookback_hours"]),
+        step=hours(params["step_hours"]),
+        delay=hours(params["delay_hours"]),
+    )
+    if windows == current:
+        return data
+    starts = windows.starts("test", params["eval_stride"])
+    return dataclasses.replace(
+        data,
+        y_test=data.extras["celsius"][starts + windows.target_offset],
+        extras={**data.extras, "windows": windows},
     )

@@ -1,8 +1,15 @@
 """The pytest plugin: options, fixtures, parametrisation and the end-of-run summary.
 
 Benchmark files stay thin: they mark their chapter and ask for ``dlwp_case`` (one per
-variant the profile runs) or ``dlwp_experiment`` (one per experiment), and hand them to
-the ``dlwp`` fixture with pytest-benchmark's ``benchmark``.
+variant the profile runs), ``dlwp_experiment`` (one per experiment) or ``dlwp_claim``
+(one per claim whose cases the profile runs), and hand them to the ``dlwp`` fixture
+with pytest-benchmark's ``benchmark``.
+
+Claims are judged on the run's records, so their tests are moved after every case and
+comparison test. Each of those tests leaves an ``outcome`` record when it ends; under
+pytest-xdist a claim waits for the outcomes of the tests it needs (which sit earlier
+in some worker's queue), and it skips, naming what is missing, when one of them was
+deselected, skipped or failed before recording.
 """
 
 from __future__ import annotations
@@ -10,19 +17,26 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import PROFILES, Case, Experiment
-from dlwp_suite.results import ResultsStore, new_run_id
+from dlwp_suite.results import ResultsStore, new_run_id, read_run
 
 RUN_ID_KEY = "dlwp_run_id"
 _run_id = pytest.StashKey[str]()
+_store = pytest.StashKey[ResultsStore]()
+_selected = pytest.StashKey[set[str]]()  # keys of the case/comparison tests selected
+CLAIM_POLL_S = 2.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +86,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where run records (runs/*.jsonl) go (default: results/)",
     )
+    group.addoption(
+        "--dlwp-claim-wait",
+        type=float,
+        default=6 * 3600.0,
+        metavar="SECONDS",
+        help="under xdist, how long a claim waits for the cases it compares to finish "
+        "on other workers (default: 6 h)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -88,6 +110,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_run_id] = worker_input[RUN_ID_KEY]
     else:
         config.stash[_run_id] = os.environ.get("DLWP_RUN_ID") or new_run_id()
+    worker = (worker_input or {}).get("workerid", "main")
+    config.stash[_store] = ResultsStore(_results_dir(config), config.stash[_run_id], worker)
+
+
+def _results_dir(config: pytest.Config) -> Path:
+    base = Path(config.getoption("--dlwp-results"))
+    return base if base.is_absolute() else Path(config.invocation_params.dir) / base
 
 
 def gpu_for_worker(worker_id: str, visible: list[str]) -> str | None:
@@ -144,6 +173,41 @@ def _chapter(metafunc: pytest.Metafunc) -> str:
     return marker.args[0]
 
 
+def _environment() -> dict[str, Any]:
+    from dlwp_suite.environment import fingerprint
+
+    return fingerprint()
+
+
+def _divergence_marks(targets_or_claims: list[Any]) -> list[pytest.MarkDecorator]:
+    """``xfail(strict=True)`` for declared divergences that apply to this stack."""
+    diverging = [t for t in targets_or_claims if t.diverges_on(_environment())]
+    if not diverging:
+        return []
+    reason = "; ".join(
+        f"known divergence ({t.divergence.stack.describe()}): {t.divergence.reason}"
+        for t in diverging
+    )
+    return [pytest.mark.xfail(strict=True, raises=DivergenceObserved, reason=reason)]
+
+
+def model_key(case: Case) -> str:
+    """The key of a case's model test (what claims and outcome records name)."""
+    return f"model:{case.id}"
+
+
+def comparisons_key(experiment_id: str) -> str:
+    """The key of an experiment's baselines-and-ensemble test."""
+    return f"comparisons:{experiment_id}"
+
+
+def side_key(side: Side) -> str:
+    """The test whose records hold a claim side's values."""
+    if side.variant is not None:
+        return f"model:{side.experiment}[{side.variant}]"
+    return comparisons_key(side.experiment)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from dlwp_suite import experiments
 
@@ -151,11 +215,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "dlwp_case" in metafunc.fixturenames:
         cases = [c for e in experiments.in_chapter(_chapter(metafunc)) for c in e.cases(profile)]
         metafunc.parametrize(
-            "dlwp_case", cases, ids=[f"{c.experiment.id}-{c.variant}" for c in cases]
+            "dlwp_case",
+            [
+                pytest.param(
+                    c,
+                    id=f"{c.experiment.id}-{c.variant}",
+                    marks=_divergence_marks(list(c.targets)),
+                )
+                for c in cases
+            ],
         )
     if "dlwp_experiment" in metafunc.fixturenames:
         found = experiments.in_chapter(_chapter(metafunc))
         metafunc.parametrize("dlwp_experiment", found, ids=[e.id for e in found])
+    if "dlwp_claim" in metafunc.fixturenames:
+        chapter = _chapter(metafunc)
+        claims = experiments.claims(profile, chapter)
+        params = [pytest.param(c, id=c.id, marks=_divergence_marks([c])) for c in claims]
+        none = pytest.mark.skip(
+            reason=f"no claim of {chapter} compares cases of the {profile} profile"
+        )
+        metafunc.parametrize("dlwp_claim", params or [pytest.param(None, id="none", marks=none)])
+
+
+def _key(item: pytest.Item) -> str | None:
+    """The model or comparisons key of a benchmark test, None for other tests."""
+    params = getattr(item, "callspec", None)
+    params = params.params if params is not None else {}
+    if "dlwp_case" in params:
+        return model_key(params["dlwp_case"])
+    if "dlwp_experiment" in params:
+        return comparisons_key(params["dlwp_experiment"].id)
+    return None
+
+
+def _is_claim(item: pytest.Item) -> bool:
+    params = getattr(item, "callspec", None)
+    return params is not None and "dlwp_claim" in params.params
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -169,33 +265,78 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.addinivalue_line("markers", f"{chapter}: benchmarks of chapter {chapter}")
             registered.add(chapter)
         item.add_marker(chapter)
+    # Claims judge the records of the cases they compare: after every other test.
+    items.sort(key=_is_claim)
 
 
-def _fail_on_misses(outcome: Any) -> None:
-    """Fail the test with one line per missed target (no traceback)."""
-    if outcome.failures:
-        pytest.fail("\n".join(c.message() for c in outcome.failures), pytrace=False)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_selected] = {k for item in session.items if (k := _key(item))}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """Leave an ``outcome`` record when a case or comparisons test ends."""
+    report = yield
+    key = _key(item)
+    ended = report.when == "call" or (report.when == "setup" and not report.passed)
+    if key is not None and ended:
+        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+        reason = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.failed:
+            reason = report.longreprtext.strip().splitlines()[-1][:500] if report.longrepr else ""
+        item.config.stash[_store].append(
+            {
+                "schema": 2,
+                "run_id": item.config.stash[_run_id],
+                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+                "kind": "outcome",
+                "test": key,
+                "experiment": key.split(":", 1)[1].split("[", 1)[0],
+                "variant": key.split("[", 1)[1].rstrip("]") if "[" in key else "",
+                "name": "outcome",
+                "profile": item.config.getoption("--dlwp-profile"),
+                "seed": None,
+                "outcome": outcome,
+                "reason": reason,
+                "environment": _environment(),
+            }
+        )
+    return report
+
+
+def _fail_on_misses(outcome: Any, environment: Mapping[str, Any]) -> None:
+    """Fail the test with one line per missed target (no traceback).
+
+    Targets missed where a divergence is declared for this stack raise
+    ``DivergenceObserved`` instead, which the test's strict xfail expects; any other
+    miss fails it outright.
+    """
+    expected = [c for c in outcome.failures if c.target.diverges_on(environment)]
+    unexpected = [c for c in outcome.failures if c not in expected]
+    if unexpected:
+        pytest.fail("\n".join(c.message() for c in unexpected), pytrace=False)
+    if expected:
+        raise DivergenceObserved("\n".join(c.message() for c in expected))
 
 
 class Dlwp:
     """What a benchmark test calls: load data, run, record, time and assert."""
 
-    def __init__(
-        self, config: pytest.Config, data_config: DataConfig, base: Path, scratch: Path
-    ) -> None:
-        from dlwp_suite.environment import fingerprint
-
+    def __init__(self, config: pytest.Config, data_config: DataConfig, scratch: Path) -> None:
+        self.config = config
         self.profile: str = config.getoption("--dlwp-profile")
         first = config.getoption("--dlwp-first-seed")
         self.seeds = list(range(first, first + config.getoption("--dlwp-seeds")))
         self.real_data = data_config
         self.scratch = scratch  # generated datasets for profiles that declare them
-        worker = getattr(config, "workerinput", {}).get("workerid", "main")
-        self.store = ResultsStore(base, config.stash[_run_id], worker)
-        self.environment = fingerprint()
+        self.store = config.stash[_store]
+        self.environment = _environment()
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()
         self._tested: dict[tuple[str, int], Any] = {}  # (case id, seed) -> tested model
+        self._baselines: dict[tuple[str, int, str], Any] = {}  # (experiment, seed, name)
 
     def data_config(self, experiment: Experiment) -> DataConfig:
         """Real data, or generated canonical files where the profile declares them."""
@@ -237,14 +378,30 @@ class Dlwp:
             if isinstance(values, list) and all(isinstance(v, float) for v in values):
                 benchmark.extra_info[key] = statistics.median(values)
 
+    def baselines(self, experiment: Experiment, data: TaskData, names: Any) -> dict[str, Any]:
+        """The experiment's named baselines for the first seed, each fitted once.
+
+        They are fitted on the splits of the profile's first case, outside any timed
+        region, and shared by its targets and its comparisons test.
+        """
+        from dlwp_suite.runner import fit_baselines
+
+        case, seed = experiment.cases(self.profile)[0], self.seeds[0]
+        missing = [n for n in names if (experiment.id, seed, n) not in self._baselines]
+        for name, result in fit_baselines(case, data, seed, missing).items():
+            self._baselines[(experiment.id, seed, name)] = result
+        return {n: self._baselines[(experiment.id, seed, n)] for n in names}
+
     def check_model(self, case: Case, benchmark: Any) -> None:
         """Train the case's model for every seed (timed), record, and assert its targets."""
         from dlwp_suite.runner import run_case
 
         data = self.data(case.experiment)
+        compared = {t.baseline for t in case.targets if t.baseline is not None}
+        baselines = self.baselines(case.experiment, data, sorted(compared))
         outcome = benchmark.pedantic(
             run_case,
-            args=(case, data, self.seeds, self.store.run_id, self.environment),
+            args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
             rounds=1,
             iterations=1,
         )
@@ -252,10 +409,10 @@ class Dlwp:
             self.store.append(record)
         self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
-        _fail_on_misses(outcome)
+        _fail_on_misses(outcome, self.environment)
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
-        """Fit the baselines and the ensemble for the experiment's first variant; record.
+        """Record the baselines and the ensemble for the experiment's first variant.
 
         The network is the one ``check_model`` trained on the first seed when this
         process ran it (it does unless xdist sent that test elsewhere), else retrained.
@@ -267,17 +424,61 @@ class Dlwp:
             pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
         case = cases[0]
         data = self.data(experiment)
+        baselines = self.baselines(experiment, data, experiment.baselines)
         network = self._tested.get((case.id, self.seeds[0]))
         outcome = benchmark.pedantic(
             run_comparisons,
-            args=(case, data, self.seeds[0], self.store.run_id, self.environment, network),
+            args=(case, data, self.seeds[0], self.store.run_id, self.environment, baselines),
+            kwargs={"network": network},
             rounds=1,
             iterations=1,
         )
         for record in outcome.records:
             self.store.append(record)
         self._extra_info(benchmark, experiment, outcome.records)
-        _fail_on_misses(outcome)  # the book's numbers for its baselines, if it has any
+        _fail_on_misses(outcome, self.environment)  # the book's numbers for its baselines
+
+    def _records_for(self, claim: Claim) -> list[dict[str, Any]]:
+        """This run's records once both sides' tests have ended; skip if one has none."""
+        needed = {side_key(claim.a), side_key(claim.b)}
+        missing = sorted(needed - self.config.stash[_selected])
+        if missing:
+            pytest.skip(
+                f"claim {claim.id} needs {', '.join(missing)}, not selected in this run "
+                "(deselected with -k/-m, or outside the chosen files)"
+            )
+        under_xdist = hasattr(self.config, "workerinput")
+        deadline = time.monotonic() + self.config.getoption("--dlwp-claim-wait")
+        while True:
+            records = read_run(self.store.directory, self.store.run_id)
+            ended = {r["test"]: r for r in records if r.get("kind") == "outcome"}
+            if needed <= ended.keys() or not under_xdist or time.monotonic() > deadline:
+                break
+            time.sleep(CLAIM_POLL_S)  # the other worker is still running a needed test
+        for side in (claim.a, claim.b):
+            if not any(side.matches(r) for r in records):
+                ending = ended.get(side_key(side))
+                how = (
+                    f"{ending['outcome']}: {ending['reason']}"
+                    if ending
+                    else "has not ended (timed out waiting)"
+                )
+                pytest.skip(f"claim {claim.id}: {side.label} has no records ({how})")
+        return records
+
+    def check_claim(self, claim: Claim) -> None:
+        """Judge a claim on this run's records of its two sides; record and assert it."""
+        from dlwp_suite.runner import judge_claim
+
+        records = self._records_for(claim)
+        check, record = judge_claim(
+            claim, records, self.store.run_id, self.profile, self.environment
+        )
+        self.store.append(record)
+        if not check.passed:
+            if claim.diverges_on(self.environment):
+                raise DivergenceObserved(check.message())
+            pytest.fail(check.message(), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -295,21 +496,15 @@ def dlwp(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Dlwp:
     """The suite's session object: profile, seeds, data, results store."""
-    base = Path(request.config.getoption("--dlwp-results"))
-    if not base.is_absolute():
-        base = Path(request.config.invocation_params.dir) / base
-    return Dlwp(request.config, dlwp_data_config, base, tmp_path_factory.mktemp("dlwp"))
+    return Dlwp(request.config, dlwp_data_config, tmp_path_factory.mktemp("dlwp"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     from dlwp_suite import report
-    from dlwp_suite.results import read_records
 
-    base = Path(config.getoption("--dlwp-results"))
-    if not base.is_absolute():
-        base = Path(config.invocation_params.dir) / base
+    base = _results_dir(config)
     run_id = config.stash.get(_run_id, None)
-    records = [r for r in read_records(base) if r.get("run_id") == run_id] if base.is_dir() else []
+    records = read_run(base, run_id) if base.is_dir() and run_id else []
     if records:
         terminalreporter.write_sep("=", f"dlwp-suite results (run {run_id})")
         terminalreporter.write_line(report.summary(records))

@@ -2,6 +2,9 @@
 
 For each (profile, environment, experiment, variant, kind, name) only the newest run's
 records count, so re-running an experiment replaces its row instead of mixing runs.
+The report opens with the answer ("Does the book reproduce here?": one row per book
+number or claim, with its verdict), then the findings, then the detail tables.
+Targets and claims are rebuilt from the declarations the records store.
 """
 
 from __future__ import annotations
@@ -13,10 +16,50 @@ from typing import Any
 
 import pandas as pd
 
+from dlwp_suite.claims import Claim
+from dlwp_suite.divergence import Divergence
 from dlwp_suite.environment import label
 from dlwp_suite.targets import Target
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
+MODEL_COLUMNS = [
+    "profile",
+    "environment",
+    "experiment",
+    "variant",
+    "metric",
+    "median",
+    "book",
+    "delta",
+    "tolerance",
+    "result",
+    "seeds",
+    "spread",
+    "wall s",
+    "train samples/s",
+    "infer samples/s",
+    "time to target s",
+    "peak RSS MiB",
+    "notes",
+    "source",
+    "data",
+    "divergence",
+]
+CLAIM_COLUMNS = [
+    "profile",
+    "environment",
+    "experiment",
+    "claim",
+    "the book says",
+    "as checked",
+    "A",
+    "B",
+    "held on seeds",
+    "result",
+    "source",
+    "basis",
+    "divergence",
+]
 
 
 def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -55,41 +98,37 @@ def _details(group: pd.DataFrame) -> str:
     return "; ".join(notes)
 
 
-def _verdict(target: dict[str, Any], values: list[float]) -> str:
-    """Pass/FAIL on the median of every seed the run recorded.
+def _verdict(target: dict[str, Any], values: list[float], environment: dict) -> str:
+    """pass / FAIL / known divergence, on the median of every seed the run recorded.
 
     A run merged from several invocations (xdist workers, ``DLWP_RUN_ID``) checked its
     targets per invocation; the report re-checks them on all its seeds.
     """
-    if "passed" not in target:
+    if "declared" not in target:
         return ""
-    comparison = target.get("comparison", "approx")
-    if target.get("baseline"):
-        comparison = "at_most" if comparison.endswith("at_most") else "approx"
-    declared = Target(
-        target["metric"],
-        source=target.get("source", ""),
-        basis=target.get("basis", ""),
-        value=None if target.get("baseline") else target["book"],
-        tolerance=target.get("tolerance", 0.0),
-        comparison=comparison,
-        baseline=target.get("baseline"),
-    )
-    return "pass" if declared.check(values, target.get("reference")).passed else "FAIL"
+    declared = Target.from_declared(target["declared"])
+    if declared.check(values, target.get("reference")).passed:
+        return "pass"
+    return "known divergence" if _diverges(target["declared"], environment) else "FAIL"
+
+
+def _diverges(declared: dict[str, Any], environment: dict) -> bool:
+    stored = declared.get("divergence")
+    return bool(stored) and Divergence.from_record(stored).stack.matches(environment)
 
 
 def _book_column(target: dict[str, Any]) -> str:
     """The bar: ``0.885``, ``≥ 0.8``, ``beats majority by 0.1`` or ``—`` (recorded only)."""
-    comparison = target.get("comparison", "approx")
-    if target.get("baseline"):
-        margin = target.get("tolerance") or 0
-        if comparison.endswith("at_most"):
-            return f"beats {target['baseline']} by ≤ {margin:g}"
-        return f"beats {target['baseline']}" + (f" by {margin:g}" if margin else "")
-    if target.get("book") is None:
+    declared = target.get("declared")
+    if not declared:
         return "—"
+    comparison, margin = declared["comparison"], declared["tolerance"] or 0
+    if declared["baseline"]:
+        if comparison == "at_most":
+            return f"beats {declared['baseline']} by ≤ {margin:g}"
+        return f"beats {declared['baseline']}" + (f" by {margin:g}" if margin else "")
     sign = {"at_least": "≥ ", "at_most": "≤ "}.get(comparison, "")
-    return f"{sign}{_fmt(target['book'])}"
+    return f"{sign}{_fmt(declared['value'])}"
 
 
 def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -107,7 +146,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
             values = [m[target["metric"]] for m in group["metrics"]]
             measured = float(pd.Series(values).median())
             book = target.get("book")
-            verdict = _verdict(target, values)
+            verdict = _verdict(target, values, first["environment"])
             rows.append(
                 {
                     "profile": profile,
@@ -118,7 +157,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "median": _fmt(measured),
                     "book": _book_column(target),
                     "delta": _fmt(measured - book, 3) if book is not None else "",
-                    "tolerance": _fmt(target.get("tolerance")) if "passed" in target else "",
+                    "tolerance": _fmt(target.get("tolerance")) if "declared" in target else "",
                     "result": verdict,
                     "seeds": len(values),
                     "spread": _spread(values),
@@ -128,9 +167,12 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
                     "peak RSS MiB": _fmt(_median_timing(group, "process_peak_rss_mb"), 3),
                     "notes": _details(group),
+                    "source": target.get("source", ""),
+                    "data": _data_label(first["data"]),
+                    "divergence": (target.get("declared") or {}).get("divergence"),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
 def environment_matrix(models: pd.DataFrame) -> pd.DataFrame:
@@ -263,7 +305,9 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    written = []
+    written: list[Path] = []
+    if "history" not in frame:
+        return written
     models = frame[(frame["kind"] == "model") & frame["history"].notna()]
     for key, group in models.groupby(_KEY[:4], sort=False):
         history = group.sort_values("seed").iloc[0]["history"]
@@ -316,46 +360,251 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def _data_label(data: dict[str, Any] | None) -> str:
+    notes = (data or {}).get("notes") or []
+    return "GENERATED data" if any("GENERATED" in note for note in notes) else ""
+
+
+def claim_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per judged claim: the book's words, both medians, paired seeds, verdict."""
+    rows = []
+    for _, record in frame[frame["kind"] == "claim"].iterrows():
+        stored = record["claim"]
+        claim = Claim.from_declared(stored["declared"])
+        check = claim.holds(stored["a"], stored["b"])
+        verdict = "pass" if check else "FAIL"
+        if not check and _diverges(stored["declared"], record["environment"]):
+            verdict = "known divergence"
+        held = sum(p["held"] for p in stored["per_seed"])
+        rows.append(
+            {
+                "profile": record["profile"],
+                "environment": record["env"],
+                "experiment": claim.a.experiment,
+                "claim": claim.id,
+                "the book says": claim.says,
+                "as checked": claim.describe(),
+                "A": _fmt(stored["a"]),
+                "B": _fmt(stored["b"]),
+                "held on seeds": f"{held} of {len(stored['per_seed'])}",
+                "result": verdict,
+                "source": claim.source,
+                "basis": claim.basis,
+                "divergence": stored["declared"].get("divergence"),
+            }
+        )
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def _main_environment(frame: pd.DataFrame, profile: str) -> str:
+    """The stack with the most records in a profile: the top table's measured column."""
+    return frame[frame["profile"] == profile]["env"].value_counts().index[0]
+
+
+def _verdict_cell(verdict: str, divergence: dict | None) -> str:
+    if verdict == "pass":
+        return "reproduces"
+    if verdict == "known divergence" and divergence:
+        return f"known divergence: {divergence['reason']}"
+    return "fails" if verdict == "FAIL" else verdict
+
+
+def _not_run(frame: pd.DataFrame, profile: str, seen: set[tuple[str, str]]) -> list[dict]:
+    """Declared book targets and claims of a profile with no records, and why."""
+    from dlwp_suite import experiments
+
+    outcomes = frame[(frame["kind"] == "outcome") & (frame["profile"] == profile)]
+    reasons = {r["test"]: f"{r['outcome']}: {r['reason']}" for _, r in outcomes.iterrows()}
+    rows = []
+    for experiment in experiments.EXPERIMENTS.values():
+        for case in experiment.cases(profile):
+            for target in case.targets:
+                if (case.id, target.metric) in seen or target.source == "smoke check":
+                    continue
+                why = reasons.get(f"model:{case.id}", "no run of this case is recorded")
+                rows.append(
+                    {
+                        "chapter": experiment.chapter,
+                        "what the book says": f"{case.id} {target.metric} {target.describe()}",
+                        "source": target.source,
+                        "measured": "",
+                        "verdict": f"not run ({why})",
+                        "other stacks": "",
+                    }
+                )
+    for claim in experiments.claims(profile):
+        if ("claim", claim.id) in seen:
+            continue
+        rows.append(
+            {
+                "chapter": claim.chapter,
+                "what the book says": f"{claim.says} ({claim.describe()})",
+                "source": claim.source,
+                "measured": "",
+                "verdict": "not run (a case it compares has no records: see the skips)",
+                "other stacks": "",
+            }
+        )
+    return rows
+
+
+def reproduction_table(frame: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """ "Does the book reproduce here?": one row per book number or claim of a profile."""
+    main = _main_environment(frame, profile)
+    models = model_rows(frame[frame["kind"] == "model"])
+    models = models[(models["profile"] == profile) & (models["result"] != "")]
+    models = models[models["source"] != "smoke check"]
+    claims = claim_rows(frame)
+    claims = claims[claims["profile"] == profile]
+    rows, seen = [], set()
+
+    def others(matching: pd.DataFrame, value: str) -> str:
+        rest = matching[matching["environment"] != main]
+        return "; ".join(
+            f"{r['environment']}: {r[value]} {r['result']}" for _, r in rest.iterrows()
+        )
+
+    for (experiment, variant, metric), group in models.groupby(
+        ["experiment", "variant", "metric"], sort=False
+    ):
+        here = group[group["environment"] == main]
+        row = here.iloc[0] if not here.empty else group.iloc[0]
+        seen.add((f"{experiment}[{variant}]", metric))
+        label = f" ({row['data']})" if row["data"] else ""
+        spread = f" [{row['spread']}]" if row["spread"] else ""
+        rows.append(
+            {
+                "chapter": experiment.split(".", 1)[0],
+                "what the book says": f"{experiment}[{variant}] {metric} {row['book']}{label}",
+                "source": row["source"],
+                "measured": f"{row['median']}{spread}, {row['seeds']} seed(s)",
+                "verdict": _verdict_cell(row["result"], row["divergence"]),
+                "other stacks": others(group, "median"),
+            }
+        )
+    for claim_id, group in claims.groupby("claim", sort=False) if not claims.empty else []:
+        here = group[group["environment"] == main]
+        row = here.iloc[0] if not here.empty else group.iloc[0]
+        seen.add(("claim", claim_id))
+        rows.append(
+            {
+                "chapter": row["experiment"].split(".", 1)[0],
+                "what the book says": f"{row['the book says']} ({row['as checked']})",
+                "source": row["source"],
+                "measured": f"{row['A']} vs {row['B']}, held on {row['held on seeds']}",
+                "verdict": _verdict_cell(row["result"], row["divergence"]),
+                "other stacks": others(group, "A"),
+            }
+        )
+    rows += _not_run(frame, profile, seen)
+    table = pd.DataFrame(rows)
+    return table.sort_values("chapter", kind="stable") if not table.empty else table
+
+
+def findings(frame: pd.DataFrame) -> list[str]:
+    """Known divergences with their evidence, and every miss without an established cause."""
+    lines = []
+    models = model_rows(frame[frame["kind"] == "model"])
+    claims = claim_rows(frame)
+    divergent = [
+        *(r for _, r in models.iterrows() if r["result"] == "known divergence"),
+        *(r for _, r in claims.iterrows() if r["result"] == "known divergence"),
+    ]
+    for row in divergent:
+        what = row.get("claim") if "claim" in row else f"{row['experiment']}[{row['variant']}]"
+        d = row["divergence"]
+        lines.append(
+            f"- **Known divergence**, {what} ({row['profile']}, {row['environment']}; applies "
+            f"to {d['applies_to']}): {d['reason']} Evidence: {d['evidence']}"
+        )
+    fails = [
+        *(
+            f"{r['experiment']}[{r['variant']}] {r['metric']} {r['median']} against {r['book']}"
+            for _, r in models.iterrows()
+            if r["result"] == "FAIL"
+        ),
+        *(
+            f"claim {r['claim']}: {r['as checked']}"
+            for _, r in claims.iterrows()
+            if r["result"] == "FAIL"
+        ),
+    ]
+    for fail in fails:
+        lines.append(f"- **Fails, cause not established**: {fail}")
+    return lines or ["- none: every recorded book number and claim reproduces"]
+
+
 def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
-    """Write ``report.md`` (tables per profile) and ``curves/*.png`` under ``out_dir``."""
+    """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``."""
     frame = newest_runs(records)
     path = out_dir / "report.md"
     lines = [
         "# dlwp-suite results",
         "",
         "Generated by `dlwp-suite report` from `runs/*.jsonl`; the newest run of each "
-        "case counts. `median` is over seeds, `spread` is min–max across seeds, "
-        "`delta` is median minus the book's number.",
+        "case and stack counts. Medians are over seeds, `[a–b]` is the min–max across "
+        "seeds.",
         "",
     ]
     if frame.empty:
         lines.append("_no records yet_")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines))
+        return path
+    profiles = [p for p in ("book", "quick", "smoke") if p in set(frame["profile"])]
+    lines += ["## Does the book reproduce here?", ""]
+    for profile in [p for p in profiles if p != "smoke"]:
+        main = _main_environment(frame, profile)
+        lines += [f"### Profile `{profile}` (measured on {main})", ""]
+        lines += [_markdown(reproduction_table(frame, profile)), ""]
+    lines += ["## Findings", "", *findings(frame), ""]
+    claims = claim_rows(frame)
+    lines += ["## Claims", ""]
+    if claims.empty:
+        lines += ["_no claim judged yet_", ""]
     else:
-        curves = plot_curves(frame, out_dir / "curves")
-        models, comparisons = model_rows(frame), comparison_rows(frame)
-        for profile in frame["profile"].unique():
-            lines += [f"## Profile `{profile}`", "", "### Networks against the book", ""]
-            in_profile = models[models["profile"] == profile]
-            lines += [_markdown(in_profile.drop(columns="profile")), ""]
-            lines += ["### Environments side by side", ""]
-            lines += [_markdown(environment_matrix(in_profile)), ""]
-            chart = plot_throughput(in_profile, out_dir / "curves" / f"throughput_{profile}.png")
-            if chart is not None:
-                lines += [f"![training throughput, {profile}](curves/{chart.name})", ""]
-            if not comparisons.empty:
-                lines += ["### Baselines and ensembles", ""]
-                lines += [
-                    _markdown(
-                        comparisons[comparisons["profile"] == profile].drop(columns="profile")
-                    ),
-                    "",
-                ]
-            lines += _data_and_gaps(frame[frame["profile"] == profile])
-            lines += ["### Learning curves", ""]
+        shown = ["profile", "environment", "claim", "as checked", "A", "B", "held on seeds"]
+        lines += [_markdown(claims[[*shown, "result", "basis"]]), ""]
+    curves = plot_curves(frame, out_dir / "curves")
+    models, comparisons = model_rows(frame[frame["kind"] == "model"]), comparison_rows(frame)
+    detail = [
+        "environment",
+        "experiment",
+        "variant",
+        "metric",
+        "median",
+        "spread",
+        "book",
+        "tolerance",
+        "result",
+        "seeds",
+        "wall s",
+        "train samples/s",
+        "time to target s",
+        "peak RSS MiB",
+        "notes",
+    ]
+    for profile in profiles:
+        lines += [f"## Profile `{profile}` in detail", "", "### Networks", ""]
+        in_profile = models[models["profile"] == profile] if not models.empty else models
+        lines += [_markdown(in_profile[detail] if not in_profile.empty else in_profile), ""]
+        lines += ["### Environments side by side", ""]
+        lines += [_markdown(environment_matrix(in_profile)), ""]
+        chart = plot_throughput(in_profile, out_dir / "curves" / f"throughput_{profile}.png")
+        if chart is not None:
+            lines += [f"![training throughput, {profile}](curves/{chart.name})", ""]
+        if not comparisons.empty:
+            lines += ["### Baselines and ensembles", ""]
             lines += [
-                f"![{p.stem}](curves/{p.name})" for p in curves if p.name.startswith(f"{profile}_")
+                _markdown(comparisons[comparisons["profile"] == profile].drop(columns="profile")),
+                "",
             ]
-            lines.append("")
+        lines += _data_and_gaps(frame[frame["profile"] == profile])
+        lines += ["### Learning curves", ""]
+        lines += [
+            f"![{p.stem}](curves/{p.name})" for p in curves if p.name.startswith(f"{profile}_")
+        ]
+        lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path

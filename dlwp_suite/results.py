@@ -17,7 +17,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 1
+# 2: targets store their declaration as data; ``claim`` and ``outcome`` records.
+SCHEMA = 2
+# model/baseline/ensemble: measurements; claim: a claim judged on the run's records;
+# outcome: how a benchmark test ended (so claims and the report know what was skipped).
+KINDS = ("model", "baseline", "ensemble", "claim", "outcome")
 
 
 def new_run_id() -> str:
@@ -73,9 +77,9 @@ def make_record(
     data: Mapping[str, Any],
     **extra: Any,
 ) -> dict[str, Any]:
-    """One results record; ``extra`` holds history, details, ensemble comparisons."""
-    if kind not in ("model", "baseline", "ensemble"):
-        raise ValueError(f"kind must be model, baseline or ensemble, not {kind!r}")
+    """One results record; ``extra`` holds history, details, ensemble comparisons, claims."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     return {
         "schema": SCHEMA,
         "run_id": run_id,
@@ -110,3 +114,8 @@ def read_records(directory: Path) -> Iterator[dict[str, Any]]:
                     warnings.warn(f"{path}:{number}: skipping an incomplete record", stacklevel=2)
                     continue
                 yield record
+
+
+def read_run(directory: Path, run_id: str) -> list[dict[str, Any]]:
+    """The records of one run, from every worker and invocation that joined it."""
+    return [r for r in read_records(directory) if r.get("run_id") == run_id]

@@ -1,20 +1,23 @@
-"""Run a case over seeds, or its baselines and ensemble, and turn the outcome into records.
+"""Run a case over seeds, its baselines and ensemble, or judge a claim; make the records.
 
 Free of pytest, so the CLI and notebooks can drive it the same way the benchmarks do.
+The case's protocol plug-in (``dlwp_suite.protocols``) does the training.
 """
 
 from __future__ import annotations
 
 import resource
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dlwp_suite import protocols
-from dlwp_suite.baselines import run_baseline
+from dlwp_suite.baselines import BaselineResult
+from dlwp_suite.claims import Claim, ClaimCheck, Side
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.ensembles import average_with_best, reported_metric
+from dlwp_suite.ensembles import average_with_best
 from dlwp_suite.experiment import Case
+from dlwp_suite.metrics import TIMING_METRICS
 from dlwp_suite.results import make_record
 from dlwp_suite.targets import TargetCheck
 
@@ -39,17 +42,28 @@ class Outcome:
         return [c for c in self.checks if not c.passed]
 
 
+def fit_baselines(
+    case: Case, data: TaskData, seed: int, names: Iterable[str]
+) -> dict[str, BaselineResult]:
+    """Fit the named baselines of the case's experiment on its splits, with ``seed``."""
+    protocol = protocols.get(case.experiment.protocol)
+    return {name: protocol.baseline(name, case, data, seed) for name in names}
+
+
+def _baseline_score(result: BaselineResult, metric: str) -> float:
+    # A baseline has one validation score: it is its best one too.
+    return result.metrics.get(metric, result.metrics.get(metric.removeprefix("best_")))
+
+
 def check_targets(
-    case: Case, per_seed: Sequence[Mapping[str, float]], data: TaskData, seed: int
+    case: Case, per_seed: Sequence[Mapping[str, float]], baselines: Mapping[str, BaselineResult]
 ) -> list[TargetCheck]:
     """Check each of the case's targets on the median over seeds."""
     checks = []
     for target in case.targets:
         reference = None
         if target.baseline is not None:
-            scores = run_baseline(target.baseline, case, data, seed).metrics
-            # A baseline has one validation score: it is its best one too.
-            reference = scores.get(target.metric, scores.get(target.metric.removeprefix("best_")))
+            reference = _baseline_score(baselines[target.baseline], target.metric)
         checks.append(target.check([m[target.metric] for m in per_seed], reference))
     return checks
 
@@ -68,13 +82,23 @@ def _record(case: Case, run_id: str, env: Mapping[str, Any], data: TaskData, **f
 
 
 def run_case(
-    case: Case, data: TaskData, seeds: Sequence[int], run_id: str, env: Mapping[str, Any]
+    case: Case,
+    data: TaskData,
+    seeds: Sequence[int],
+    run_id: str,
+    env: Mapping[str, Any],
+    baselines: Mapping[str, BaselineResult],
 ) -> Outcome:
-    """Train the case's model once per seed; check its targets on the medians."""
-    runs = [protocols.run(case, data, seed) for seed in seeds]
+    """Train the case's model once per seed; check its targets on the medians.
+
+    ``baselines`` holds the fitted baselines its targets compare with (fitted once per
+    experiment and seed, outside this timed call).
+    """
+    protocol = protocols.get(case.experiment.protocol)
+    runs = [protocol.run(case, data, seed) for seed in seeds]
     for result in runs:  # the process-wide peak: an upper bound for this case
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
-    checks = check_targets(case, [r.metrics for r in runs], data, seeds[0])
+    checks = check_targets(case, [r.metrics for r in runs], baselines)
     records = []
     for seed, result in zip(seeds, runs, strict=True):
         targets = [
@@ -106,17 +130,18 @@ def run_comparisons(
     seed: int,
     run_id: str,
     env: Mapping[str, Any],
+    baselines: Mapping[str, BaselineResult],
     network: protocols.RunResult | None = None,
 ) -> Outcome:
-    """Fit the experiment's baselines and the ensemble of the network with the best one.
+    """Record the experiment's fitted baselines and the ensemble of the network with one.
 
     ``network`` is the case's tested model for ``seed`` if it was already trained.
     """
-    task = case.experiment.task
-    baselines = [run_baseline(name, case, data, seed) for name in case.experiment.baselines]
+    protocol = protocols.get(case.experiment.protocol)
+    fitted = list(baselines.values())
     book = case.experiment.profile(case.profile).baseline_targets
     checks = {
-        b.name: [t.check([b.metrics[t.metric]]) for t in book.get(b.name, ())] for b in baselines
+        b.name: [t.check([b.metrics[t.metric]]) for t in book.get(b.name, ())] for b in fitted
     }
     records = [
         _record(
@@ -132,19 +157,21 @@ def run_comparisons(
             timings=b.timings,
             trivial=b.trivial,
         )
-        for b in baselines
+        for b in fitted
     ]
     all_checks = [c for name in checks for c in checks[name]]
     if data.y_test is None:  # no test split to ensemble on
         return Outcome(all_checks, records)
-    network = network or protocols.tested_model(case, data, seed)
+    network = network or protocol.tested_model(case, data, seed)
     assert network.test_predictions is not None
-    metric = reported_metric(task)
+    metric = protocol.reported_metric
     ensemble = average_with_best(
-        task,
+        case.experiment.task,
+        metric,
+        protocol.selection_metric,
         network.test_predictions,
         network.metrics[metric],
-        baselines,
+        fitted,
         data.y_test,
         case.experiment.ensemble_partner,
     )
@@ -166,3 +193,46 @@ def run_comparisons(
         )
     )
     return Outcome(all_checks, records)
+
+
+def side_values(side: Side, metric: str, records: Iterable[Mapping[str, Any]]) -> dict[int, float]:
+    """``{seed: value}`` of one claim side in a run's records (timings for rates).
+
+    The same seed recorded twice (two invocations sharing a run id) keeps its last value.
+    """
+    field_name = "timings" if metric in TIMING_METRICS else "metrics"
+    values = {}
+    for record in records:
+        if side.matches(record) and record[field_name].get(metric) is not None:
+            values[int(record["seed"] or 0)] = float(record[field_name][metric])
+    return values
+
+
+def judge_claim(
+    claim: Claim,
+    records: Sequence[Mapping[str, Any]],
+    run_id: str,
+    profile: str,
+    env: Mapping[str, Any],
+) -> tuple[ClaimCheck, dict[str, Any]]:
+    """Judge a claim on a run's records of its two sides; the check and its record."""
+    a = side_values(claim.a, claim.metric, records)
+    b = side_values(claim.b, claim.metric, records)
+    check = claim.judge(a, b)
+    record = make_record(
+        run_id=run_id,
+        experiment=claim.a.experiment,
+        variant=claim.a.variant or "",
+        kind="claim",
+        name=claim.id,
+        profile=profile,
+        seed=None,
+        params={},
+        metrics={"a": check.a, "b": check.b},
+        targets=[],
+        timings={},
+        environment=env,
+        data={},
+        claim=check.as_record(),
+    )
+    return check, record

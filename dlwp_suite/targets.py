@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-# +1: higher is better, -1: lower is better.
-METRIC_DIRECTION: dict[str, int] = {
-    "test_accuracy": 1,
-    "val_accuracy": 1,
-    "best_val_accuracy": 1,
-    "head_val_accuracy": 1,
-    "head_best_val_accuracy": 1,
-    "finetune_gain": 1,
-    "test_mae": -1,
-    "kfold_val_mae": -1,
-    "val_mae": -1,
-    "best_val_mae": -1,
-    "best_val_mae_norm": -1,
-    "pipeline_share": -1,
-}
-
-
-def direction(metric: str) -> int:
-    """Whether a metric improves upwards (+1) or downwards (-1)."""
-    try:
-        return METRIC_DIRECTION[metric]
-    except KeyError:
-        raise KeyError(f"unknown metric {metric!r}; known: {sorted(METRIC_DIRECTION)}") from None
+from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.metrics import direction
 
 
 @dataclass(frozen=True)
 class Target:
-    """A claim to check on the median of a metric over seeds.
+    """A number to check on the median of a metric over seeds.
 
     Either an absolute book number (``value`` ± ``tolerance``, or one-sided with
     ``comparison``) or, with ``baseline``, "beats that baseline by ``tolerance``"
     (``comparison="at_most"``: "beats it by at most ``tolerance``", for the book's
     "does not beat the baseline (by much)").
-    ``source`` cites the book; ``basis`` says where the tolerance comes from.
+    ``source`` cites the book; ``basis`` says where the tolerance comes from;
+    ``divergence`` says where and why it is known not to reproduce.
     """
 
     metric: str
@@ -49,6 +31,7 @@ class Target:
     tolerance: float = 0.0
     comparison: Literal["approx", "at_least", "at_most"] = "approx"
     baseline: str | None = None
+    divergence: Divergence | None = None
 
     def __post_init__(self) -> None:
         direction(self.metric)
@@ -64,6 +47,22 @@ class Target:
         sign = {"approx": "≈", "at_least": "≥", "at_most": "≤"}[self.comparison]
         band = f" ± {self.tolerance:g}" if self.tolerance else ""
         return f"{sign} {self.value:g}{band}"
+
+    def declared(self) -> dict[str, Any]:
+        """The declaration as data, so a report can rebuild it with :meth:`from_declared`."""
+        fields = dataclasses.asdict(self)
+        fields["divergence"] = self.divergence.as_record() if self.divergence else None
+        return fields
+
+    @classmethod
+    def from_declared(cls, fields: Mapping[str, Any]) -> Target:
+        """The target a record stored (its divergence is kept as data, not re-applied)."""
+        kept = {f.name for f in dataclasses.fields(cls)} - {"divergence"}
+        return cls(**{k: v for k, v in fields.items() if k in kept})
+
+    def diverges_on(self, environment: Mapping[str, object]) -> bool:
+        """Whether this target is a declared divergence on that stack."""
+        return self.divergence is not None and self.divergence.stack.matches(environment)
 
     def check(self, values: list[float], baseline_value: float | None = None) -> TargetCheck:
         """Check the median of ``values``; ``baseline_value`` is needed for baseline targets."""
@@ -116,20 +115,22 @@ class TargetCheck:
         )
 
     def as_record(self) -> dict[str, object]:
-        """The form stored in results records."""
+        """The form stored in results records: the declaration and the outcome."""
         t = self.target
         return {
+            "declared": t.declared(),
+            "direction": direction(t.metric),
             "metric": t.metric,
             "value": self.measured,
             "book": t.value,
             "baseline": t.baseline,
             "reference": self.reference,
-            "comparison": ("beats" if t.comparison == "approx" else f"beats {t.comparison}")
-            if t.baseline
-            else t.comparison,
             "tolerance": t.tolerance,
             "source": t.source,
             "basis": t.basis,
             "passed": self.passed,
             "margin": self.margin,
         }
+
+
+__all__ = ["Divergence", "Stack", "Target", "TargetCheck"]

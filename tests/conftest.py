@@ -13,3 +13,21 @@ pytest_plugins = ["pytester"]
 def data_config(tmp_path: Path) -> DataConfig:
     """An offline config: an empty mirror, Keras cache and derived cache under tmp."""
     return DataConfig(tmp_path / "mirror", tmp_path / "keras", tmp_path / "cache", offline=True)
+
+
+@pytest.fixture(scope="session")
+def smoke_data(tmp_path_factory: pytest.TempPathFactory):
+    """Each experiment's generated smoke data, loaded once per session."""
+    from dlwp_suite.experiments import load_task_data
+
+    loaded = {}
+
+    def load(experiment):
+        if experiment.id not in loaded:
+            root = tmp_path_factory.mktemp(experiment.id)
+            experiment.write_synthetic(root / "mirror")
+            config = DataConfig(root / "mirror", root / "keras", root / "cache", offline=True)
+            loaded[experiment.id] = load_task_data(experiment, config, "smoke")
+        return loaded[experiment.id]
+
+    return load

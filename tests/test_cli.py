@@ -8,6 +8,9 @@ def test_list_shows_targets_with_sources(capsys):
     assert main(["list", "--profile", "book"]) == 0
     out = capsys.readouterr().out
     assert "ch03.boston.kfold" in out and "kfold_val_mae ≈ 2.38" in out and "c17" in out
+    assert "claims (book profile)" in out
+    assert "jena-1e-reversed-gru-worse" in out and "1e 6.3" in out
+    assert "ch06.jena.1e[gru] beats ch06.jena.1e[reversed_gru] on best_val_mae" in out
 
 
 def test_data_reports_found_missing_and_corrupt(tmp_path: Path, monkeypatch, capsys):

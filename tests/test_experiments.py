@@ -3,29 +3,11 @@
 import keras
 import pytest
 
-from dlwp_suite.baselines import ESTIMATORS
-from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.experiment import PROFILES
-from dlwp_suite.experiments import EXPERIMENTS, get, in_chapter, load_task_data
-from dlwp_suite.forecast import FORECAST_BASELINES
+from dlwp_suite.experiments import EXPERIMENTS, get, in_chapter
+from dlwp_suite.protocols import PROTOCOLS
 
 CASES = [c for e in EXPERIMENTS.values() for p in PROFILES for c in e.cases(p)]
-
-
-@pytest.fixture(scope="module")
-def smoke_data(tmp_path_factory: pytest.TempPathFactory):
-    """Each experiment's generated smoke data, loaded once."""
-    loaded = {}
-
-    def load(experiment):
-        if experiment.id not in loaded:
-            root = tmp_path_factory.mktemp(experiment.id)
-            experiment.write_synthetic(root / "mirror")
-            config = DataConfig(root / "mirror", root / "keras", root / "cache", offline=True)
-            loaded[experiment.id] = load_task_data(experiment, config, "smoke")
-        return loaded[experiment.id]
-
-    return load
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.profile}-{c.id}")
@@ -42,8 +24,7 @@ def test_case_builds_its_model(case, smoke_data):
 def test_declaration_is_complete(experiment):
     assert set(experiment.profiles) == set(PROFILES)
     assert experiment.profiles["smoke"].synthetic_data
-    for name in experiment.baselines:
-        assert name in ESTIMATORS or name in ("random_shuffle", *FORECAST_BASELINES)
+    assert set(experiment.baselines) <= PROTOCOLS[experiment.protocol].baseline_names
     book = experiment.profiles["book"]
     assert book.targets, "the book profile must assert the book's numbers"
     for targets in book.targets.values():

@@ -38,13 +38,17 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "--benchmark-disable",
         "--dlwp-device=cpu",
     )
-    # VGG16 and Xception have no generated weights: their comparisons skip in smoke.
-    result.assert_outcomes(passed=32, skipped=2)
+    # VGG16 and Xception have no generated weights: their comparisons skip in smoke;
+    # chapters 5 and 6 have no claim that generated data must show.
+    result.assert_outcomes(passed=33, skipped=4)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
+    (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
+    assert claim["name"] == "imdb-beats-chance" and claim["claim"]["passed"]
+    assert claim["claim"]["per_seed"][0]["held"]
     assert len({r["run_id"] for r in written}) == 1
     kinds = sorted({r["kind"] for r in written})
-    assert kinds == ["baseline", "ensemble", "model"]
+    assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
     assert len([r for r in written if r["kind"] == "model"]) == 12 + 6 + 3  # ch03, ch05, ch06
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["passed"] and model["targets"][0]["source"]
@@ -110,3 +114,59 @@ def test_unknown_profile_is_a_usage_error(suite: pytest.Pytester):
     result = suite.runpytest_subprocess("benchmarks", "--dlwp-profile=fast")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--dlwp-profile: invalid choice: 'fast'*"])
+
+
+def test_a_claim_whose_cases_are_deselected_skips_and_says_why(suite: pytest.Pytester):
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py",
+        "--dlwp-profile=smoke",
+        "-k",
+        "test_claim",
+        "-rs",
+        "--benchmark-disable",
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*claim imdb-beats-chance needs comparisons:ch03.imdb.dense, "
+            "model:ch03.imdb.dense?book?, not selected in this run*"
+        ]
+    )
+
+
+DIVERGENCE_CONFTEST = """
+import dataclasses
+from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.experiments import EXPERIMENTS
+from dlwp_suite.targets import Target
+
+def pytest_configure(config):
+    boston = EXPERIMENTS["ch03.boston.kfold"]
+    smoke = boston.profiles["smoke"]
+    diverging = Target(
+        "test_mae", source="test", basis="test", value=0.0, tolerance=1e-9,
+        divergence=Divergence(Stack(), "{reason}", "evidence"),
+    )
+    profiles = dict(boston.profiles)
+    profiles["smoke"] = dataclasses.replace(smoke, targets={{"book": (diverging,)}})
+    object.__setattr__(boston, "profiles", profiles)
+"""
+
+
+def test_a_declared_divergence_is_a_strict_xfail(suite: pytest.Pytester):
+    """A target that misses where a divergence is declared xfails; the report lists it."""
+    suite.makeconftest(DIVERGENCE_CONFTEST.format(reason="a known cause."))
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py",
+        "--dlwp-profile=smoke",
+        "-k",
+        "boston and test_model",
+        "-rx",
+        "--benchmark-disable",
+    )
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["*known divergence (any Keras): a known cause.*"])
+    (model,) = [r for r in records(suite.path / "results") if r["kind"] == "model"]
+    assert model["targets"][0]["declared"]["divergence"]["reason"] == "a known cause."
+    (outcome,) = [r for r in records(suite.path / "results") if r["kind"] == "outcome"]
+    assert outcome["outcome"] == "xfailed"

@@ -2,20 +2,17 @@ from pathlib import Path
 
 from dlwp_suite.report import summary, write_report
 from dlwp_suite.results import make_record
+from dlwp_suite.targets import Target
 
 ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
 
 
+BOOK = Target("test_accuracy", source="1e 3.5 c39", basis="test", value=0.885, tolerance=0.01)
+
+
 def model_record(run_id: str, seed: int, accuracy: float, passed: bool, env=ENV):
-    target = {
-        "metric": "test_accuracy",
-        "value": accuracy,
-        "book": 0.885,
-        "tolerance": 0.01,
-        "comparison": "approx",
-        "source": "1e 3.5 c39",
-        "passed": passed,
-    }
+    target = BOOK.check([accuracy]).as_record()
+    assert target["passed"] == passed
     history = {
         "loss": [0.5, 0.3],
         "val_loss": [0.4, 0.35],
@@ -66,9 +63,12 @@ def test_report_tables_and_curves(tmp_path: Path):
     ]
     path = write_report(records, tmp_path)
     text = path.read_text()
-    assert "## Profile `book`" in text
+    assert text.index("## Does the book reproduce here?") < text.index("## Findings")
+    answer = next(line for line in text.splitlines() if "| ch03 " in line)
+    assert "0.882 [0.88–0.884], 2 seed(s)" in answer and "reproduces" in answer
+    assert "## Profile `book` in detail" in text
     row = next(line for line in text.splitlines() if "| test_accuracy" in line)
-    assert "0.882" in row and "0.885" in row and "-0.003" in row and "pass" in row
+    assert "0.882" in row and "0.885" in row and "pass" in row
     assert "0.7" not in row
     assert "beats network: yes" in text
     curves = sorted(p.name for p in (tmp_path / "curves").glob("*.png"))

@@ -55,4 +55,6 @@ def test_does_not_beat_the_baseline_by_more_than():
     miss = at_most.check([2.2], baseline_value=2.5)
     assert not miss.passed and miss.margin == pytest.approx(-0.2)
     assert "by at most 0.1" in at_most.describe()
-    assert at_most.check([2.5], baseline_value=2.5).as_record()["comparison"] == "beats at_most"
+    stored = at_most.check([2.5], baseline_value=2.5).as_record()
+    assert Target.from_declared(stored["declared"]) == at_most
+    assert stored["direction"] == -1

@@ -12,7 +12,8 @@ from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.weather import JENA_ZIP, load_series
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiments import ch06
-from dlwp_suite.forecast import Windows, forecast_baseline, series_task_data
+from dlwp_suite.forecast import Windows, series_task_data
+from dlwp_suite.protocols import PROTOCOLS
 
 
 def _rewrite_csv(directory: Path, edit) -> None:
@@ -142,7 +143,7 @@ def test_common_sense_baseline_is_the_last_temperature(data_config: DataConfig):
     jena = data_config
     case = ch06.JENA_2E.case("lstm16", "smoke")
     data = series_task_data(load_series(jena, "jena"), case.params)
-    result = forecast_baseline("common_sense", case, data, 0)
+    result = PROTOCOLS["forecast"].baseline("common_sense", case, data, 0)
     windows = data.extras["windows"]
     starts = windows.starts("test", case.params["eval_stride"])
     celsius = data.extras["celsius"]
@@ -156,3 +157,18 @@ def test_split_rows_refuses_a_too_short_series_for_the_1e_split():
 
     with pytest.raises(ValueError, match="needs over 300,001 rows"):
         split_rows(MappingProxyType(ch06.PROTOCOL_1E), 1_000)
+
+
+def test_a_variant_reads_windows_of_its_own_geometry(data_config: DataConfig):
+    """The 1e Conv1D+GRU samples every 30 min: its windows have twice the steps."""
+    from dlwp_suite.forecast import for_case
+
+    synthetic.write_jena(data_config.data_dir, rows=8_000)
+    gru = ch06.JENA_1E.case("gru", "smoke")
+    data = series_task_data(load_series(data_config, "jena"), gru.params)
+    assert for_case(data, gru.params) is data
+    conv = ch06.JENA_1E.case("conv1d_gru", "smoke")
+    windows = for_case(data, conv.params).extras["windows"]
+    assert (
+        windows.step == 3 and windows.sequence_length == 2 * data.extras["windows"].sequence_length
+    )

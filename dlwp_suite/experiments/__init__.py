@@ -1,15 +1,53 @@
-"""The registry of declared book experiments."""
+"""The registry of declared book experiments and claims, checked when it loads."""
 
 from __future__ import annotations
 
+from dlwp_suite import protocols
+from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.experiment import Experiment
+from dlwp_suite.experiment import PROFILES, Experiment
 from dlwp_suite.experiments import ch03, ch05, ch06
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.id: e for e in (*ch03.EXPERIMENTS, *ch05.EXPERIMENTS, *ch06.EXPERIMENTS)
 }
+CLAIMS: dict[str, Claim] = {c.id: c for c in (*ch03.CLAIMS, *ch05.CLAIMS, *ch06.CLAIMS)}
+
+
+def _check_experiment(experiment: Experiment) -> None:
+    """A declaration error (unknown protocol, metric or baseline) fails at import."""
+    protocol = protocols.get(experiment.protocol)
+    unknown = set(experiment.baselines) - protocol.baseline_names
+    if unknown:
+        raise ValueError(f"{experiment.id}: {protocol.name} fits no baseline {sorted(unknown)}")
+    for name, spec in experiment.profiles.items():
+        for variant, targets in spec.targets.items():
+            for target in targets:
+                if target.metric not in protocol.metrics:
+                    raise ValueError(
+                        f"{experiment.id} [{variant}] {name}: {protocol.name} records no "
+                        f"{target.metric!r}"
+                    )
+                if target.baseline and target.baseline not in experiment.baselines:
+                    raise ValueError(f"{experiment.id}: no baseline {target.baseline!r}")
+
+
+def _check_side(claim: Claim, side: Side) -> None:
+    experiment = EXPERIMENTS.get(side.experiment)
+    if experiment is None:
+        raise ValueError(f"claim {claim.id}: no experiment {side.experiment!r}")
+    if side.variant is not None and side.variant not in experiment.variants:
+        raise ValueError(f"claim {claim.id}: {experiment.id} has no variant {side.variant!r}")
+    if side.baseline is not None and side.baseline not in experiment.baselines:
+        raise ValueError(f"claim {claim.id}: {experiment.id} has no baseline {side.baseline!r}")
+
+
+for _experiment in EXPERIMENTS.values():
+    _check_experiment(_experiment)
+for _claim in CLAIMS.values():
+    _check_side(_claim, _claim.a)
+    _check_side(_claim, _claim.b)
 
 
 def get(experiment_id: str) -> Experiment:
@@ -23,6 +61,27 @@ def get(experiment_id: str) -> Experiment:
 def in_chapter(chapter: str) -> list[Experiment]:
     """Experiments of one chapter group (``ch03``), in declaration order."""
     return [e for e in EXPERIMENTS.values() if e.chapter == chapter]
+
+
+def side_runs(side: Side, profile: str) -> bool:
+    """Whether the profile runs this side: its variant, or its experiment's baselines."""
+    experiment = EXPERIMENTS[side.experiment]
+    variants = experiment.profile(profile).variants
+    return side.variant in variants if side.variant is not None else bool(variants)
+
+
+def claims(profile: str, chapter: str | None = None) -> list[Claim]:
+    """The claims a profile judges (both sides run in it), optionally of one chapter."""
+    if profile not in PROFILES:
+        raise KeyError(f"no profile {profile!r}")
+    return [
+        c
+        for c in CLAIMS.values()
+        if (chapter is None or c.chapter == chapter)
+        and side_runs(c.a, profile)
+        and side_runs(c.b, profile)
+        and profile in c.profiles
+    ]
 
 
 def load_task_data(experiment: Experiment, config: DataConfig, profile: str) -> TaskData:

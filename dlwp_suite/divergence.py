@@ -1,0 +1,66 @@
+"""Known divergences: where a book number or claim does not reproduce, and why.
+
+A divergence is declared on the target or claim it concerns, only once its cause is
+established, with the stack it applies to. On a matching stack the benchmark is
+``xfail(strict=True)``: the run stays green, the report lists it under findings, and a
+strict XPASS says when the divergence has gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Which stacks a divergence applies to: a Keras version range and backends."""
+
+    keras: str = ""  # a PEP 440 specifier such as ">=3.0"; empty: any version
+    backends: tuple[str, ...] = ()  # empty: any backend
+
+    def matches(self, environment: Mapping[str, object]) -> bool:
+        """Whether a record's (or this process') environment is such a stack."""
+        version = str(environment.get("keras") or "0")
+        if self.keras and Version(version) not in SpecifierSet(self.keras):
+            return False
+        return not self.backends or environment.get("backend") in self.backends
+
+    def describe(self) -> str:
+        """``Keras >=3.0 on tensorflow``."""
+        parts = [f"Keras {self.keras}" if self.keras else "any Keras"]
+        if self.backends:
+            parts.append("on " + "/".join(self.backends))
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """An established reason why the book's number or claim fails on some stacks."""
+
+    stack: Stack
+    reason: str  # one sentence: what differs and why
+    evidence: str  # the measurements that establish it, with where to find them
+
+    def as_record(self) -> dict[str, object]:
+        """The form stored beside the target or claim in a record."""
+        return {
+            "stack": {"keras": self.stack.keras, "backends": list(self.stack.backends)},
+            "applies_to": self.stack.describe(),
+            "reason": self.reason,
+            "evidence": self.evidence,
+        }
+
+    @classmethod
+    def from_record(cls, fields: Mapping[str, Any]) -> Divergence:
+        """The divergence a record stored."""
+        stack = Stack(fields["stack"]["keras"], tuple(fields["stack"]["backends"]))
+        return cls(stack, fields["reason"], fields["evidence"])
+
+
+class DivergenceObserved(AssertionError):
+    """Raised when a declared divergence shows; the benchmark is xfail(raises=...) on it."""

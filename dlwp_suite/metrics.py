@@ -1,0 +1,38 @@
+"""Metric names and their directions, as each protocol declares them.
+
+A protocol module calls :func:`declare` for the metrics it records; targets, claims,
+ensembles and ``compare`` ask :func:`direction`. Records store the direction beside a
+declared target or claim, so the report never needs this table to re-judge them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_DIRECTIONS: dict[str, int] = {}
+
+# Timings a claim may compare ("A trains at least k times faster than B").
+TIMING_METRICS = {"train_samples_per_s": 1, "inference_samples_per_s": 1}
+
+
+def declare(metrics: Mapping[str, int]) -> Mapping[str, int]:
+    """Register metrics with their direction (+1: higher is better, -1: lower)."""
+    for name, sign in metrics.items():
+        if sign not in (1, -1):
+            raise ValueError(f"metric {name!r}: direction must be +1 or -1, not {sign!r}")
+        if _DIRECTIONS.setdefault(name, sign) != sign:
+            raise ValueError(f"metric {name!r} is declared with both directions")
+    return metrics
+
+
+declare(TIMING_METRICS)
+
+
+def direction(metric: str) -> int:
+    """Whether ``metric`` improves upwards (+1) or downwards (-1)."""
+    import dlwp_suite.protocols  # noqa: F401  (every protocol declares its metrics on import)
+
+    try:
+        return _DIRECTIONS[metric]
+    except KeyError:
+        raise KeyError(f"unknown metric {metric!r}; known: {sorted(_DIRECTIONS)}") from None

@@ -1,0 +1,27 @@
+"""The protocol registry: each ``Experiment.protocol`` name maps to one plug-in.
+
+A new kind of experiment is one new module here with a :class:`Protocol` subclass,
+added to ``PROTOCOLS``, plus its declarations under ``dlwp_suite/experiments``.
+"""
+
+from __future__ import annotations
+
+from dlwp_suite.protocols.base import Protocol, RunResult
+from dlwp_suite.protocols.fit_evaluate import FitEvaluate
+from dlwp_suite.protocols.forecast import Forecast
+from dlwp_suite.protocols.holdout import Holdout
+from dlwp_suite.protocols.kfold import KFold
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p for p in (Holdout(), KFold(), FitEvaluate(), Forecast())
+}
+
+__all__ = ["PROTOCOLS", "Protocol", "RunResult", "get"]
+
+
+def get(name: str) -> Protocol:
+    """The protocol registered as ``name``."""
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise KeyError(f"no protocol {name!r}; registered: {sorted(PROTOCOLS)}") from None

@@ -1,0 +1,188 @@
+"""What every protocol provides, and the training helpers they share.
+
+A protocol is one module with one :class:`Protocol` subclass: its run for one case and
+seed, the model it tests (for the ensemble), the baselines it can fit on the same
+splits, and the metrics it records with their directions. The registry in
+``dlwp_suite.protocols`` maps each declared ``Experiment.protocol`` name to one.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import keras
+import numpy as np
+
+from dlwp_suite.baselines import BaselineResult
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Case
+from dlwp_suite.metrics import declare, direction
+from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
+
+INFERENCE_BATCH = 512
+
+# Read off a validation loss curve, for the book's overfitting claims ("the smaller
+# network starts overfitting later"): where its minimum falls, and where it ends.
+CURVE_METRICS = declare({"best_val_loss": -1, "best_val_loss_epoch": 1, "last_val_loss": -1})
+
+
+@dataclass
+class RunResult:
+    """What one seed of one case measured."""
+
+    metrics: dict[str, float]
+    timings: dict[str, float | int | None]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+    test_predictions: np.ndarray | None = None
+
+
+class Protocol(abc.ABC):
+    """One kind of experiment: how a case trains, what it tests, what it is compared with."""
+
+    name: ClassVar[str]
+    metrics: ClassVar[Mapping[str, int]]  # what it records, with directions (declared)
+    baseline_names: ClassVar[frozenset[str]]  # the baselines it can fit
+    selection_metric: ClassVar[str]  # validation metric that picks the ensemble partner
+    reported_metric: ClassVar[str]  # the test metric the ensemble is scored on
+
+    @abc.abstractmethod
+    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+        """The case's full protocol for one seed."""
+
+    def tested_model(self, case: Case, data: TaskData, seed: int) -> RunResult:
+        """Only the model the book tests, with its test-set predictions."""
+        return self.run(case, data, seed)
+
+    @abc.abstractmethod
+    def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
+        """Fit and score one named baseline on the case's splits."""
+
+
+def curve_metrics(history: Mapping[str, list[float]], prefix: str = "") -> dict[str, float]:
+    """Minimum, its (1-based) epoch, and last value of the validation loss, if recorded."""
+    losses = history.get("val_loss")
+    if not losses:
+        return {}
+    return {
+        f"{prefix}best_val_loss": float(min(losses)),
+        f"{prefix}best_val_loss_epoch": float(np.argmin(losses) + 1),
+        f"{prefix}last_val_loss": float(losses[-1]),
+    }
+
+
+def _threshold(case: Case, metric: str) -> float | None:
+    """Where the first absolute target on ``metric`` starts to count as reached.
+
+    That is the edge of its tolerance band on the worse side of the book's number.
+    """
+    for target in case.targets:
+        if target.metric == metric and target.value is not None:
+            return target.value - direction(metric) * target.tolerance
+    return None
+
+
+def fit(
+    case: Case,
+    model: keras.Model,
+    x: np.ndarray | Iterator[tuple[np.ndarray, np.ndarray]],
+    y: np.ndarray | None,
+    epochs: int,
+    batch_size: int | None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    monitor: tuple[str, Callable[[keras.Model, dict], float]] | None = None,
+    steps_per_epoch: int | None = None,
+    samples_per_epoch: int | None = None,
+) -> tuple[dict[str, list[float]], dict[str, float | int | None]]:
+    """``model.fit`` with an epoch clock and, if a target applies, a target clock.
+
+    ``x`` may be a batch iterator (then ``y`` and ``batch_size`` are None and
+    ``samples_per_epoch`` says how many samples an epoch holds).
+    """
+    clock = EpochClock()
+    callbacks: list[keras.callbacks.Callback] = [clock]
+    target_clock = None
+    if monitor is not None and (threshold := _threshold(case, monitor[0])) is not None:
+        target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
+        callbacks.append(target_clock)
+    history = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        callbacks=callbacks,
+        shuffle=y is not None,  # a stream shuffles itself
+        verbose=0,
+    )
+    timings: dict[str, float | int | None] = dict(
+        clock.throughput(samples_per_epoch or len(x))  # type: ignore[arg-type]
+    )
+    if target_clock is not None:
+        timings["time_to_target_s"] = target_clock.reached_after_s
+        timings["epochs_to_target"] = target_clock.reached_at_epoch
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}, timings
+
+
+def fresh_model(case: Case, data: TaskData, seed: int) -> keras.Model:
+    """The case's model, built right after seeding every generator with ``seed``."""
+    keras.utils.set_random_seed(seed)
+    return case.experiment.build_model(case.params, data)
+
+
+def test_metric(model: keras.Model, x: np.ndarray, y: np.ndarray, name: str) -> float:
+    """One Keras metric of ``model`` on a test set."""
+    scores = model.evaluate(x, y, batch_size=INFERENCE_BATCH, verbose=0, return_dict=True)
+    return float(scores[name])
+
+
+def predictions(model: keras.Model, x: np.ndarray, batch_size: int) -> tuple[np.ndarray, float]:
+    """Test-set predictions (one column squeezed) and the inference samples/s."""
+    predicted, rate = timed_predict(model, x, batch_size)
+    return (predicted[:, 0] if predicted.shape[-1] == 1 else predicted), rate
+
+
+def train_and_test(
+    case: Case,
+    data: TaskData,
+    seed: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    keras_metric: str,
+    metric: str,
+) -> RunResult:
+    """Train the final model the book tests on ``x, y``, and measure it on the test set."""
+    p, exp = case.params, case.experiment
+    y_test = exp.encode_labels(p, data.y_test)
+    model = fresh_model(case, data, seed)
+    history, timings = fit(
+        case,
+        model,
+        x,
+        exp.encode_labels(p, y),
+        p["final_epochs"],
+        p.get("final_batch_size", p["batch_size"]),
+        monitor=(metric, lambda m, _: test_metric(m, data.x_test, y_test, keras_metric)),
+    )
+    metrics = {metric: test_metric(model, data.x_test, y_test, keras_metric)}
+    predicted, timings["inference_samples_per_s"] = predictions(model, data.x_test, INFERENCE_BATCH)
+    return RunResult(
+        metrics, timings, {f"final_{k}": v for k, v in history.items()}, test_predictions=predicted
+    )
+
+
+def validate_then_test(
+    validated: RunResult, final: RunResult, started: float, now: float
+) -> RunResult:
+    """One result from a validation run and the separately trained tested model."""
+    return RunResult(
+        {**validated.metrics, **final.metrics},
+        {**validated.timings, **final.timings, "wall_s": now - started},
+        {**validated.history, **final.history},
+        validated.details,
+        final.test_predictions,
+    )

@@ -1,0 +1,143 @@
+"""Claims across cases, and declared divergences: judged, recorded and reported."""
+
+import pytest
+
+from dlwp_suite.claims import Claim, baseline, network
+from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.experiments import claims
+from dlwp_suite.report import claim_rows, findings, newest_runs, write_report
+from dlwp_suite.results import make_record
+from dlwp_suite.runner import judge_claim, side_values
+
+ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
+GRU, REVERSED = network("ch06.jena.1e", "gru"), network("ch06.jena.1e", "reversed_gru")
+
+
+def claim(relation="beats", margin=0.0, metric="best_val_mae", **kw) -> Claim:
+    return Claim(
+        "c",
+        says="s",
+        source="1e 6.3",
+        metric=metric,
+        a=GRU,
+        relation=relation,
+        b=REVERSED,
+        margin=margin,
+        **kw,
+    )
+
+
+def record(side, seed, value, run="r", metric="best_val_mae", kind=None, timings=None):
+    return make_record(
+        run_id=run,
+        experiment=side.experiment,
+        variant=side.variant or "gru",
+        kind=kind or side.kind,
+        name=side.baseline or "network",
+        profile="quick",
+        seed=seed,
+        params={},
+        metrics={metric: value},
+        targets=[],
+        timings=timings or {},
+        environment=ENV,
+        data={},
+    )
+
+
+@pytest.mark.parametrize(
+    ("relation", "margin", "a", "b", "holds"),
+    [
+        ("beats", 0.0, 2.2, 2.4, True),  # MAE: lower is better
+        ("beats", 0.0, 2.4, 2.4, False),  # a tie does not beat
+        ("beats", 0.3, 2.2, 2.4, False),  # better, but not by more than 0.3
+        ("within", 0.1, 2.45, 2.4, True),
+        ("within", 0.1, 2.6, 2.4, False),
+        ("no_better", 0.1, 2.35, 2.4, True),  # better by 0.05 only
+        ("no_better", 0.1, 2.2, 2.4, False),
+        ("no_better", 0.0, 2.9, 2.4, True),  # worse is "no better"
+    ],
+)
+def test_relations_respect_the_metric_direction(relation, margin, a, b, holds):
+    assert claim(relation, margin).holds(a, b) is holds
+
+
+def test_faster_compares_rates_and_later_compares_epochs():
+    faster = claim("faster", 1.5, metric="train_samples_per_s")
+    assert faster.holds(3000.0, 1000.0) and not faster.holds(1400.0, 1000.0)
+    later = claim("later", 0.0, metric="best_val_loss_epoch")
+    assert later.holds(6.0, 4.0) and not later.holds(4.0, 4.0)
+    with pytest.raises(ValueError, match="compares a rate"):
+        claim("faster", 1.5)
+    with pytest.raises(KeyError, match="unknown metric"):
+        claim(metric="f1")
+
+
+def test_judged_on_medians_with_paired_seeds():
+    check = claim().judge({0: 2.2, 1: 2.5, 2: 2.3}, {0: 2.4, 1: 2.4, 2: 2.4})
+    assert check.passed and check.a == pytest.approx(2.3)
+    assert [p["held"] for p in check.per_seed] == [True, False, True]
+    assert check.held == "2 of 3 seed(s)"
+    assert "held on 2 of 3 seed(s)" in check.message()
+
+
+def test_a_baseline_pairs_with_every_seed():
+    versus = Claim("c", "s", "src", "best_val_mae", GRU, "beats", baseline("ch06.jena.1e", "ridge"))
+    check = versus.judge({0: 2.2, 1: 2.3}, {0: 2.25})
+    assert [p["held"] for p in check.per_seed] == [True, False]
+
+
+def test_claim_is_stored_as_data_and_rebuilt():
+    original = claim("within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs"))
+    _check, stored = judge_claim(
+        original,
+        [record(GRU, 0, 2.2), record(REVERSED, 0, 2.25), record(GRU, 1, 2.3)],
+        "r",
+        "quick",
+        ENV,
+    )
+    assert stored["kind"] == "claim" and stored["claim"]["passed"]
+    rebuilt = Claim.from_declared(stored["claim"]["declared"])
+    assert rebuilt == claim("within", 0.1)  # the divergence stays data, not re-applied
+    assert stored["claim"]["declared"]["divergence"]["stack"] == {
+        "keras": ">=3",
+        "backends": ["jax"],
+    }
+
+
+def test_side_values_read_timings_for_rates_and_skip_other_cases():
+    records = [
+        record(GRU, 0, 1.0, metric="x", timings={"train_samples_per_s": 900.0}),
+        record(REVERSED, 0, 1.0, metric="x", timings={"train_samples_per_s": 100.0}),
+    ]
+    assert side_values(GRU, "train_samples_per_s", records) == {0: 900.0}
+
+
+def test_divergence_matches_its_stack_only():
+    tf3 = Stack(">=3.0", ("tensorflow",))
+    assert tf3.matches(ENV)
+    assert not tf3.matches({**ENV, "backend": "jax"})
+    assert not tf3.matches({**ENV, "keras": "2.15.0"})
+    assert Stack().matches(ENV) and tf3.describe() == "Keras >=3.0 on tensorflow"
+
+
+def test_report_lists_claims_and_divergences(tmp_path):
+    divergence = Divergence(Stack(">=3.0", ("tensorflow",)), "fixed shuffle.", "5 seeds")
+    failing = claim(divergence=divergence)
+    _, stored = judge_claim(
+        failing, [record(GRU, 0, 2.5), record(REVERSED, 0, 2.4)], "r", "quick", ENV
+    )
+    frame = newest_runs([stored])
+    rows = claim_rows(frame)
+    assert rows.iloc[0]["result"] == "known divergence"
+    assert "fixed shuffle. Evidence: 5 seeds" in findings(frame)[0]
+    text = write_report([stored], tmp_path).read_text()
+    assert "known divergence: fixed shuffle." in text and "## Claims" in text
+
+
+def test_claims_run_where_the_profile_runs_both_sides():
+    quick = {c.id for c in claims("quick")}
+    assert "jena-1e-reversed-gru-worse" in quick
+    assert "imdb-20-epochs-overfits" not in quick  # the 20-epoch variant is book-only
+    assert "imdb-20-epochs-overfits" in {c.id for c in claims("book")}
+    assert {c.id for c in claims("smoke")} == {"imdb-beats-chance"}

@@ -1,0 +1,57 @@
+"""Each protocol plug-in and the runner, on one smoke case each (seconds)."""
+
+import importlib.util
+
+import pytest
+
+from dlwp_suite.experiments import get
+from dlwp_suite.protocols import PROTOCOLS
+from dlwp_suite.protocols import get as protocol
+from dlwp_suite.runner import fit_baselines, run_case, run_comparisons
+
+ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
+ONE_CASE_EACH = {
+    "holdout": "ch03.imdb.dense",
+    "kfold": "ch03.boston.kfold",
+    "fit_evaluate": "ch05.mnist.dense",
+    "forecast": "ch06.jena.2e",
+}
+
+
+def test_every_registered_protocol_is_exercised_here():
+    assert set(ONE_CASE_EACH) == set(PROTOCOLS)
+    with pytest.raises(KeyError, match="no protocol 'gan'"):
+        protocol("gan")
+
+
+@pytest.mark.parametrize("name", sorted(ONE_CASE_EACH))
+def test_protocol_records_only_its_declared_metrics(name, smoke_data):
+    if name == "forecast" and importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("the weather windows need tensorflow")
+    experiment = get(ONE_CASE_EACH[name])
+    case = experiment.cases("smoke")[0]
+    data = smoke_data(experiment)
+    plugin = PROTOCOLS[name]
+    result = plugin.run(case, data, seed=0)
+    assert set(result.metrics) <= set(plugin.metrics)
+    assert plugin.reported_metric in result.metrics
+    assert result.timings["train_samples_per_s"] or result.timings.get("kfold_train_samples_per_s")
+    if "val_loss" in result.history:  # the overfitting claims read this curve
+        assert {"best_val_loss_epoch", "last_val_loss"} <= set(result.metrics)
+    fitted = fit_baselines(case, data, 0, experiment.baselines)
+    for result in fitted.values():
+        assert plugin.selection_metric in result.metrics or result.name == "random_shuffle"
+
+
+def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
+    experiment = get("ch03.boston.kfold")
+    case, data = experiment.cases("smoke")[0], smoke_data(experiment)
+    baselines = fit_baselines(case, data, 0, experiment.baselines)
+    outcome = run_case(case, data, [0, 1], "run", ENV, baselines)
+    assert [r["seed"] for r in outcome.records] == [0, 1]
+    (check,) = outcome.checks
+    assert check.reference == baselines["mean"].metrics["test_mae"]
+    assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "mean"
+    compared = run_comparisons(case, data, 0, "run", ENV, baselines, network=outcome.tested)
+    kinds = [r["kind"] for r in compared.records]
+    assert kinds.count("baseline") == len(experiment.baselines) and kinds[-1] == "ensemble"
