@@ -567,23 +567,9 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         lines += [_markdown(claims[[*shown, "result", "basis"]]), ""]
     curves = plot_curves(frame, out_dir / "curves")
     models, comparisons = model_rows(frame[frame["kind"] == "model"]), comparison_rows(frame)
-    detail = [
-        "environment",
-        "experiment",
-        "variant",
-        "metric",
-        "median",
-        "spread",
-        "book",
-        "tolerance",
-        "result",
-        "seeds",
-        "wall s",
-        "train samples/s",
-        "time to target s",
-        "peak RSS MiB",
-        "notes",
-    ]
+    # The detail table keeps what a reader uses; the rest stays in the records.
+    hidden = {"profile", "delta", "infer samples/s", "source", "data", "divergence"}
+    detail = [c for c in MODEL_COLUMNS if c not in hidden]
     for profile in profiles:
         lines += [f"## Profile `{profile}` in detail", "", "### Networks", ""]
         in_profile = models[models["profile"] == profile] if not models.empty else models

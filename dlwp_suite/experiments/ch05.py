@@ -299,7 +299,7 @@ SCRATCH = Experiment(
                 overrides=Frozen({"image_size": 96, "epochs": 15}),
                 variant_overrides=Frozen({"augmented": Frozen({"epochs": 40})}),
                 note="96 px instead of 150 px; 15 epochs instead of 30 (augmented: 40 "
-                "instead of 100)",
+                "epochs of 100 batches of 32, 128,000 images, instead of 100)",
             ),
             "book": ProfileSpec(
                 variants=("book", "augmented"),

@@ -9,6 +9,7 @@ splits, and the metrics it records with their directions. The registry in
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -60,6 +61,26 @@ class Protocol(abc.ABC):
     @abc.abstractmethod
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         """Fit and score one named baseline on the case's splits."""
+
+
+class ValidateThenTest(Protocol):
+    """Protocols that validate one model and test another, trained afresh (ch. 3)."""
+
+    @abc.abstractmethod
+    def validation_run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+        """The book's validation run: its curves and validation metrics."""
+
+    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+        started = time.perf_counter()
+        validated = self.validation_run(case, data, seed)
+        final = self.tested_model(case, data, seed)
+        return RunResult(
+            {**validated.metrics, **final.metrics},
+            {**validated.timings, **final.timings, "wall_s": time.perf_counter() - started},
+            {**validated.history, **final.history},
+            validated.details,
+            final.test_predictions,
+        )
 
 
 def curve_metrics(history: Mapping[str, list[float]], prefix: str = "") -> dict[str, float]:
@@ -172,17 +193,4 @@ def train_and_test(
     predicted, timings["inference_samples_per_s"] = predictions(model, data.x_test, INFERENCE_BATCH)
     return RunResult(
         metrics, timings, {f"final_{k}": v for k, v in history.items()}, test_predictions=predicted
-    )
-
-
-def validate_then_test(
-    validated: RunResult, final: RunResult, started: float, now: float
-) -> RunResult:
-    """One result from a validation run and the separately trained tested model."""
-    return RunResult(
-        {**validated.metrics, **final.metrics},
-        {**validated.timings, **final.timings, "wall_s": now - started},
-        {**validated.history, **final.history},
-        validated.details,
-        final.test_predictions,
     )

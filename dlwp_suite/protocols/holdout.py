@@ -7,8 +7,6 @@ full training set when ``final_on_full_train``) and evaluate it on the test set.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from dlwp_suite.baselines import (
@@ -21,17 +19,16 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
-    Protocol,
     RunResult,
+    ValidateThenTest,
     curve_metrics,
     fit,
     fresh_model,
     train_and_test,
-    validate_then_test,
 )
 
 
-class Holdout(Protocol):
+class Holdout(ValidateThenTest):
     """Held-out validation curves, then a fresh model on all training data, tested."""
 
     name = "holdout"
@@ -70,12 +67,6 @@ class Holdout(Protocol):
         start = 0 if p["final_on_full_train"] else p["validation_size"]
         x, y = data.x_train[start:], data.y_train[start:]
         return train_and_test(case, data, seed, x, y, "accuracy", "test_accuracy")
-
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
-        started = time.perf_counter()
-        validated = self.validation_run(case, data, seed)
-        final = self.tested_model(case, data, seed)
-        return validate_then_test(validated, final, started, time.perf_counter())
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return classification_baseline(name, case, data, seed)

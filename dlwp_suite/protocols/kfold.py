@@ -6,8 +6,6 @@ K-fold validation MAE with ``epochs``/``batch_size`` per fold, then a fresh mode
 
 from __future__ import annotations
 
-import time
-
 import keras
 import numpy as np
 from sklearn.model_selection import KFold as KFoldSplit
@@ -18,16 +16,15 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
-    Protocol,
     RunResult,
+    ValidateThenTest,
     curve_metrics,
     fit,
     train_and_test,
-    validate_then_test,
 )
 
 
-class KFold(Protocol):
+class KFold(ValidateThenTest):
     """K-fold validation MAE, then a fresh model on all training data, tested."""
 
     name = "kfold"
@@ -67,12 +64,6 @@ class KFold(Protocol):
 
     def tested_model(self, case: Case, data: TaskData, seed: int) -> RunResult:
         return train_and_test(case, data, seed, data.x_train, data.y_train, "mae", "test_mae")
-
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
-        started = time.perf_counter()
-        validated = self.validation_run(case, data, seed)
-        final = self.tested_model(case, data, seed)
-        return validate_then_test(validated, final, started, time.perf_counter())
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return kfold_regression_baseline(name, case, data, seed)
