@@ -59,6 +59,7 @@ CLAIM_COLUMNS = [
     "source",
     "basis",
     "divergence",
+    "data",
 ]
 
 
@@ -391,6 +392,7 @@ def claim_rows(frame: pd.DataFrame) -> pd.DataFrame:
                 "source": claim.source,
                 "basis": claim.basis,
                 "divergence": stored["declared"].get("divergence"),
+                "data": _data_label(record["data"]),
             }
         )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
@@ -489,7 +491,8 @@ def reproduction_table(frame: pd.DataFrame, profile: str) -> pd.DataFrame:
         rows.append(
             {
                 "chapter": row["experiment"].split(".", 1)[0],
-                "what the book says": f"{row['the book says']} ({row['as checked']})",
+                "what the book says": f"{row['the book says']} ({row['as checked']})"
+                + (f" ({row['data']})" if row["data"] else ""),
                 "source": row["source"],
                 "measured": f"{row['A']} vs {row['B']}, held on {row['held on seeds']}",
                 "verdict": _verdict_cell(row["result"], row["divergence"]),

@@ -219,6 +219,8 @@ def judge_claim(
     a = side_values(claim.a, claim.metric, records)
     b = side_values(claim.b, claim.metric, records)
     check = claim.judge(a, b)
+    # Side A's data provenance, so a claim judged on generated data says so.
+    data = next((r.get("data") or {} for r in records if claim.a.matches(r)), {})
     record = make_record(
         run_id=run_id,
         experiment=claim.a.experiment,
@@ -232,7 +234,7 @@ def judge_claim(
         targets=[],
         timings={},
         environment=env,
-        data={},
+        data=data,
         claim=check.as_record(),
     )
     return check, record

@@ -163,7 +163,7 @@ def test_a_variant_reads_windows_of_its_own_geometry(data_config: DataConfig):
     """The 1e Conv1D+GRU samples every 30 min: its windows have twice the steps."""
     from dlwp_suite.forecast import for_case
 
-    synthetic.write_jena(data_config.data_dir, rows=8_000)
+    synthetic.write_jena(data_config.data_dir, rows=20_000)
     gru = ch06.JENA_1E.case("gru", "smoke")
     data = series_task_data(load_series(data_config, "jena"), gru.params)
     assert for_case(data, gru.params) is data
