@@ -339,6 +339,7 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
     """Which data each experiment ran on, and which declared experiments have no records."""
     from dlwp_suite.experiments import EXPERIMENTS
 
+    frame = frame[frame["kind"].isin(["model", "baseline", "ensemble"])]
     lines = ["### Data", ""]
     for experiment, group in frame.groupby("experiment", sort=False):
         data = group.iloc[0]["data"] or {}
