@@ -30,7 +30,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import PROFILES, Case, Experiment
-from dlwp_suite.results import ResultsStore, new_run_id, read_run
+from dlwp_suite.results import ResultsStore, make_outcome, new_run_id, read_run
 
 RUN_ID_KEY = "dlwp_run_id"
 _run_id = pytest.StashKey[str]()
@@ -287,21 +287,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         elif report.failed:
             reason = report.longreprtext.strip().splitlines()[-1][:500] if report.longrepr else ""
         item.config.stash[_store].append(
-            {
-                "schema": 2,
-                "run_id": item.config.stash[_run_id],
-                "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-                "kind": "outcome",
-                "test": key,
-                "experiment": key.split(":", 1)[1].split("[", 1)[0],
-                "variant": key.split("[", 1)[1].rstrip("]") if "[" in key else "",
-                "name": "outcome",
-                "profile": item.config.getoption("--dlwp-profile"),
-                "seed": None,
-                "outcome": outcome,
-                "reason": reason,
-                "environment": _environment(),
-            }
+            make_outcome(
+                run_id=item.config.stash[_run_id],
+                test=key,
+                experiment=key.split(":", 1)[1].split("[", 1)[0],
+                variant=key.split("[", 1)[1].rstrip("]") if "[" in key else "",
+                profile=item.config.getoption("--dlwp-profile"),
+                outcome=outcome,
+                reason=reason,
+                environment=_environment(),
+            )
         )
     return report
 

@@ -103,6 +103,35 @@ def make_record(
     }
 
 
+def make_outcome(
+    *,
+    run_id: str,
+    test: str,
+    experiment: str,
+    variant: str,
+    profile: str,
+    outcome: str,
+    reason: str,
+    environment: Mapping[str, Any],
+) -> dict[str, Any]:
+    """How one case or comparisons test ended (``kind="outcome"``), for claims and the report."""
+    return {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "kind": "outcome",
+        "test": test,
+        "experiment": experiment,
+        "variant": variant,
+        "name": "outcome",
+        "profile": profile,
+        "seed": None,
+        "outcome": outcome,
+        "reason": reason,
+        "environment": dict(environment),
+    }
+
+
 def read_records(directory: Path) -> Iterator[dict[str, Any]]:
     """Every complete record under ``<directory>/runs``; torn lines are warned about."""
     for path in sorted((directory / "runs").glob("*.jsonl")):
