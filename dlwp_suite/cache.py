@@ -2,7 +2,8 @@
 
 Writes go to a temporary file in the same directory and are renamed into place, so an
 interrupted run never leaves a half-written cache entry, and parallel workers that
-build the same entry both end with a complete file.
+build the same entry both end with a complete file. A killed writer's temporary file
+is removed by the next run (`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 Arrays = dict[str, np.ndarray]
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -37,7 +39,10 @@ def _read(path: Path) -> Arrays | None:
 
 def _write(path: Path, arrays: Arrays, parts: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The writer's pid in the name lets a later run remove what a killed writer left.
+    handle, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX
+    )
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache may be shared
         with os.fdopen(handle, "wb") as stream:
@@ -46,6 +51,27 @@ def _write(path: Path, arrays: Arrays, parts: Mapping[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Remove cache files half-written by processes that are gone; return them."""
+    removed = []
+    for tmp in directory.rglob(f".*{TEMPORARY_SUFFIX}"):
+        pid = tmp.name.removesuffix(TEMPORARY_SUFFIX).split(".")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def cached_arrays(

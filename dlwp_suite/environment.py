@@ -8,6 +8,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 
 def _cpu_model() -> str:
@@ -34,6 +35,31 @@ def _git_revision(where: Path) -> str:
     return f"{revision}-dirty" if dirty else revision
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+class BackendUnavailable(RuntimeError):
+    """Keras is installed but cannot load the backend it was asked for."""
+
+
+def import_keras() -> ModuleType:
+    """Keras, or one clear message naming the install extras when its backend is missing."""
+    try:
+        import keras
+    except (ImportError, ValueError) as error:  # a missing package / an unknown name
+        wanted = os.environ.get("KERAS_BACKEND") or "tensorflow"
+        fix = (
+            f"KERAS_BACKEND={wanted} is not a Keras backend: use one of {', '.join(BACKENDS)}"
+            if wanted not in BACKENDS
+            else "Install it: pip install -e '.[cpu]' (TensorFlow for CPU) or '.[gpu]' "
+            "(TensorFlow with CUDA); for KERAS_BACKEND=jax or torch, pip install jax or torch"
+        )
+        raise BackendUnavailable(
+            f"Keras cannot load its '{wanted}' backend ({type(error).__name__}: {error}). {fix}."
+        ) from error
+    return keras
+
+
 def _tensorflow_version() -> str | None:
     try:
         import tensorflow as tf
@@ -44,7 +70,7 @@ def _tensorflow_version() -> str | None:
 
 def accelerator() -> str | None:
     """The accelerator the Keras backend sees (model and count), or None on CPU only."""
-    import keras
+    keras = import_keras()
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -71,7 +97,7 @@ def accelerator() -> str | None:
 @functools.lru_cache(maxsize=1)
 def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
     """Python, TF, Keras, backend, device, CPU, git revision of the suite."""
-    import keras
+    keras = import_keras()
 
     return {
         "python": platform.python_version(),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,6 +103,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
+    if config.getoption("--dlwp-first-seed") < 0:
+        raise pytest.UsageError(
+            f"--dlwp-first-seed must be 0 or more, not {config.getoption('--dlwp-first-seed')} "
+            "(Keras seeds are non-negative)"
+        )
     worker_input = getattr(config, "workerinput", None)
     _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run;
@@ -270,7 +276,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[_selected] = {k for item in session.items if (k := _key(item))}
+    selected = {k for item in session.items if (k := _key(item))}
+    session.config.stash[_selected] = selected
+    if selected or any(_is_claim(item) for item in session.items):
+        _check_before_training(session.config)
+
+
+def _check_before_training(config: pytest.Config) -> None:
+    """Settings that would fail only after hours of training fail now, with what to fix."""
+    from dlwp_suite.cache import remove_stale_temporaries
+    from dlwp_suite.results import RecordsNotWritten
+
+    try:
+        config.stash[_store].check_writable()
+    except RecordsNotWritten as error:
+        raise pytest.UsageError(str(error)) from None
+    data = DataConfig.from_settings(
+        config.getoption("--dlwp-data-dir"), config.getoption("--dlwp-offline")
+    )
+    if data.data_dir is not None and not data.data_dir.is_dir():
+        given = "--dlwp-data-dir" if config.getoption("--dlwp-data-dir") else "DLWP_DATA_DIR"
+        raise pytest.UsageError(
+            f"{given}={data.data_dir}: no such directory. Give the mirror of canonical "
+            "dataset files (see `dlwp-suite data --data-dir DIR`), or leave it unset to use "
+            "the Keras cache and downloads."
+        )
+    try:
+        data.derived.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data.derived):
+            pass
+    except OSError as error:
+        raise pytest.UsageError(
+            f"the cache of derived data {data.derived} is not writable "
+            f"({error.strerror or error}): set DLWP_CACHE_DIR to a writable directory"
+        ) from None
+    remove_stale_temporaries(data.derived)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -397,11 +437,10 @@ class Dlwp:
         outcome = benchmark.pedantic(
             run_case,
             args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
+            kwargs={"write": self.store.append},
             rounds=1,
             iterations=1,
         )
-        for record in outcome.records:
-            self.store.append(record)
         self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
         _fail_on_misses(outcome, self.environment)
@@ -424,12 +463,10 @@ class Dlwp:
         outcome = benchmark.pedantic(
             run_comparisons,
             args=(case, data, self.seeds[0], self.store.run_id, self.environment, baselines),
-            kwargs={"network": network},
+            kwargs={"network": network, "write": self.store.append},
             rounds=1,
             iterations=1,
         )
-        for record in outcome.records:
-            self.store.append(record)
         self._extra_info(benchmark, experiment, outcome.records)
         _fail_on_misses(outcome, self.environment)  # the book's numbers for its baselines
 

@@ -9,9 +9,11 @@ being written, which the reader then reports and skips instead of mis-reading.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import secrets
+import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -30,6 +32,10 @@ def new_run_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+class RecordsNotWritten(OSError):
+    """A record could not be written whole (full disk, size limit, permissions)."""
+
+
 class ResultsStore:
     """Writes records for one run id and one worker."""
 
@@ -38,14 +44,48 @@ class ResultsStore:
         self.run_id = run_id
         self.path = directory / "runs" / f"{run_id}.{worker}.jsonl"
 
+    def check_writable(self) -> None:
+        """Fail now, before any training, if records could not be written here."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.path.parent):
+                pass
+        except OSError as error:
+            raise RecordsNotWritten(
+                f"cannot write run records under {self.path.parent} ({error.strerror or error}): "
+                "fix its permissions or free space, or choose another place with "
+                "--dlwp-results DIR"
+            ) from error
+
     def append(self, record: Mapping[str, Any]) -> None:
-        """Append one record atomically (a single write of one line)."""
+        """Append one record as a single write of one line, checked and flushed to disk.
+
+        A write that is refused or cut short (full disk, file size limit) is undone, so
+        no half line is left for the next record to be glued onto, and raises
+        `RecordsNotWritten`. A torn line left by a killed process is closed first.
+        """
         line = (json.dumps(record, sort_keys=True, default=_jsonable) + "\n").encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line)
-            os.fsync(fd)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            written = 0
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(errno.EIO, f"short write: {written} of {len(line)} bytes")
+                os.fsync(fd)
+            except OSError as error:
+                if written and os.fstat(fd).st_size == size + written:  # ours alone: undo
+                    os.ftruncate(fd, size)
+                raise RecordsNotWritten(
+                    f"could not write a {record.get('kind')} record of "
+                    f"{record.get('experiment')} to {self.path}: {error.strerror or error}. "
+                    "Free space or choose another place with --dlwp-results DIR; the "
+                    "records written before this one are intact."
+                ) from error
         finally:
             os.close(fd)
 

@@ -7,7 +7,7 @@ The case's protocol plug-in (``dlwp_suite.protocols``) does the training.
 from __future__ import annotations
 
 import resource
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,17 +55,24 @@ def _baseline_score(result: BaselineResult, metric: str) -> float:
     return result.metrics.get(metric, result.metrics.get(metric.removeprefix("best_")))
 
 
+def baseline_references(case: Case, baselines: Mapping[str, BaselineResult]) -> list[float | None]:
+    """For each of the case's targets, the fitted baseline's value it compares with."""
+    return [
+        None if t.baseline is None else _baseline_score(baselines[t.baseline], t.metric)
+        for t in case.targets
+    ]
+
+
 def check_targets(
     case: Case, per_seed: Sequence[Mapping[str, float]], baselines: Mapping[str, BaselineResult]
 ) -> list[TargetCheck]:
     """Check each of the case's targets on the median over seeds."""
-    checks = []
-    for target in case.targets:
-        reference = None
-        if target.baseline is not None:
-            reference = _baseline_score(baselines[target.baseline], target.metric)
-        checks.append(target.check([m[target.metric] for m in per_seed], reference))
-    return checks
+    return [
+        target.check([m[target.metric] for m in per_seed], reference)
+        for target, reference in zip(
+            case.targets, baseline_references(case, baselines), strict=True
+        )
+    ]
 
 
 def _record(case: Case, run_id: str, env: Mapping[str, Any], data: TaskData, **fields: Any):
@@ -81,6 +88,9 @@ def _record(case: Case, run_id: str, env: Mapping[str, Any], data: TaskData, **f
     )
 
 
+Write = Callable[[dict[str, Any]], None]
+
+
 def run_case(
     case: Case,
     data: TaskData,
@@ -88,39 +98,45 @@ def run_case(
     run_id: str,
     env: Mapping[str, Any],
     baselines: Mapping[str, BaselineResult],
+    write: Write,
 ) -> Outcome:
     """Train the case's model once per seed; check its targets on the medians.
 
-    ``baselines`` holds the fitted baselines its targets compare with (fitted once per
-    experiment and seed, outside this timed call).
+    Each seed's record goes to ``write`` as soon as that seed finishes, so an interrupted
+    run keeps the seeds it completed. It holds each target's declaration, the value it
+    is checked against and the seed's value; the verdict is on the median over seeds
+    (the report re-checks it on every seed a run recorded). ``baselines`` holds the
+    fitted baselines its targets compare with (fitted once per experiment and seed,
+    outside this timed call).
     """
     protocol = protocols.get(case.experiment.protocol)
-    runs = [protocol.run(case, data, seed) for seed in seeds]
-    for result in runs:  # the process-wide peak: an upper bound for this case
-        result.timings["process_peak_rss_mb"] = peak_rss_mb()
-    checks = check_targets(case, [r.metrics for r in runs], baselines)
-    records = []
-    for seed, result in zip(seeds, runs, strict=True):
+    references = baseline_references(case, baselines)
+    runs, records = [], []
+    for seed in seeds:
+        result = protocol.run(case, data, seed)
+        result.timings["process_peak_rss_mb"] = peak_rss_mb()  # an upper bound for this case
         targets = [
-            {**c.as_record(), "seed_value": result.metrics[c.target.metric], "seeds": len(seeds)}
-            for c in checks
+            {**t.as_record(reference), "seed_value": result.metrics[t.metric]}
+            for t, reference in zip(case.targets, references, strict=True)
         ]
-        records.append(
-            _record(
-                case,
-                run_id,
-                env,
-                data,
-                kind="model",
-                name="network",
-                seed=seed,
-                metrics=result.metrics,
-                targets=targets,
-                timings=result.timings,
-                history=result.history,
-                details=result.details,
-            )
+        record = _record(
+            case,
+            run_id,
+            env,
+            data,
+            kind="model",
+            name="network",
+            seed=seed,
+            metrics=result.metrics,
+            targets=targets,
+            timings=result.timings,
+            history=result.history,
+            details=result.details,
         )
+        write(record)
+        runs.append(result)
+        records.append(record)
+    checks = check_targets(case, [r.metrics for r in runs], baselines)
     return Outcome(checks, records, runs[0])
 
 
@@ -131,10 +147,12 @@ def run_comparisons(
     run_id: str,
     env: Mapping[str, Any],
     baselines: Mapping[str, BaselineResult],
+    write: Write,
     network: protocols.RunResult | None = None,
 ) -> Outcome:
     """Record the experiment's fitted baselines and the ensemble of the network with one.
 
+    The baselines' records go to ``write`` before the ensemble's network is trained.
     ``network`` is the case's tested model for ``seed`` if it was already trained.
     """
     protocol = protocols.get(case.experiment.protocol)
@@ -159,6 +177,8 @@ def run_comparisons(
         )
         for b in fitted
     ]
+    for record in records:
+        write(record)
     all_checks = [c for name in checks for c in checks[name]]
     if data.y_test is None:  # no test split to ensemble on
         return Outcome(all_checks, records)
@@ -175,24 +195,23 @@ def run_comparisons(
         data.y_test,
         case.experiment.ensemble_partner,
     )
-    records.append(
-        _record(
-            case,
-            run_id,
-            env,
-            data,
-            kind="ensemble",
-            name=ensemble.name,
-            seed=seed,
-            metrics={**ensemble.metrics, f"network_{metric}": network.metrics[metric]},
-            targets=[],
-            timings=network.timings,
-            partner=ensemble.partner,
-            beats_network=ensemble.beats_network,
-            beats_partner=ensemble.beats_partner,
-        )
+    ensemble_record = _record(
+        case,
+        run_id,
+        env,
+        data,
+        kind="ensemble",
+        name=ensemble.name,
+        seed=seed,
+        metrics={**ensemble.metrics, f"network_{metric}": network.metrics[metric]},
+        targets=[],
+        timings=network.timings,
+        partner=ensemble.partner,
+        beats_network=ensemble.beats_network,
+        beats_partner=ensemble.beats_partner,
     )
-    return Outcome(all_checks, records)
+    write(ensemble_record)
+    return Outcome(all_checks, [*records, ensemble_record])
 
 
 def side_values(side: Side, metric: str, records: Iterable[Mapping[str, Any]]) -> dict[int, float]:

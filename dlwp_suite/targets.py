@@ -60,6 +60,20 @@ class Target:
         kept = {f.name for f in dataclasses.fields(cls)} - {"divergence"}
         return cls(**{k: v for k, v in fields.items() if k in kept})
 
+    def as_record(self, reference: float | None) -> dict[str, object]:
+        """The declaration as stored in records, with the reference it is checked against."""
+        return {
+            "declared": self.declared(),
+            "direction": direction(self.metric),
+            "metric": self.metric,
+            "book": self.value,
+            "baseline": self.baseline,
+            "reference": reference,
+            "tolerance": self.tolerance,
+            "source": self.source,
+            "basis": self.basis,
+        }
+
     def diverges_on(self, environment: Mapping[str, object]) -> bool:
         """Whether this target is a declared divergence on that stack."""
         return self.divergence is not None and self.divergence.stack.matches(environment)
@@ -116,18 +130,9 @@ class TargetCheck:
 
     def as_record(self) -> dict[str, object]:
         """The form stored in results records: the declaration and the outcome."""
-        t = self.target
         return {
-            "declared": t.declared(),
-            "direction": direction(t.metric),
-            "metric": t.metric,
+            **self.target.as_record(self.reference),
             "value": self.measured,
-            "book": t.value,
-            "baseline": t.baseline,
-            "reference": self.reference,
-            "tolerance": t.tolerance,
-            "source": t.source,
-            "basis": t.basis,
             "passed": self.passed,
             "margin": self.margin,
         }

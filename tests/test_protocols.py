@@ -47,11 +47,14 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     experiment = get("ch03.boston.kfold")
     case, data = experiment.cases("smoke")[0], smoke_data(experiment)
     baselines = fit_baselines(case, data, 0, experiment.baselines)
-    outcome = run_case(case, data, [0, 1], "run", ENV, baselines)
+    written: list[dict] = []
+    outcome = run_case(case, data, [0, 1], "run", ENV, baselines, written.append)
     assert [r["seed"] for r in outcome.records] == [0, 1]
     (check,) = outcome.checks
     assert check.reference == baselines["mean"].metrics["test_mae"]
     assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "mean"
-    compared = run_comparisons(case, data, 0, "run", ENV, baselines, network=outcome.tested)
+    compared = run_comparisons(
+        case, data, 0, "run", ENV, baselines, written.append, network=outcome.tested
+    )
     kinds = [r["kind"] for r in compared.records]
     assert kinds.count("baseline") == len(experiment.baselines) and kinds[-1] == "ensemble"

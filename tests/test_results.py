@@ -1,10 +1,11 @@
 import json
 import multiprocessing
+import warnings
 from pathlib import Path
 
 import pytest
 
-from dlwp_suite.results import ResultsStore, make_record, read_records
+from dlwp_suite.results import RecordsNotWritten, ResultsStore, make_record, read_records
 
 
 def record(name: str = "network", **kw):
@@ -75,3 +76,48 @@ def test_parallel_workers_never_interleave(tmp_path: Path):
         # Both processes append to the same file: each record must still be whole.
         pool.starmap(_write_many, [(str(tmp_path), "main"), (str(tmp_path), "main")])
     assert len(list(read_records(tmp_path))) == 100
+
+
+def _append_past_a_size_limit(directory: str, limit: int) -> str:
+    """Append two records in a process whose files may not grow past ``limit`` bytes."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # then writes are cut short, as on a full disk
+    store = ResultsStore(Path(directory), "r1")
+    store.append(record(seed=0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    try:
+        store.append(record(seed=1, params={"blob": "x" * 5000}))
+    except RecordsNotWritten as error:
+        return str(error)
+    return "no error"
+
+
+def test_a_write_cut_short_fails_loudly_and_leaves_no_half_line(tmp_path: Path):
+    first = len(json.dumps(record(seed=0), sort_keys=True)) + 1
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        message = pool.apply(_append_past_a_size_limit, (str(tmp_path), first + 1000))
+    assert "could not write a model record of ch03.imdb.dense" in message
+    assert "--dlwp-results" in message
+    store = ResultsStore(tmp_path, "r1")
+    store.append(record(seed=2))  # the next record is not glued onto a torn line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [r["seed"] for r in read_records(tmp_path)] == [0, 2]
+
+
+def test_a_torn_line_from_a_killed_process_is_not_glued_onto(tmp_path: Path):
+    store = ResultsStore(tmp_path, "r1")
+    store.append(record(seed=0))
+    with store.path.open("a") as handle:
+        handle.write(json.dumps(record(seed=1))[:40])
+    store.append(record(seed=2))
+    with pytest.warns(UserWarning, match="incomplete record"):
+        assert [r["seed"] for r in read_records(tmp_path)] == [0, 2]
+
+
+def test_an_unwritable_results_directory_is_found_before_training(tmp_path: Path):
+    (tmp_path / "results").write_text("a file where the directory should be")
+    with pytest.raises(RecordsNotWritten, match="--dlwp-results DIR"):
+        ResultsStore(tmp_path / "results", "r1").check_writable()

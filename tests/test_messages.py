@@ -1,0 +1,97 @@
+"""What a user meets when a setting is wrong: one clear message before any training.
+
+Each case runs the real benchmark files through pytester with ``--collect-only``, so
+the checks are the ones a full run makes before its first model.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlwp_suite.cache import remove_stale_temporaries
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    shutil.copytree(BENCHMARKS, pytester.path / "benchmarks")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(pytester.path / "cache"))
+    monkeypatch.delenv("DLWP_DATA_DIR", raising=False)
+    return pytester
+
+
+def collect(suite: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py", "--dlwp-profile=smoke", "--collect-only", "-q", *args
+    )
+
+
+def test_a_negative_first_seed(suite: pytest.Pytester):
+    result = collect(suite, "--dlwp-first-seed", "-5")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --dlwp-first-seed must be 0 or more, not -5*"])
+
+
+def test_a_mistyped_data_dir_is_a_usage_error_not_a_green_run_of_skips(suite: pytest.Pytester):
+    result = collect(suite, "--dlwp-data-dir", str(suite.path / "shraed" / "data"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --dlwp-data-dir=*shraed/data: no such directory.*"])
+
+
+def test_a_mistyped_data_dir_in_the_environment(suite: pytest.Pytester, monkeypatch):
+    monkeypatch.setenv("DLWP_DATA_DIR", str(suite.path / "nowhere"))
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: DLWP_DATA_DIR=*nowhere: no such directory.*"])
+
+
+def test_an_unwritable_results_directory_fails_before_training(suite: pytest.Pytester):
+    (suite.path / "results").write_text("a file, not a directory")
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: cannot write run records under *--dlwp-results DIR"])
+
+
+def test_an_unwritable_cache_directory_fails_before_training(suite: pytest.Pytester, monkeypatch):
+    (suite.path / "cache-file").write_text("not a directory")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(suite.path / "cache-file"))
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: the cache of derived data *cache-file is not writable*DLWP_CACHE_DIR*"]
+    )
+
+
+def test_an_unknown_keras_backend(suite: pytest.Pytester, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "nonsense")
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: *KERAS_BACKEND=nonsense is not a Keras backend: use one of tensorflow, jax*"]
+    )
+
+
+def test_an_install_without_a_backend_names_the_extras(suite: pytest.Pytester, monkeypatch):
+    hidden = suite.mkdir("no-backend")
+    (hidden / "tensorflow.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'tensorflow'\", name='tensorflow')\n"
+    )
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(hidden), os.environ.get("PYTHONPATH", "")])
+    )
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: Keras cannot load its 'tensorflow' backend*.[[]cpu[]]*"])
+
+
+def test_a_killed_writers_temporary_cache_file_is_removed(tmp_path: Path):
+    dead = tmp_path / "images" / ".dogs_vs_cats-ab.npz.999999999.x1y2.tmp"
+    live = tmp_path / "images" / f".dogs_vs_cats-ab.npz.{os.getpid()}.x1y2.tmp"
+    dead.parent.mkdir()
+    dead.write_bytes(b"half")
+    live.write_bytes(b"being written")
+    assert remove_stale_temporaries(tmp_path) == [dead]
+    assert live.exists() and not dead.exists()
