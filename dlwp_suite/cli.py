@@ -76,11 +76,25 @@ def _compare(args: argparse.Namespace) -> int:
     from dlwp_suite.compare import as_table, compare
     from dlwp_suite.results import read_records
 
-    changes = compare(read_records(args.old), read_records(args.new), args.threshold)
-    print(as_table(changes))
-    regressions = [c for c in changes if c.regression]
-    print(f"\n{len(regressions)} regression(s) in {len(changes)} comparison(s)")
-    return 1 if regressions else 0
+    for name, directory in (("old", args.old), ("new", args.new)):
+        if not (directory / "runs").is_dir():
+            print(
+                f"dlwp-suite compare: the {name} results directory {directory} has no runs/ "
+                "folder of records: give a directory that a run wrote into (--dlwp-results)",
+                file=sys.stderr,
+            )
+            return 2
+    comparison = compare(read_records(args.old), read_records(args.new), args.threshold)
+    print(as_table(comparison))
+    failures = comparison.failures(args.allow_missing)
+    print(
+        f"\n{len(comparison.regressions)} regression(s) in {len(comparison.changes)} "
+        f"comparison(s); {len(comparison.missing_cases)} case(s) of the old run missing"
+        + (" (allowed)" if args.allow_missing and comparison.missing_cases else "")
+    )
+    for reason in failures:
+        print(f"FAIL: {reason}")
+    return 1 if failures else 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -109,12 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", type=Path, default=None, help="default: the results dir")
     report.set_defaults(run=_report)
     comparing = commands.add_parser(
-        "compare", help="flag regressions between two result sets (exit 1 on any)"
+        "compare",
+        help="flag regressions between two result sets (exit 1 on any, on nothing "
+        "comparable, or on old cases missing from the new set)",
     )
     comparing.add_argument("old", type=Path, help="results dir of the reference run")
     comparing.add_argument("new", type=Path, help="results dir of the run under test")
     comparing.add_argument(
         "--threshold", type=float, default=0.10, help="throughput drop that counts (0.10)"
+    )
+    comparing.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="pass although cases or checked metrics of the old run are missing from the new",
     )
     comparing.set_defaults(run=_compare)
     generate = commands.add_parser(

@@ -3,13 +3,16 @@
 Like ``asv compare`` or ``--benchmark-compare-fail``: a non-zero exit on a regression, so
 it can gate CI. Cases are matched on (profile, experiment, variant); the environments
 may differ (that is the point: a new TensorFlow, Keras or device against the old one).
+A gate must not pass on nothing: a comparison with no case in common fails, and so do
+cases (or their checked metrics) that the old run has and the new one lacks, unless
+they are explicitly allowed to be missing.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,14 +25,51 @@ CASE = ["profile", "experiment", "variant"]
 
 @dataclass(frozen=True)
 class Change:
-    """One compared quantity of one case."""
+    """One compared quantity of one case; ``new`` is None when the new run lacks it."""
 
     case: str
     quantity: str
     old: float
-    new: float
+    new: float | None
     allowed: str
     regression: bool
+
+    @property
+    def relative(self) -> str:
+        """The change as a percentage of the old value ("n/a" from zero or to nothing)."""
+        if self.new is None or self.old == 0:
+            return "n/a"
+        return f"{(self.new - self.old) / abs(self.old):+.1%}"
+
+
+@dataclass
+class Comparison:
+    """Everything ``compare`` found: the changes and the old cases the new run lacks."""
+
+    changes: list[Change] = field(default_factory=list)
+    missing_cases: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Change]:
+        """Changes in the bad direction beyond what is allowed."""
+        return [c for c in self.changes if c.regression]
+
+    @property
+    def missing_metrics(self) -> list[Change]:
+        """Checked metrics of common cases that the new run did not record."""
+        return [c for c in self.changes if c.new is None]
+
+    def failures(self, allow_missing: bool = False) -> list[str]:
+        """Why the gate fails, one line each (empty: it passes)."""
+        reasons = [f"REGRESSION {c.case} {c.quantity}" for c in self.regressions]
+        if not self.changes:
+            reasons.append(
+                "nothing comparable: no case of the old run has a checked value in the new"
+            )
+        if not allow_missing:
+            reasons += [f"MISSING case {case}" for case in self.missing_cases]
+            reasons += [f"MISSING {c.case} {c.quantity}" for c in self.missing_metrics]
+        return reasons
 
 
 def _case_summaries(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
@@ -42,43 +82,39 @@ def _case_summaries(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, 
     for key, group in models.groupby(CASE, sort=False):
         targets = group.iloc[0]["targets"] or []
         rates = [t["train_samples_per_s"] for t in group["timings"] if "train_samples_per_s" in t]
-        out[key] = {
-            "metrics": {
-                t["metric"]: (
-                    statistics.median(m[t["metric"]] for m in group["metrics"]),
-                    t["tolerance"],
-                )
-                for t in targets
-                if t.get("book") is not None
-            },
-            "throughput": statistics.median(rates) if rates else None,
-        }
+        metrics = {}
+        for t in targets:
+            if t.get("book") is None:
+                continue
+            values = [m[t["metric"]] for m in group["metrics"] if m.get(t["metric"]) is not None]
+            metrics[t["metric"]] = (statistics.median(values) if values else None, t["tolerance"])
+        out[key] = {"metrics": metrics, "throughput": statistics.median(rates) if rates else None}
     return out
 
 
 def compare(
     old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], threshold: float = 0.10
-) -> list[Change]:
+) -> Comparison:
     """Every metric and throughput change between matching cases of two result sets.
 
     A metric regresses when it moves in its bad direction by more than the target's
     tolerance; throughput regresses when it drops by more than ``threshold``.
     """
     before, after = _case_summaries(old), _case_summaries(new)
-    changes = []
+    result = Comparison(missing_cases=sorted("/".join(k) for k in before.keys() - after.keys()))
     for key in before.keys() & after.keys():
         name = "/".join(key)
-        for metric, (value, tolerance) in after[key]["metrics"].items():
-            if metric not in before[key]["metrics"]:
+        for metric, (previous, tolerance) in before[key]["metrics"].items():
+            if previous is None:
                 continue
-            previous = before[key]["metrics"][metric][0]
-            worse_by = -direction(metric) * (value - previous)
-            changes.append(
+            value = after[key]["metrics"].get(metric, (None,))[0]
+            worse_by = 0.0 if value is None else -direction(metric) * (value - previous)
+            result.changes.append(
                 Change(name, metric, previous, value, f"± {tolerance:g}", worse_by > tolerance)
             )
         old_rate, new_rate = before[key]["throughput"], after[key]["throughput"]
         if old_rate and new_rate:
-            changes.append(
+            result.changes.append(
                 Change(
                     name,
                     "train samples/s",
@@ -88,23 +124,32 @@ def compare(
                     new_rate < old_rate * (1 - threshold),
                 )
             )
-    return sorted(changes, key=lambda c: (c.case, c.quantity))
+    result.changes.sort(key=lambda c: (c.case, c.quantity))
+    return result
 
 
-def as_table(changes: list[Change]) -> str:
-    """The changes as a Markdown table."""
-    if not changes:
-        return "no cases in common"
-    rows = [
-        {
-            "case": c.case,
-            "quantity": c.quantity,
-            "old": f"{c.old:.4g}",
-            "new": f"{c.new:.4g}",
-            "change": f"{(c.new - c.old) / c.old:+.1%}",
-            "allowed": c.allowed,
-            "verdict": "REGRESSION" if c.regression else "ok",
-        }
-        for c in changes
-    ]
-    return pd.DataFrame(rows).to_markdown(index=False)
+def as_table(comparison: Comparison) -> str:
+    """The changes as a Markdown table, then the cases the new run lacks."""
+    parts = []
+    if comparison.changes:
+        rows = [
+            {
+                "case": c.case,
+                "quantity": c.quantity,
+                "old": f"{c.old:.4g}",
+                "new": "missing" if c.new is None else f"{c.new:.4g}",
+                "change": c.relative,
+                "allowed": c.allowed,
+                "verdict": "REGRESSION" if c.regression else ("MISSING" if c.new is None else "ok"),
+            }
+            for c in comparison.changes
+        ]
+        parts.append(pd.DataFrame(rows).to_markdown(index=False))
+    else:
+        parts.append("no cases in common")
+    if comparison.missing_cases:
+        parts.append(
+            "cases of the old run missing from the new one:\n"
+            + "\n".join(f"- {case}" for case in comparison.missing_cases)
+        )
+    return "\n\n".join(parts)

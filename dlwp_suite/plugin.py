@@ -31,9 +31,16 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import PROFILES, Case, Experiment
-from dlwp_suite.results import ResultsStore, make_outcome, new_run_id, read_run
+from dlwp_suite.results import (
+    ResultsStore,
+    make_outcome,
+    new_invocation,
+    new_run_id,
+    read_run,
+)
 
 RUN_ID_KEY = "dlwp_run_id"
+INVOCATION_KEY = "dlwp_invocation"
 _run_id = pytest.StashKey[str]()
 _store = pytest.StashKey[ResultsStore]()
 _selected = pytest.StashKey[set[str]]()  # keys of the case/comparison tests selected
@@ -114,10 +121,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # DLWP_RUN_ID does the same for separate invocations (one seed each, say).
     if worker_input:
         config.stash[_run_id] = worker_input[RUN_ID_KEY]
+        invocation = tuple(worker_input[INVOCATION_KEY])
     else:
         config.stash[_run_id] = os.environ.get("DLWP_RUN_ID") or new_run_id()
+        invocation = new_invocation()
     worker = (worker_input or {}).get("workerid", "main")
-    config.stash[_store] = ResultsStore(_results_dir(config), config.stash[_run_id], worker)
+    config.stash[_store] = ResultsStore(
+        _results_dir(config), config.stash[_run_id], worker, invocation
+    )
 
 
 def _results_dir(config: pytest.Config) -> Path:
@@ -168,8 +179,10 @@ def _select_device(choice: str, worker_id: str | None) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: hand the controller's run id to each worker."""
+    """pytest-xdist: hand the controller's run id and invocation to each worker."""
     node.workerinput[RUN_ID_KEY] = node.config.stash[_run_id]
+    store = node.config.stash[_store]
+    node.workerinput[INVOCATION_KEY] = [store.invocation, store.started]
 
 
 def _chapter(metafunc: pytest.Metafunc) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 from dlwp_suite.claims import Claim
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.environment import label
+from dlwp_suite.results import run_starts
 from dlwp_suite.targets import Target
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
@@ -64,13 +65,26 @@ CLAIM_COLUMNS = [
 
 
 def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Records as a frame, keeping only the newest run of each case and environment."""
-    rows = [{**r, "env": label(r["environment"])} for r in records]
+    """Records as a frame: the newest run of each case and environment, each seed once.
+
+    "Newest" is the run that started last (its first invocation), whatever its id. A
+    seed recorded more than once in one run (two invocations sharing ``DLWP_RUN_ID``)
+    counts once, its latest record; ``times_recorded`` says how often it was recorded.
+    """
+    records = list(records)
+    starts = run_starts(records)
+    rows = [{**r, "env": label(r["environment"]), "_start": starts[r["run_id"]]} for r in records]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    newest = frame.groupby(_KEY)["run_id"].transform("max")
-    return frame[frame["run_id"] == newest].reset_index(drop=True)
+    # Ties between runs that started in the same second go to the larger id.
+    frame["_order"] = frame["_start"] + "|" + frame["run_id"]
+    frame = frame[frame["_order"] == frame.groupby(_KEY)["_order"].transform("max")]
+    once = [*_KEY, "run_id", "_seed"]
+    frame = frame.assign(_seed=frame["seed"].fillna(-1))
+    frame["times_recorded"] = frame.groupby(once)["run_id"].transform("size")
+    frame = frame.sort_values("recorded_at", kind="stable").drop_duplicates(once, keep="last")
+    return frame.drop(columns=["_start", "_order", "_seed"]).reset_index(drop=True)
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -87,9 +101,14 @@ def _median_timing(group: pd.DataFrame, key: str) -> float | None:
 
 
 def _details(group: pd.DataFrame) -> str:
-    """Per-fold MAE or the best validation epoch, per seed."""
+    """Per-fold MAE or the best validation epoch, per seed; seeds recorded twice."""
     notes = []
     for _, record in group.sort_values("seed").iterrows():
+        if record.get("times_recorded", 1) > 1:
+            notes.append(
+                f"seed {record['seed']} recorded {record['times_recorded']} times in this run "
+                "(duplicate: counted once, the latest)"
+            )
         details = record.get("details") or {}
         if "fold_val_mae" in details:
             folds = ", ".join(f"{v:.2f}" for v in details["fold_val_mae"])

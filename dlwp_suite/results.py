@@ -15,7 +15,7 @@ import os
 import secrets
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,24 @@ SCHEMA = 2
 KINDS = ("model", "baseline", "ensemble", "claim", "outcome")
 
 
+def now() -> str:
+    """The current UTC time as records store it (ISO 8601, seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def new_run_id() -> str:
-    """A sortable, unique id for one pytest session (shared by its xdist workers)."""
+    """A unique id for one pytest session (shared by its xdist workers).
+
+    It starts with a time stamp for people; what orders runs is the start time their
+    records carry (`run_starts`), since ``DLWP_RUN_ID`` may be any name.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def new_invocation() -> tuple[str, str]:
+    """The id and start time of one pytest invocation (a run may have several)."""
+    return secrets.token_hex(4), now()
 
 
 class RecordsNotWritten(OSError):
@@ -37,12 +51,23 @@ class RecordsNotWritten(OSError):
 
 
 class ResultsStore:
-    """Writes records for one run id and one worker."""
+    """Writes records for one run id and one worker of one invocation.
 
-    def __init__(self, directory: Path, run_id: str, worker: str = "main") -> None:
+    Every record it writes carries the invocation's id and start time: the run's start
+    is that of its first invocation, which is how "newest" is decided.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        run_id: str,
+        worker: str = "main",
+        invocation: tuple[str, str] | None = None,
+    ) -> None:
         self.directory = directory
         self.run_id = run_id
         self.path = directory / "runs" / f"{run_id}.{worker}.jsonl"
+        self.invocation, self.started = invocation or new_invocation()
 
     def check_writable(self) -> None:
         """Fail now, before any training, if records could not be written here."""
@@ -64,7 +89,8 @@ class ResultsStore:
         no half line is left for the next record to be glued onto, and raises
         `RecordsNotWritten`. A torn line left by a killed process is closed first.
         """
-        line = (json.dumps(record, sort_keys=True, default=_jsonable) + "\n").encode()
+        stamped = {**record, "invocation": self.invocation, "invocation_started": self.started}
+        line = (json.dumps(stamped, sort_keys=True, default=_jsonable) + "\n").encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -123,7 +149,7 @@ def make_record(
     return {
         "schema": SCHEMA,
         "run_id": run_id,
-        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "recorded_at": now(),
         "experiment": experiment,
         "variant": variant,
         "kind": kind,
@@ -158,7 +184,7 @@ def make_outcome(
     return {
         "schema": SCHEMA,
         "run_id": run_id,
-        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "recorded_at": now(),
         "kind": "outcome",
         "test": test,
         "experiment": experiment,
@@ -183,6 +209,20 @@ def read_records(directory: Path) -> Iterator[dict[str, Any]]:
                     warnings.warn(f"{path}:{number}: skipping an incomplete record", stacklevel=2)
                     continue
                 yield record
+
+
+def run_starts(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{run id: start time}``: the earliest invocation that joined each run.
+
+    Records written before invocations were stamped fall back to their earliest
+    ``recorded_at``. ISO times in UTC compare correctly as strings.
+    """
+    starts: dict[str, str] = {}
+    for record in records:
+        started = record.get("invocation_started") or record.get("recorded_at") or ""
+        run = record["run_id"]
+        starts[run] = min(starts.get(run, started), started)
+    return starts
 
 
 def read_run(directory: Path, run_id: str) -> list[dict[str, Any]]:

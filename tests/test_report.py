@@ -120,3 +120,31 @@ def test_verdict_is_rechecked_on_all_seeds_of_a_merged_run():
     ]
     row = model_rows(newest_runs(records)).iloc[0]
     assert row["median"] == "0.885" and row["result"] == "pass"
+
+
+def test_newest_run_is_the_one_started_last_whatever_its_id(tmp_path: Path):
+    """``DLWP_RUN_ID=shared-run-1`` sorts after every time stamp: it must not hide a later run."""
+    from dlwp_suite.report import model_rows, newest_runs
+    from dlwp_suite.results import ResultsStore, read_records
+
+    named = ResultsStore(tmp_path, "shared-run-1", invocation=("a1", "2026-11-27T08:00:00+00:00"))
+    named.append(model_record("shared-run-1", 0, 0.70, False))
+    later = ResultsStore(
+        tmp_path, "20261127T090000Z-abcdef", invocation=("b2", "2026-11-27T09:00:00+00:00")
+    )
+    later.append(model_record("20261127T090000Z-abcdef", 0, 0.884, True))
+    row = model_rows(newest_runs(read_records(tmp_path))).iloc[0]
+    assert row["median"] == "0.884" and row["seeds"] == 1
+
+
+def test_a_seed_recorded_twice_in_one_run_counts_once_and_is_reported(tmp_path: Path):
+    """Two invocations sharing a run id, both with seed 0: one seed, flagged as a duplicate."""
+    from dlwp_suite.report import model_rows, newest_runs
+    from dlwp_suite.results import ResultsStore, read_records
+
+    for invocation, started, accuracy in (("i1", "08:00", 0.86), ("i2", "08:30", 0.88)):
+        store = ResultsStore(tmp_path, "shared", invocation=(invocation, f"2026-11-27T{started}"))
+        store.append(model_record("shared", 0, accuracy, accuracy > 0.87))
+    row = model_rows(newest_runs(read_records(tmp_path))).iloc[0]
+    assert row["seeds"] == 1
+    assert "seed 0 recorded 2 times in this run (duplicate" in row["notes"]
