@@ -127,7 +127,12 @@ def frozen_features(
         out["_images_per_s"] = np.asarray(images / (time.perf_counter() - started))
         return out
 
-    parts = {"base": base.name, "weights": weights.sha256, "shape": shape, "data": dataset_hash}
+    parts = {
+        "base": base.name,
+        "weights": [weights.sha256, weights.vouched_by],
+        "shape": shape,
+        "data": dataset_hash,
+    }
     arrays, from_cache = cached_arrays(cache_dir / "features", base.name, parts, extract)
     timings: dict[str, float | bool] = {"features_from_cache": from_cache}
     if not from_cache:

@@ -67,6 +67,37 @@ def test_broken_images_are_named_and_skipped(data_config: DataConfig):
     assert "cats_and_dogs_small/train/cats/notes.txt (UnidentifiedImageError)" in data.notes[0]
 
 
+def test_the_image_cache_follows_the_manifests_verdicts(data_config: DataConfig):
+    """An image swapped for one of the other class reaches no model through the cache."""
+    synthetic.write_dogs_vs_cats(data_config.data_dir, counts=(4, 2, 3))
+    train = data_config.data_dir / "cats_and_dogs_small" / "train"
+    (train / "dogs" / "dog.1.jpg").write_bytes((train / "cats" / "cat.0.jpg").read_bytes())
+    manifest = data_config.data_dir / "SHA256SUMS"
+    listing = manifest.read_text()
+    with pytest.warns(UserWarning, match="dog.1.jpg"):
+        checked = dogs_vs_cats.load_images(data_config, 24)
+    assert checked.x_train.shape[0] == 7 and "dog.1.jpg (fails SHA256SUMS)" in checked.notes[0]
+    manifest.unlink()  # the same images, no longer checked: not the cached arrays
+    unchecked = dogs_vs_cats.load_images(data_config, 24)
+    assert not unchecked.from_cache and unchecked.x_train.shape[0] == 8 and not unchecked.notes
+    assert unchecked.files[-1].vouched_by.startswith("no manifest")
+    manifest.write_text(listing)  # and back: the verdict is not lost to a cache hit
+    with pytest.warns(UserWarning, match="dog.1.jpg"):
+        again = dogs_vs_cats.load_images(data_config, 24)
+    assert again.x_train.shape[0] == 7 and "dog.1.jpg (fails SHA256SUMS)" in again.notes[0]
+    assert again.files[-1].sha256 == checked.files[-1].sha256 != unchecked.files[-1].sha256
+
+
+def test_images_the_manifest_lists_but_the_folder_lacks_are_counted(data_config: DataConfig):
+    synthetic.write_dogs_vs_cats(data_config.data_dir, counts=(4, 2, 3))
+    for name in ("cat.0.jpg", "cat.1.jpg", "cat.2.jpg"):
+        (data_config.data_dir / "cats_and_dogs_small" / "train" / "cats" / name).unlink()
+    with pytest.warns(UserWarning, match="3 of the 18 images SHA256SUMS lists"):
+        data = dogs_vs_cats.load_images(data_config, 24)
+    assert data.x_train.shape[0] == 5
+    assert data.files[-1].vouched_by == "mirror SHA256SUMS, per file (15 of 15 images)"
+
+
 def test_missing_images_say_where_and_how(data_config: DataConfig):
     with pytest.raises(DatasetUnavailable, match=r"cats_and_dogs_small/ in the mirror.*train\.zip"):
         dogs_vs_cats.load_images(data_config, 24)

@@ -11,7 +11,9 @@ Sources, first found wins:
 Images are decoded with ``keras.utils.load_img`` (Pillow, bilinear resize without keeping
 the aspect ratio, as the book's loaders do), which runs on every Keras backend. A file
 that fails to decode or fails the manifest is skipped, named in a warning and in the
-record's notes. The decoded splits are cached per (file hashes, image size).
+record's notes, as are images the manifest lists but the folder lacks. The decoded
+splits are cached per (file hashes, the manifest and its verdicts, image size), so a
+change in verification never reaches a model through the cache.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,18 +103,65 @@ def _image_files(root: Path, split: str) -> Iterator[tuple[Path, int]]:
                 yield path, label
 
 
-def _digest(root: Path, splits: list[str]) -> tuple[str, list[str]]:
-    """One sha256 over every image's name and sha256, and the files failing the manifest."""
+@dataclass(frozen=True)
+class FolderCheck:
+    """The image folder against the manifest of the directory holding it."""
+
+    sha256: str  # over the relative name and sha256 of every image a model may see
+    images: int
+    manifest_sha256: str | None  # None: no manifest there
+    failing: tuple[str, ...]  # listed with another hash: never decoded
+    unlisted: int  # present, not listed: recorded, unvouched
+    missing: int  # listed, not present
+    listed: int
+
+    @property
+    def vouched_by(self) -> str:
+        """How the images the model sees were vouched for, as the record says it."""
+        if self.manifest_sha256 is None:
+            return f"no manifest: per-file sha256 recorded, unvouched ({self.images} images)"
+        vouched = self.images - len(self.failing) - self.unlisted
+        text = f"mirror {MANIFEST_NAME}, per file ({vouched} of {self.images} images"
+        return text + (f"; {self.unlisted} not listed, unvouched)" if self.unlisted else ")")
+
+    @property
+    def notes(self) -> list[str]:
+        """What departs from the manifest, for the record and a warning."""
+        notes = []
+        if self.missing:
+            notes.append(
+                f"{self.missing} of the {self.listed} images {MANIFEST_NAME} lists under "
+                f"{LAYOUT}/ are missing"
+            )
+        if self.unlisted:
+            notes.append(f"{self.unlisted} image(s) not listed in {MANIFEST_NAME} (unvouched)")
+        return notes
+
+
+def check_folder(root: Path, splits: list[str]) -> FolderCheck:
+    """Hash every image and check it against the manifest beside the layout, if any."""
+    manifest_path = root.parent / MANIFEST_NAME
     manifest = mirror_manifest(root.parent)
-    digest, mismatched = hashlib.sha256(), []
+    digest, failing, present = hashlib.sha256(), [], set()
     for split in splits:
         for path, _ in _image_files(root, split):
             relative = path.relative_to(root.parent).as_posix()
             sha = file_digest(path, "sha256")
+            present.add(relative)
             if relative in manifest and manifest[relative] != sha:
-                mismatched.append(relative)
-            digest.update(f"{relative} {sha}\n".encode())
-    return digest.hexdigest(), mismatched
+                failing.append(relative)
+            else:
+                digest.update(f"{relative} {sha}\n".encode())
+    listed = {n for n in manifest if n.startswith(f"{LAYOUT}/")}
+    return FolderCheck(
+        sha256=digest.hexdigest(),
+        images=len(present),
+        manifest_sha256=file_digest(manifest_path, "sha256") if manifest_path.is_file() else None,
+        failing=tuple(failing),
+        unlisted=len(present - manifest.keys()) if manifest_path.is_file() else 0,
+        missing=len(listed - present),
+        listed=len(listed),
+    )
 
 
 def _decode(
@@ -142,30 +192,38 @@ def load_images(config: DataConfig, size: int) -> TaskData:
     splits = [s for s in SPLITS if (root / s).is_dir()]
     if "train" not in splits or "validation" not in splits:
         raise DatasetUnavailable(f"{root} lacks train/ or validation/ (found {splits})")
-    dataset_hash, mismatched = _digest(root, splits)
-    skipped = [f"{name} (fails SHA256SUMS)" for name in mismatched]
+    folder = check_folder(root, splits)
+    skipped = [f"{name} (fails {MANIFEST_NAME})" for name in folder.failing]
 
     def build() -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
         for split in splits:
-            x, y, unreadable = _decode(root, split, size, set(mismatched))
+            x, y, unreadable = _decode(root, split, size, set(folder.failing))
             arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
             arrays[f"unreadable_{split}"] = np.asarray(unreadable, dtype=str)
         return arrays
 
-    parts = {"dataset": dataset_hash, "size": size, "decoder": "load_img-bilinear"}
+    # The verification state is part of the key: a manifest that now fails (or no longer
+    # lists) an image changes which images a model may see, so the decoded arrays too.
+    parts = {
+        "dataset": folder.sha256,
+        "manifest": folder.manifest_sha256,
+        "excluded": sorted(folder.failing),
+        "size": size,
+        "decoder": "load_img-bilinear",
+    }
     arrays, from_cache = cached_arrays(config.derived / "images", "dogs_vs_cats", parts, build)
     for split in splits:
         skipped += [str(name) for name in arrays[f"unreadable_{split}"]]
     notes = [f"skipped {len(skipped)} unreadable file(s): {', '.join(skipped)}"] if skipped else []
-    if skipped:
-        warnings.warn(f"dogs vs cats: {notes[0]}", stacklevel=2)
+    notes += folder.notes
+    for note in notes:
+        warnings.warn(f"dogs vs cats: {note}", stacklevel=2)
     if "test" not in splits:
         notes.append("no test split in this source: test metrics are not measured")
     in_mirror = config.data_dir is not None and root.parent == config.data_dir
-    vouched = f"mirror {MANIFEST_NAME}, per file" if in_mirror else "per-file sha256 (unvouched)"
     layout_file = ResolvedFile(
-        root, "mirror" if in_mirror else "derived-cache", dataset_hash, vouched
+        root, "mirror" if in_mirror else "derived-cache", folder.sha256, folder.vouched_by
     )
     return TaskData(
         arrays["x_train"],

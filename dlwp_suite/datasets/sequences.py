@@ -76,10 +76,11 @@ def cached_multi_hot(
     build: Callable[[], dict[str, np.ndarray]],
     source: str,
 ) -> TaskData:
-    """Load bit-packed multi-hot splits from the cache (keyed by file hashes, settings
-    and encoding ``version``) or ``build`` them, and unpack them into a `TaskData`."""
+    """Load bit-packed multi-hot splits from the cache (keyed by file hashes and how each
+    was vouched for, settings and encoding ``version``) or ``build`` them, and unpack
+    them into a `TaskData`."""
     parts = {
-        "files": {f.path.name: f.sha256 for f in files},
+        "files": {f.path.name: [f.sha256, f.vouched_by] for f in files},
         "convention": asdict(convention),
         "version": version,
     }
