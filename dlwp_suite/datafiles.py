@@ -97,21 +97,47 @@ def file_digest(path: Path, algorithm: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _manifest(directory: Path, mtime_ns: int) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    for line in (directory / MANIFEST_NAME).read_text().splitlines():
+def _manifest(directory: Path, mtime_ns: int) -> dict[str, tuple[str, int]]:
+    path = directory / MANIFEST_NAME
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DatasetCorrupt(
+            f"{path} is not a sha256sum manifest: byte {error.start} is not UTF-8 text. "
+            f"Regenerate it in its directory with `sha256sum FILES > {MANIFEST_NAME}`."
+        ) from None
+    entries: dict[str, tuple[str, int]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
         digest, _, name = line.strip().partition(" ")
-        if digest and name:
-            entries[name.strip().lstrip("*").removeprefix("./")] = digest.lower()
+        name = name.strip().lstrip("*").removeprefix("./")
+        if not name or len(digest) != 64 or not all(c in _HEX for c in digest.lower()):
+            raise DatasetCorrupt(
+                f"{path} line {number} is not '<64 hex digits>  <file name>': {line[:120]!r}. "
+                f"Fix or remove that line (`sha256sum FILE` prints a correct one)."
+            )
+        entries[name] = (digest.lower(), number)
     return entries
 
 
-def mirror_manifest(directory: Path) -> dict[str, str]:
-    """The mirror's ``SHA256SUMS`` as ``{relative name: sha256}`` (empty if absent)."""
+_HEX = frozenset("0123456789abcdef")
+
+
+def _manifest_entries(directory: Path) -> dict[str, tuple[str, int]]:
     manifest = directory / MANIFEST_NAME
     if not manifest.is_file():
         return {}
     return _manifest(directory, manifest.stat().st_mtime_ns)
+
+
+def mirror_manifest(directory: Path) -> dict[str, str]:
+    """The mirror's ``SHA256SUMS`` as ``{relative name: sha256}`` (empty if absent).
+
+    A manifest that is not UTF-8 text or has a malformed line raises `DatasetCorrupt`
+    naming the manifest and the line, not a data file.
+    """
+    return {name: digest for name, (digest, _) in _manifest_entries(directory).items()}
 
 
 def _matches_official(path: Path, spec: DatasetFile) -> bool:
@@ -125,16 +151,21 @@ def _verify_mirror_copy(path: Path, spec: DatasetFile, mirror: Path) -> Resolved
     sha256 = file_digest(path, "sha256")
     if spec.file_hash is not None and _matches_official(path, spec):
         return ResolvedFile(path, "mirror", sha256, f"official {spec.file_hash.split(':')[0]}")
-    vouched = mirror_manifest(mirror).get(spec.name)
-    if vouched == sha256:
+    entry = _manifest_entries(mirror).get(spec.name)
+    if entry is not None and entry[0] == sha256:
         return ResolvedFile(path, "mirror", sha256, f"mirror {MANIFEST_NAME}")
-    if vouched is None:
-        why = f"it is not the official file and {mirror / MANIFEST_NAME} has no entry for it"
-    else:
-        why = f"{MANIFEST_NAME} expects sha256 {vouched}"
+    size = f"{path} ({path.stat().st_size:,} bytes, sha256 {sha256})"
+    if entry is None:
+        raise DatasetCorrupt(
+            f"{size} failed verification: it is not the official file and "
+            f"{mirror / MANIFEST_NAME} has no entry for it. It is truncated or corrupt; "
+            f"replace it with a good copy from {spec.origin}."
+        )
     raise DatasetCorrupt(
-        f"{path} ({path.stat().st_size:,} bytes, sha256 {sha256}) failed verification: {why}. "
-        f"It is truncated or corrupt; replace it with a good copy from {spec.origin}."
+        f"{size} does not match line {entry[1]} of {mirror / MANIFEST_NAME} "
+        f"(sha256 {entry[0]}), nor the official file. Either the file is damaged (replace "
+        f"it with a good copy from {spec.origin}) or that line is wrong (if the file is "
+        f"good, correct the line with `sha256sum {spec.name}`)."
     )
 
 

@@ -42,7 +42,33 @@ def test_truncated_mirror_file_fails_naming_the_file(data_config: DataConfig, ma
     if manifest:
         (mirror / "SHA256SUMS").write_text(f"{hashlib.sha256(PAYLOAD).hexdigest()}  data.bin\n")
     (mirror / "data.bin").write_bytes(PAYLOAD[:50])
-    with pytest.raises(DatasetCorrupt, match=r"data\.bin \(50 bytes.*truncated or corrupt"):
+    with pytest.raises(DatasetCorrupt, match=r"data\.bin \(50 bytes.*(corrupt|is damaged)"):
+        locate(spec_for(b"official"), data_config)
+
+
+def test_a_wrong_manifest_line_is_named_instead_of_blaming_the_file(data_config: DataConfig):
+    mirror = data_config.data_dir
+    mirror.mkdir()
+    (mirror / "data.bin").write_bytes(PAYLOAD)  # intact, but no official hash to prove it
+    (mirror / "SHA256SUMS").write_text(f"# made by hand\n{'0' * 64}  data.bin\n")
+    with pytest.raises(DatasetCorrupt, match=r"line 2 of .*SHA256SUMS.*or that line is wrong"):
+        locate(spec_for(b"official"), data_config)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"abc123  data.bin\n", r"SHA256SUMS line 1 is not '<64 hex digits>  <file name>'"),
+        (b"\xff\xfe" + "data.bin".encode("utf-16"), r"SHA256SUMS is not a sha256sum manifest"),
+    ],
+    ids=["malformed line", "not UTF-8"],
+)
+def test_a_broken_manifest_is_named(data_config: DataConfig, content: bytes, message: str):
+    mirror = data_config.data_dir
+    mirror.mkdir()
+    (mirror / "data.bin").write_bytes(PAYLOAD[:50])
+    (mirror / "SHA256SUMS").write_bytes(content)
+    with pytest.raises(DatasetCorrupt, match=message):
         locate(spec_for(b"official"), data_config)
 
 
