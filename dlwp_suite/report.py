@@ -84,6 +84,12 @@ def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     frame = frame.assign(_seed=frame["seed"].fillna(-1))
     frame["times_recorded"] = frame.groupby(once)["run_id"].transform("size")
     frame = frame.sort_values("recorded_at", kind="stable").drop_duplicates(once, keep="last")
+    # Seeds are ints (or None for claims and outcomes), whatever pandas made of the column.
+    frame["seed"] = pd.Series(
+        [None if pd.isna(seed) else int(seed) for seed in frame["seed"]],
+        index=frame.index,
+        dtype=object,
+    )
     return frame.drop(columns=["_start", "_order", "_seed"]).reset_index(drop=True)
 
 

@@ -58,3 +58,19 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     )
     kinds = [r["kind"] for r in compared.records]
     assert kinds.count("baseline") == len(experiment.baselines) and kinds[-1] == "ensemble"
+
+
+def test_each_seed_is_written_as_soon_as_it_finishes(smoke_data):
+    """An interrupt during seed 1 must not lose seed 0's record."""
+    experiment = get("ch03.boston.kfold")
+    case, data = experiment.cases("smoke")[0], smoke_data(experiment)
+    baselines = fit_baselines(case, data, 0, experiment.baselines)
+    written: list[int] = []
+
+    def write(record: dict) -> None:
+        written.append(record["seed"])
+        raise KeyboardInterrupt  # as if Ctrl-C came right after seed 0 was recorded
+
+    with pytest.raises(KeyboardInterrupt):
+        run_case(case, data, [0, 1, 2], "run", ENV, baselines, write)
+    assert written == [0]
