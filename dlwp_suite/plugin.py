@@ -291,7 +291,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     selected = {k for item in session.items if (k := _key(item))}
     session.config.stash[_selected] = selected
-    if selected or any(_is_claim(item) for item in session.items):
+    under_xdist = hasattr(session.config, "workerinput")  # the controller checked
+    if not under_xdist and (selected or any(_is_claim(item) for item in session.items)):
+        _check_before_training(session.config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # An xdist controller collects nothing, and a usage error inside a worker crashes it
+    # with an INTERNALERROR: the controller checks before the workers start.
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(
+        session.config, "workerinput"
+    ):
         _check_before_training(session.config)
 
 

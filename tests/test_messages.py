@@ -41,6 +41,20 @@ def test_a_mistyped_data_dir_is_a_usage_error_not_a_green_run_of_skips(suite: py
     result.stderr.fnmatch_lines(["ERROR: --dlwp-data-dir=*shraed/data: no such directory.*"])
 
 
+def test_under_xdist_the_controller_says_it_before_the_workers_start(suite: pytest.Pytester):
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py",
+        "--dlwp-profile=smoke",
+        "-n",
+        "2",
+        "--dlwp-data-dir",
+        str(suite.path / "shraed"),
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --dlwp-data-dir=*shraed: no such directory.*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_a_mistyped_data_dir_in_the_environment(suite: pytest.Pytester, monkeypatch):
     monkeypatch.setenv("DLWP_DATA_DIR", str(suite.path / "nowhere"))
     result = collect(suite)
