@@ -11,7 +11,7 @@ from pathlib import Path
 # would drown the command's own output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dlwp_suite.datafiles import DataConfig, locate
+from dlwp_suite.datafiles import MANIFEST_NAME, DataConfig, locate
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import PROFILES
 
@@ -45,12 +45,26 @@ def _data(args: argparse.Namespace) -> int:
     from dlwp_suite.pretrained import BASES
 
     config = DataConfig.from_settings(args.data_dir, offline=not args.download)
+    if config.data_dir is not None and not config.data_dir.is_dir():
+        print(f"dlwp-suite data: the mirror {config.data_dir} is no directory", file=sys.stderr)
+        return 2
     status = 0
     try:
         root, _, source = dogs_vs_cats.find_layout(config)
-        print(f"ok       dogs vs cats: {root} ({source}; images verified when loaded)")
+        splits = [s for s in dogs_vs_cats.SPLITS if (root / s).is_dir()]
+        folder = dogs_vs_cats.check_folder(root, splits)
+        verdict = "CORRUPT " if folder.failing else "ok      "
+        status = 1 if folder.failing else status
+        print(f"{verdict} dogs vs cats: {root} ({source}; {folder.vouched_by})")
+        for note in folder.notes:
+            print(f"         {note}")
+        for name in folder.failing:
+            print(f"         fails {MANIFEST_NAME}: {name}")
     except DatasetUnavailable as error:
         print(f"missing  dogs vs cats: {error}")
+    except DatasetCorrupt as error:
+        print(f"CORRUPT  dogs vs cats: {error}")
+        status = 1
     for spec in (*CANONICAL_FILES, *(base.weights for base in BASES.values())):
         try:
             found = locate(spec, config)

@@ -25,6 +25,22 @@ def test_data_reports_found_missing_and_corrupt(tmp_path: Path, monkeypatch, cap
     assert "CORRUPT  boston_housing.npz" in capsys.readouterr().out
 
 
+def test_data_checks_the_image_folder_against_the_manifest(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    mirror = tmp_path / "mirror"
+    synthetic.write_dogs_vs_cats(mirror, counts=(3, 2, 2))
+    cats = mirror / "cats_and_dogs_small" / "train" / "cats"
+    (cats / "cat.1.jpg").unlink()
+    (cats / "cat.2.jpg").write_bytes(b"replaced")
+    assert main(["data", "--data-dir", str(mirror)]) == 1
+    out = capsys.readouterr().out
+    assert "CORRUPT  dogs vs cats" in out and "(12 of 13 images)" in out
+    assert "1 of the 14 images SHA256SUMS lists under cats_and_dogs_small/ are missing" in out
+    assert "fails SHA256SUMS: cats_and_dogs_small/train/cats/cat.2.jpg" in out
+    assert main(["data", "--data-dir", str(tmp_path / "mirorr")]) == 2
+    assert "the mirror" in capsys.readouterr().err
+
+
 def test_report_without_records(tmp_path: Path, capsys):
     assert main(["report", "--results", str(tmp_path)]) == 0
     assert "no records yet" in (tmp_path / "report.md").read_text()
