@@ -28,10 +28,19 @@ def dense_stack(
     outputs: int,
     output_activation: str | None,
     input_dtype: str = "float32",
+    l2: float | None = None,
+    dropout: float | None = None,
 ) -> keras.Model:
-    """Input, then ``Dense(units, activation)`` per entry of ``hidden``, then the output layer."""
+    """Input, then ``Dense(units, activation)`` per entry of ``hidden``, then the output layer.
+
+    ``l2`` puts that weight penalty on each hidden layer's kernel; ``dropout`` follows
+    each hidden layer with a ``Dropout`` of that rate (1e listings 4.6 and 4.8).
+    """
     inputs = keras.Input(shape=(input_dim,), dtype=input_dtype)
     x = CastToFloat()(inputs) if input_dtype != "float32" else inputs
+    penalty = keras.regularizers.l2(l2) if l2 else None
     for units in hidden:
-        x = keras.layers.Dense(units, activation=activation)(x)
+        x = keras.layers.Dense(units, activation=activation, kernel_regularizer=penalty)(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
     return keras.Model(inputs, keras.layers.Dense(outputs, activation=output_activation)(x))

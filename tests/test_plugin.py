@@ -39,8 +39,8 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "--dlwp-device=cpu",
     )
     # VGG16 and Xception have no generated weights: their comparisons skip in smoke;
-    # chapters 5 and 6 have no claim that generated data must show.
-    result.assert_outcomes(passed=33, skipped=4)
+    # chapters 4, 5 and 6 have no claim that generated data must show.
+    result.assert_outcomes(passed=39, skipped=5)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -49,7 +49,8 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert len({r["run_id"] for r in written}) == 1
     kinds = sorted({r["kind"] for r in written})
     assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
-    assert len([r for r in written if r["kind"] == "model"]) == 12 + 6 + 3  # ch03, ch05, ch06
+    models = [r for r in written if r["kind"] == "model"]
+    assert len(models) == 12 + 5 + 6 + 3  # ch03, ch04, ch05, ch06
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["seed_value"] and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(

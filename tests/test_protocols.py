@@ -15,6 +15,7 @@ ONE_CASE_EACH = {
     "kfold": "ch03.boston.kfold",
     "fit_evaluate": "ch05.mnist.dense",
     "forecast": "ch06.jena.2e",
+    "curves": "ch04.imdb.overfitting",
 }
 
 
@@ -74,3 +75,19 @@ def test_each_seed_is_written_as_soon_as_it_finishes(smoke_data):
     with pytest.raises(KeyboardInterrupt):
         run_case(case, data, [0, 1, 2], "run", ENV, baselines, write)
     assert written == [0]
+
+
+def test_roughness_is_zero_for_a_straight_curve_and_grows_with_zigzags():
+    from dlwp_suite.protocols.curves import roughness
+
+    assert roughness([0.3, 0.4, 0.5, 0.6]) == pytest.approx(0.0)
+    assert roughness([0.3, 0.5, 0.3, 0.5]) == pytest.approx(0.4)
+    assert roughness([0.3, 0.4]) == 0.0
+
+
+def test_the_l2_claim_reads_the_cross_entropy_without_the_penalty(smoke_data):
+    """Keras adds the L2 penalty to val_loss: the curves protocol records both."""
+    experiment = get("ch04.imdb.overfitting")
+    case = experiment.case("l2", "smoke")
+    result = PROTOCOLS["curves"].run(case, smoke_data(experiment), seed=0)
+    assert result.metrics["last_val_loss"] > result.metrics["last_val_crossentropy"]
