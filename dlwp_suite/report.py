@@ -360,6 +360,66 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
     return written
 
 
+# Claims on these metrics compare the shape of two validation curves: the report draws
+# both on one plot, as the book's figures do (which curve each metric is read from).
+CURVE_OF_METRIC = {
+    "best_val_loss": "val_loss",
+    "best_val_loss_epoch": "val_loss",
+    "last_val_loss": "val_loss",
+    "val_loss_roughness": "val_loss",
+    "best_val_crossentropy": "val_crossentropy",
+    "best_val_crossentropy_epoch": "val_crossentropy",
+    "last_val_crossentropy": "val_crossentropy",
+}
+
+
+def plot_claim_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
+    """For each judged claim about curves, both sides' validation curves on one plot.
+
+    Side A is drawn with dots and side B with crosses (the book's figures), first seed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    written: list[Path] = []
+    if "history" not in frame:
+        return written
+    models = frame[(frame["kind"] == "model") & frame["history"].notna()]
+    for _, record in frame[frame["kind"] == "claim"].iterrows():
+        claim = Claim.from_declared(record["claim"]["declared"])
+        curve = CURVE_OF_METRIC.get(claim.metric)
+        if curve is None:
+            continue
+        same_run = models[
+            (models["profile"] == record["profile"]) & (models["env"] == record["env"])
+        ]
+        figure, axis = plt.subplots(figsize=(6, 3.8))
+        for side, marker in ((claim.a, "o"), (claim.b, "+")):
+            matched = same_run[[side.matches(r) for r in same_run.to_dict("records")]]
+            if matched.empty or curve not in matched.sort_values("seed").iloc[0]["history"]:
+                continue
+            values = matched.sort_values("seed").iloc[0]["history"][curve]
+            axis.plot(range(1, len(values) + 1), values, marker, label=side.label)
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_ylabel(curve.replace("_", " "))
+        axis.legend(fontsize=8)
+        axis.set_title(
+            f"{claim.id}: {claim.metric}\n{record['profile']}, {record['env']}", fontsize=8
+        )
+        figure.tight_layout()
+        profile, env = record["profile"], record["env"]
+        path = directory / f"{_slug(f'claim_{profile}_{claim.id}_{env}')}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=80)
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
 def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
     """Which data each experiment ran on, and which declared experiments have no records."""
     from dlwp_suite.experiments import EXPERIMENTS
@@ -594,6 +654,11 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     else:
         shown = ["profile", "environment", "claim", "as checked", "A", "B", "held on seeds"]
         lines += [_markdown(claims[[*shown, "result", "basis"]]), ""]
+        figures = plot_claim_curves(frame, out_dir / "curves")
+        if figures:
+            lines += ["Claims about curves, both sides on one plot (first seed):", ""]
+            lines += [f"![{p.stem}](curves/{p.name})" for p in figures]
+            lines.append("")
     curves = plot_curves(frame, out_dir / "curves")
     models, comparisons = model_rows(frame[frame["kind"] == "model"]), comparison_rows(frame)
     # The detail table keeps what a reader uses; the rest stays in the records.

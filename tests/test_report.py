@@ -148,3 +148,34 @@ def test_a_seed_recorded_twice_in_one_run_counts_once_and_is_reported(tmp_path: 
     row = model_rows(newest_runs(read_records(tmp_path))).iloc[0]
     assert row["seeds"] == 1
     assert "seed 0 recorded 2 times in this run (duplicate" in row["notes"]
+
+
+def test_a_claim_about_curves_draws_both_curves_on_one_plot(tmp_path: Path):
+    from dlwp_suite.experiments import CLAIMS
+    from dlwp_suite.runner import judge_claim
+
+    claim = CLAIMS["ch04-smaller-degrades-slower"]
+    curves = {"smaller": [0.48, 0.37, 0.28, 0.47], "original": [0.34, 0.28, 0.40, 0.77]}
+    records = [
+        make_record(
+            run_id="r",
+            experiment="ch04.imdb.overfitting",
+            variant=variant,
+            kind="model",
+            name="network",
+            profile="quick",
+            seed=0,
+            params={},
+            metrics={"last_val_loss": values[-1]},
+            targets=[],
+            timings={},
+            environment=ENV,
+            data={},
+            history={"val_loss": values},
+        )
+        for variant, values in curves.items()
+    ]
+    _, judged = judge_claim(claim, records, "r", "quick", ENV)
+    text = write_report([*records, judged], tmp_path).read_text()
+    (figure,) = sorted((tmp_path / "curves").glob("claim_quick_ch04_smaller_degrades_slower*.png"))
+    assert f"curves/{figure.name}" in text
