@@ -15,6 +15,7 @@ deselected, skipped or failed before recording.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import subprocess
 import tempfile
@@ -123,12 +124,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_run_id] = worker_input[RUN_ID_KEY]
         invocation = tuple(worker_input[INVOCATION_KEY])
     else:
-        config.stash[_run_id] = os.environ.get("DLWP_RUN_ID") or new_run_id()
+        config.stash[_run_id] = _run_id_from_environment() or new_run_id()
         invocation = new_invocation()
     worker = (worker_input or {}).get("workerid", "main")
     config.stash[_store] = ResultsStore(
         _results_dir(config), config.stash[_run_id], worker, invocation
     )
+
+
+def _run_id_from_environment() -> str | None:
+    """``DLWP_RUN_ID``, if set; it names a file, so a path separator would hide records."""
+    run_id = os.environ.get("DLWP_RUN_ID")
+    if run_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
+        raise pytest.UsageError(
+            f"DLWP_RUN_ID={run_id!r}: use letters, digits, '.', '_' and '-' only "
+            "(it names the records file under runs/)"
+        )
+    return run_id or None
 
 
 def _results_dir(config: pytest.Config) -> Path:
@@ -317,6 +329,11 @@ def _check_before_training(config: pytest.Config) -> None:
     data = DataConfig.from_settings(
         config.getoption("--dlwp-data-dir"), config.getoption("--dlwp-offline")
     )
+    if data.data_dir is not None and data.derived.resolve().is_relative_to(data.data_dir.resolve()):
+        raise pytest.UsageError(
+            f"the cache of derived data {data.derived} lies inside the mirror "
+            f"{data.data_dir}, which is read-only: set DLWP_CACHE_DIR elsewhere"
+        )
     if data.data_dir is not None and not data.data_dir.is_dir():
         given = "--dlwp-data-dir" if config.getoption("--dlwp-data-dir") else "DLWP_DATA_DIR"
         raise pytest.UsageError(

@@ -109,3 +109,18 @@ def test_a_killed_writers_temporary_cache_file_is_removed(tmp_path: Path):
     live.write_bytes(b"being written")
     assert remove_stale_temporaries(tmp_path) == [dead]
     assert live.exists() and not dead.exists()
+
+
+def test_a_run_id_that_would_hide_its_records_in_a_subfolder(suite: pytest.Pytester, monkeypatch):
+    monkeypatch.setenv("DLWP_RUN_ID", "team/run-1")
+    result = collect(suite)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: DLWP_RUN_ID='team/run-1': use letters, digits*"])
+
+
+def test_a_cache_inside_the_read_only_mirror(suite: pytest.Pytester, monkeypatch):
+    mirror = suite.mkdir("mirror")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(mirror / "cache"))
+    result = collect(suite, "--dlwp-data-dir", str(mirror))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: the cache of derived data *lies inside the mirror*"])
