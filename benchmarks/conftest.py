@@ -5,6 +5,7 @@ import pytest
 from dlwp_suite.environment import BackendUnavailable, import_keras
 
 
+@pytest.hookimpl(trylast=True)  # after the plugin has chosen the device
 def pytest_configure(config: pytest.Config) -> None:
     try:
         import_keras()

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import socket
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +24,7 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 TEMPORARY_SUFFIX = ".tmp"
+STALE_AFTER_S = 24 * 3600.0  # a temporary file this old belongs to no live writer
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -41,7 +45,7 @@ def _write(path: Path, arrays: Arrays, parts: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The writer's pid in the name lets a later run remove what a killed writer left.
     handle, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX
+        dir=path.parent, prefix=f".{path.name}.{_writer()}.", suffix=TEMPORARY_SUFFIX
     )
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache may be shared
@@ -63,12 +67,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(directory: Path) -> list[Path]:
-    """Remove cache files half-written by processes that are gone; return them."""
+def _writer() -> str:
+    """``<host>-<pid>``: who writes a temporary file (a cache may be shared by hosts)."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname().split(".")[0]) or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def remove_stale_temporaries(directory: Path, max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove cache files half-written by writers that are gone; return them.
+
+    A writer on this host is gone when its process is; one elsewhere (a shared cache)
+    only once its file is older than ``max_age_s``.
+    """
     removed = []
+    this_host = _writer().rsplit("-", 1)[0]
     for tmp in directory.rglob(f".*{TEMPORARY_SUFFIX}"):
-        pid = tmp.name.removesuffix(TEMPORARY_SUFFIX).split(".")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        host, _, pid = tmp.name.removesuffix(TEMPORARY_SUFFIX).split(".")[-2].rpartition("-")
+        try:
+            age = time.time() - tmp.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its writer just finished
+        dead = pid.isdigit() and host == this_host and not _alive(int(pid))
+        if dead or age > max_age_s:
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from dlwp_suite.report import newest_runs
+from dlwp_suite.report import newest_runs, planned_seeds
 from dlwp_suite.targets import direction
 
 CASE = ["profile", "experiment", "variant"]
@@ -48,6 +48,7 @@ class Comparison:
 
     changes: list[Change] = field(default_factory=list)
     missing_cases: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # new cases with seeds missing
 
     @property
     def regressions(self) -> list[Change]:
@@ -62,12 +63,15 @@ class Comparison:
     def failures(self, allow_missing: bool = False) -> list[str]:
         """Why the gate fails, one line each (empty: it passes)."""
         reasons = [f"REGRESSION {c.case} {c.quantity}" for c in self.regressions]
-        if not self.changes:
+        if not any(c.new is not None for c in self.changes):
             reasons.append(
                 "nothing comparable: no case of the old run has a checked value in the new"
             )
         if not allow_missing:
             reasons += [f"MISSING case {case}" for case in self.missing_cases]
+            reasons += [
+                f"INCOMPLETE case {case} (fewer seeds than planned)" for case in self.incomplete
+            ]
             reasons += [f"MISSING {c.case} {c.quantity}" for c in self.missing_metrics]
         return reasons
 
@@ -80,7 +84,7 @@ def _case_summaries(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, 
         return out
     models = frame[frame["kind"] == "model"]
     for key, group in models.groupby(CASE, sort=False):
-        targets = group.iloc[0]["targets"] or []
+        targets = group.iloc[-1]["targets"] or []
         rates = [t["train_samples_per_s"] for t in group["timings"] if "train_samples_per_s" in t]
         metrics = {}
         for t in targets:
@@ -88,7 +92,11 @@ def _case_summaries(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, 
                 continue
             values = [m[t["metric"]] for m in group["metrics"] if m.get(t["metric"]) is not None]
             metrics[t["metric"]] = (statistics.median(values) if values else None, t["tolerance"])
-        out[key] = {"metrics": metrics, "throughput": statistics.median(rates) if rates else None}
+        out[key] = {
+            "metrics": metrics,
+            "throughput": statistics.median(rates) if rates else None,
+            "incomplete": len(group) < planned_seeds(group),
+        }
     return out
 
 
@@ -104,6 +112,8 @@ def compare(
     result = Comparison(missing_cases=sorted("/".join(k) for k in before.keys() - after.keys()))
     for key in before.keys() & after.keys():
         name = "/".join(key)
+        if after[key]["incomplete"]:
+            result.incomplete.append(name)
         for metric, (previous, tolerance) in before[key]["metrics"].items():
             if previous is None:
                 continue

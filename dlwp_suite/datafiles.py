@@ -41,6 +41,11 @@ class ResolvedFile:
     sha256: str
     vouched_by: str  # official hash, or the mirror's manifest
 
+    @property
+    def verification(self) -> str:
+        """What vouched for the bytes, for cache keys: official, mirror or unverified."""
+        return self.vouched_by.split(" ", 1)[0]
+
 
 def keras_home() -> Path:
     """The Keras cache root, as Keras computes it (``KERAS_HOME`` or ``~/.keras``)."""
@@ -100,7 +105,7 @@ def file_digest(path: Path, algorithm: str) -> str:
 def _manifest(directory: Path, mtime_ns: int) -> dict[str, tuple[str, int]]:
     path = directory / MANIFEST_NAME
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM is not part of line 1
     except UnicodeDecodeError as error:
         raise DatasetCorrupt(
             f"{path} is not a sha256sum manifest: byte {error.start} is not UTF-8 text. "

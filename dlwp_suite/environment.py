@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import platform
 import subprocess
@@ -42,14 +43,30 @@ class BackendUnavailable(RuntimeError):
     """Keras is installed but cannot load the backend it was asked for."""
 
 
+def _configured_backend() -> str:
+    """The backend Keras will load: ``KERAS_BACKEND``, else ``keras.json``, else TF."""
+    if backend := os.environ.get("KERAS_BACKEND"):
+        return backend
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    try:
+        return str(json.loads((home / "keras.json").read_text()).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
 def import_keras() -> ModuleType:
     """Keras, or one clear message naming the install extras when its backend is missing."""
     try:
         import keras
     except (ImportError, ValueError) as error:  # a missing package / an unknown name
-        wanted = os.environ.get("KERAS_BACKEND") or "tensorflow"
+        if isinstance(error, ModuleNotFoundError) and error.name == "keras":
+            raise BackendUnavailable(
+                "Keras is not installed: pip install -e '.[cpu]' (or '.[gpu]')"
+            ) from error
+        wanted = _configured_backend()
         fix = (
-            f"KERAS_BACKEND={wanted} is not a Keras backend: use one of {', '.join(BACKENDS)}"
+            f"{wanted!r} (from KERAS_BACKEND or keras.json) is not a Keras backend: "
+            f"use one of {', '.join(BACKENDS)}"
             if wanted not in BACKENDS
             else "Install it: pip install -e '.[cpu]' (TensorFlow for CPU) or '.[gpu]' "
             "(TensorFlow with CUDA); for KERAS_BACKEND=jax or torch, pip install jax or torch"

@@ -33,6 +33,7 @@ from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import PROFILES, Case, Experiment
 from dlwp_suite.results import (
+    RecordsNotWritten,
     ResultsStore,
     make_outcome,
     new_invocation,
@@ -366,7 +367,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
             reason = report.longreprtext.strip().splitlines()[-1][:500] if report.longrepr else ""
-        item.config.stash[_store].append(
+        _append_or_stop(
+            item.session,
             make_outcome(
                 run_id=item.config.stash[_run_id],
                 test=key,
@@ -376,9 +378,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
                 outcome=outcome,
                 reason=reason,
                 environment=_environment(),
-            )
+            ),
         )
     return report
+
+
+def _append_or_stop(session: pytest.Session, record: dict[str, Any]) -> bool:
+    """Write a record; if it cannot be written, stop the session after this test.
+
+    A hook must not raise (that is an INTERNALERROR): the message goes to
+    ``shouldstop``, which pytest prints when it stops.
+    """
+    try:
+        session.config.stash[_store].append(record)
+    except RecordsNotWritten as error:
+        session.shouldstop = str(error)
+        return False
+    return True
+
+
+def _stop_on_unwritable_records(session: pytest.Session, error: RecordsNotWritten) -> None:
+    """Fail the current test with the message and stop the run: records are being lost."""
+    session.shouldstop = str(error)
+    pytest.fail(str(error), pytrace=False)
 
 
 def _fail_on_misses(outcome: Any, environment: Mapping[str, Any]) -> None:
@@ -399,7 +421,9 @@ def _fail_on_misses(outcome: Any, environment: Mapping[str, Any]) -> None:
 class Dlwp:
     """What a benchmark test calls: load data, run, record, time and assert."""
 
-    def __init__(self, config: pytest.Config, data_config: DataConfig, scratch: Path) -> None:
+    def __init__(self, session: pytest.Session, data_config: DataConfig, scratch: Path) -> None:
+        config = session.config
+        self.session = session
         self.config = config
         self.profile: str = config.getoption("--dlwp-profile")
         first = config.getoption("--dlwp-first-seed")
@@ -474,13 +498,16 @@ class Dlwp:
         data = self.data(case.experiment)
         compared = {t.baseline for t in case.targets if t.baseline is not None}
         baselines = self.baselines(case.experiment, data, sorted(compared))
-        outcome = benchmark.pedantic(
-            run_case,
-            args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
-            kwargs={"write": self.store.append},
-            rounds=1,
-            iterations=1,
-        )
+        try:
+            outcome = benchmark.pedantic(
+                run_case,
+                args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
+                kwargs={"write": self.store.append},
+                rounds=1,
+                iterations=1,
+            )
+        except RecordsNotWritten as error:
+            _stop_on_unwritable_records(self.session, error)
         self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
         _fail_on_misses(outcome, self.environment)
@@ -500,13 +527,16 @@ class Dlwp:
         data = self.data(experiment)
         baselines = self.baselines(experiment, data, experiment.baselines)
         network = self._tested.get((case.id, self.seeds[0]))
-        outcome = benchmark.pedantic(
-            run_comparisons,
-            args=(case, data, self.seeds[0], self.store.run_id, self.environment, baselines),
-            kwargs={"network": network, "write": self.store.append},
-            rounds=1,
-            iterations=1,
-        )
+        try:
+            outcome = benchmark.pedantic(
+                run_comparisons,
+                args=(case, data, self.seeds[0], self.store.run_id, self.environment, baselines),
+                kwargs={"network": network, "write": self.store.append},
+                rounds=1,
+                iterations=1,
+            )
+        except RecordsNotWritten as error:
+            _stop_on_unwritable_records(self.session, error)
         self._extra_info(benchmark, experiment, outcome.records)
         _fail_on_misses(outcome, self.environment)  # the book's numbers for its baselines
 
@@ -550,7 +580,10 @@ class Dlwp:
         check, record = judge_claim(
             claim, records, self.store.run_id, self.profile, self.environment
         )
-        self.store.append(record)
+        try:
+            self.store.append(record)
+        except RecordsNotWritten as error:
+            _stop_on_unwritable_records(self.session, error)
         if not check.passed:
             if claim.diverges_on(self.environment):
                 raise DivergenceObserved(check.message())
@@ -572,7 +605,7 @@ def dlwp(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Dlwp:
     """The suite's session object: profile, seeds, data, results store."""
-    return Dlwp(request.config, dlwp_data_config, tmp_path_factory.mktemp("dlwp"))
+    return Dlwp(request.session, dlwp_data_config, tmp_path_factory.mktemp("dlwp"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -129,7 +129,7 @@ def frozen_features(
 
     parts = {
         "base": base.name,
-        "weights": [weights.sha256, weights.vouched_by],
+        "weights": [weights.sha256, weights.verification],
         "shape": shape,
         "data": dataset_hash,
     }

@@ -106,6 +106,18 @@ def _median_timing(group: pd.DataFrame, key: str) -> float | None:
     return float(pd.Series(values).median()) if values else None
 
 
+def _max_timing(group: pd.DataFrame, key: str) -> float | None:
+    values = [t.get(key) for t in group["timings"] if t.get(key) is not None]
+    return float(max(values)) if values else None
+
+
+def planned_seeds(group: pd.DataFrame) -> int:
+    """The most seeds one invocation set out to train for this case (0: not recorded)."""
+    if "seeds_planned" not in group:
+        return 0
+    return int(max((n for n in group["seeds_planned"] if not pd.isna(n)), default=0))
+
+
 def _details(group: pd.DataFrame) -> str:
     """Per-fold MAE or the best validation epoch, per seed; seeds recorded twice."""
     notes = []
@@ -162,7 +174,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     models = frame[frame["kind"] == "model"]
     for (profile, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
-        first = group.iloc[0]
+        first = group.iloc[-1]  # the latest record: its declaration is the current one
         targets = first["targets"] or [
             {"metric": m, "book": None}
             for m in first["metrics"]
@@ -173,6 +185,8 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
             measured = float(pd.Series(values).median())
             book = target.get("book")
             verdict = _verdict(target, values, first["environment"])
+            if len(values) < planned_seeds(group):  # an interrupted run left fewer seeds
+                verdict = f"incomplete ({len(values)} of {planned_seeds(group)} seeds)"
             rows.append(
                 {
                     "profile": profile,
@@ -191,7 +205,7 @@ def model_rows(frame: pd.DataFrame) -> pd.DataFrame:
                     "train samples/s": _fmt(_median_timing(group, "train_samples_per_s"), 3),
                     "infer samples/s": _fmt(_median_timing(group, "inference_samples_per_s"), 3),
                     "time to target s": _fmt(_median_timing(group, "time_to_target_s"), 3),
-                    "peak RSS MiB": _fmt(_median_timing(group, "process_peak_rss_mb"), 3),
+                    "peak RSS MiB": _fmt(_max_timing(group, "process_peak_rss_mb"), 3),
                     "notes": _details(group),
                     "source": target.get("source", ""),
                     "data": _data_label(first["data"]),

@@ -73,8 +73,12 @@ class ResultsStore:
         """Fail now, before any training, if records could not be written here."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=self.path.parent):
-                pass
+            with tempfile.TemporaryFile(dir=self.path.parent) as probe:
+                probe.write(b"x" * 4096)  # needs a data block: a full disk says so here
+                probe.flush()
+                os.fsync(probe.fileno())
+            # The records file itself (an earlier invocation of this run may own it).
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as error:
             raise RecordsNotWritten(
                 f"cannot write run records under {self.path.parent} ({error.strerror or error}): "

@@ -114,7 +114,8 @@ def run_case(
     runs, records = [], []
     for seed in seeds:
         result = protocol.run(case, data, seed)
-        result.timings["process_peak_rss_mb"] = peak_rss_mb()  # an upper bound for this case
+        # The process' peak so far: the latest seed's is the case's upper bound.
+        result.timings["process_peak_rss_mb"] = peak_rss_mb()
         targets = [
             {**t.as_record(reference), "seed_value": result.metrics[t.metric]}
             for t, reference in zip(case.targets, references, strict=True)
@@ -132,6 +133,7 @@ def run_case(
             timings=result.timings,
             history=result.history,
             details=result.details,
+            seeds_planned=len(seeds),  # so an interrupted case shows as incomplete
         )
         write(record)
         runs.append(result)
@@ -217,11 +219,12 @@ def run_comparisons(
 def side_values(side: Side, metric: str, records: Iterable[Mapping[str, Any]]) -> dict[int, float]:
     """``{seed: value}`` of one claim side in a run's records (timings for rates).
 
-    The same seed recorded twice (two invocations sharing a run id) keeps its last value.
+    The same seed recorded twice (two invocations sharing a run id) keeps its latest
+    value, as the report does, whatever order the files were read in.
     """
     field_name = "timings" if metric in TIMING_METRICS else "metrics"
     values = {}
-    for record in records:
+    for record in sorted(records, key=lambda r: r.get("recorded_at") or ""):
         if side.matches(record) and record[field_name].get(metric) is not None:
             values[int(record["seed"] or 0)] = float(record[field_name][metric])
     return values

@@ -97,4 +97,10 @@ def test_an_old_value_of_zero_and_a_missing_metric_do_not_crash(tmp_path: Path, 
     assert main(["compare", str(old), str(new)]) == 1
     out = capsys.readouterr().out
     assert "FAIL: MISSING quick/ch03.imdb.dense/book test_accuracy" in out and "n/a" in out
+    # Allowing missing values must not turn "nothing compared" into a pass.
+    for record in records:
+        record["timings"] = {}
+    bare = write(tmp_path / "bare", records)
+    assert main(["compare", str(old), str(bare), "--allow-missing"]) == 1
+    assert "FAIL: nothing comparable" in capsys.readouterr().out
     assert Change("c", "test_mae", 0.0, 0.1, "± 0.1", False).relative == "n/a"

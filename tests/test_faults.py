@@ -62,6 +62,8 @@ def test_a_run_killed_mid_case_keeps_finished_seeds_and_the_rerun_counts_each_on
         "the kill came before the first or after the last seed"
     )
     assert survived == list(range(len(survived)))  # each finished seed, whole
+    (row,) = model_rows(newest_runs(read_records(results))).to_dict("records")
+    assert row["result"] == f"incomplete ({len(survived)} of {SEEDS} seeds)"
 
     rerun = subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stdout[-2000:]

@@ -84,7 +84,7 @@ def test_an_unknown_keras_backend(suite: pytest.Pytester, monkeypatch):
     result = collect(suite)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: *KERAS_BACKEND=nonsense is not a Keras backend: use one of tensorflow, jax*"]
+        ["ERROR: *'nonsense' (from KERAS_BACKEND or keras.json) is not a Keras backend: use*"]
     )
 
 
@@ -102,13 +102,19 @@ def test_an_install_without_a_backend_names_the_extras(suite: pytest.Pytester, m
 
 
 def test_a_killed_writers_temporary_cache_file_is_removed(tmp_path: Path):
-    dead = tmp_path / "images" / ".dogs_vs_cats-ab.npz.999999999.x1y2.tmp"
-    live = tmp_path / "images" / f".dogs_vs_cats-ab.npz.{os.getpid()}.x1y2.tmp"
+    from dlwp_suite.cache import _writer
+
+    host = _writer().rsplit("-", 1)[0]
+    dead = tmp_path / "images" / f".dogs_vs_cats-ab.npz.{host}-999999999.x1y2.tmp"
+    live = tmp_path / "images" / f".dogs_vs_cats-ab.npz.{_writer()}.x1y2.tmp"
+    elsewhere = tmp_path / "images" / ".dogs_vs_cats-ab.npz.otherhost-999999999.x1y2.tmp"
     dead.parent.mkdir()
-    dead.write_bytes(b"half")
-    live.write_bytes(b"being written")
+    for path in (dead, live, elsewhere):
+        path.write_bytes(b"half")
     assert remove_stale_temporaries(tmp_path) == [dead]
-    assert live.exists() and not dead.exists()
+    assert live.exists() and elsewhere.exists()  # another host's writer may be alive
+    os.utime(elsewhere, (0, 0))
+    assert remove_stale_temporaries(tmp_path) == [elsewhere]
 
 
 def test_a_run_id_that_would_hide_its_records_in_a_subfolder(suite: pytest.Pytester, monkeypatch):
@@ -124,3 +130,30 @@ def test_a_cache_inside_the_read_only_mirror(suite: pytest.Pytester, monkeypatch
     result = collect(suite, "--dlwp-data-dir", str(mirror))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: the cache of derived data *lies inside the mirror*"])
+
+
+FULL_DISK_CONFTEST = """
+from dlwp_suite.results import RecordsNotWritten, ResultsStore
+
+def pytest_configure(config):
+    def full_disk(self, record):
+        raise RecordsNotWritten(f"could not write to {self.path}: No space left on device")
+    ResultsStore.append = full_disk
+"""
+
+
+def test_a_disk_that_fills_up_stops_the_run_with_the_file_named(suite: pytest.Pytester):
+    suite.makeconftest(FULL_DISK_CONFTEST)
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py",
+        "--dlwp-profile=smoke",
+        "-k",
+        "boston",
+        "--benchmark-disable",
+        "-p",
+        "no:cacheprovider",
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output
+    result.assert_outcomes(failed=1)  # the run stopped after the first test
+    result.stdout.fnmatch_lines(["*could not write to *runs*.jsonl: No space left on device*"])

@@ -52,7 +52,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     models = [r for r in written if r["kind"] == "model"]
     assert len(models) == 12 + 5 + 6 + 3  # ch03, ch04, ch05, ch06
     model = next(r for r in written if r["kind"] == "model")
-    assert model["targets"][0]["seed_value"] and model["targets"][0]["source"]
+    assert model["targets"][0]["seed_value"] is not None and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(
         model["environment"]
     )

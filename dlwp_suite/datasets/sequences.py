@@ -80,7 +80,7 @@ def cached_multi_hot(
     was vouched for, settings and encoding ``version``) or ``build`` them, and unpack
     them into a `TaskData`."""
     parts = {
-        "files": {f.path.name: [f.sha256, f.vouched_by] for f in files},
+        "files": {f.path.name: [f.sha256, f.verification] for f in files},
         "convention": asdict(convention),
         "version": version,
     }

@@ -138,7 +138,7 @@ def load_series(config: DataConfig, name: str) -> Series:
     arrays, from_cache = cached_arrays(
         config.derived / "series",
         name,
-        {"sha256": found.sha256, "vouched_by": found.vouched_by, "columns": spec.columns},
+        {"sha256": found.sha256, "verification": found.verification, "columns": spec.columns},
         lambda: _parse(found.path, spec),
     )
     values = arrays["values"]
