@@ -102,18 +102,36 @@ BOOK_BEST_VAL_ACCURACY = {
 }
 
 
+# 3 x the single-seed std of best_val_accuracy, book protocol, seeds 100-104 (TF 2.21,
+# Keras 3.15, 2-core CPU, 2026-11-27; records in results/tolerance/): (std, min-max).
+MEASURED_SPREAD = {
+    "original": (0.0017, "0.8846-0.8890"),
+    "smaller": (0.0091, "0.8700-0.8908: some seeds start with dead ReLUs in 4 units"),
+    "bigger": (0.0036, "0.8792-0.8880"),
+    "l2": (0.0009, "0.8849-0.8874"),
+    "dropout": (0.0038, "0.8811-0.8902"),
+}
+
+
 def _best_val(variant: str) -> Target:
+    std, seen = MEASURED_SPREAD[variant]
     return Target(
         "best_val_accuracy",
         value=BOOK_BEST_VAL_ACCURACY[variant],
-        tolerance=0.011,
+        tolerance=round(3 * std, 4),
         source=f"{SRC} ({variant}: best val acc in the printed log)",
-        basis="3 x the single-seed std (0.0037) of the same 16-16 network's accuracy on "
-        "IMDB, measured for chapter 3 on seeds 100-104; not re-measured per variant",
+        basis=f"3 x seed std {std} (seeds 100-104: {seen})",
     )
 
 
 BOOK_TARGETS = {variant: (_best_val(variant),) for variant in VARIANTS}
+QUICK_SANITY = Target(
+    "best_val_accuracy",
+    baseline="majority",
+    tolerance=0.3,
+    source=f"{SRC}: every network peaks near 0.89 against 0.5 for the majority class",
+    basis="a sanity bar for one seed (seeds 100-104 range 0.870-0.891 over all five)",
+)
 
 OVERFITTING = Experiment(
     id=EXPERIMENT,
@@ -151,8 +169,14 @@ OVERFITTING = Experiment(
                 note="generated data in the canonical Keras files; checks the pipeline learns",
             ),
             # The book's protocol is already short (20 epochs of 25,000 multi-hot rows):
-            # quick runs it unchanged, so the claims about the curves' shape hold there too.
-            "quick": ProfileSpec(variants=tuple(VARIANTS), targets=BOOK_TARGETS),
+            # quick runs it unchanged and asserts the book's claims about the curves; the
+            # book profile adds its printed accuracies, judged on several seeds.
+            "quick": ProfileSpec(
+                variants=tuple(VARIANTS),
+                targets={v: (QUICK_SANITY,) for v in VARIANTS},
+                note="the book's protocol; its claims are asserted, its printed "
+                "accuracies only in the book profile",
+            ),
             "book": ProfileSpec(variants=tuple(VARIANTS), targets=BOOK_TARGETS),
         }
     ),
