@@ -337,6 +337,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "_", text).strip("_")
 
 
+def _save(figure: Any, path: Path) -> Path:
+    """Lay out, write as PNG and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+    return path
+
+
 def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
     """Train/validation loss and metric per epoch for each case (first seed), as PNG."""
     import matplotlib
@@ -365,12 +376,8 @@ def plot_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
             axis.legend()
         profile, env, experiment, variant = key
         figure.suptitle(f"{experiment} [{variant}] — {profile}, {env}", fontsize=9)
-        figure.tight_layout()
-        path = directory / f"{_slug(f'{profile}_{experiment}_{variant}_{env}')}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=80)
-        plt.close(figure)
-        written.append(path)
+        name = f"{_slug(f'{profile}_{experiment}_{variant}_{env}')}.png"
+        written.append(_save(figure, directory / name))
     return written
 
 
@@ -424,13 +431,10 @@ def plot_claim_curves(frame: pd.DataFrame, directory: Path) -> list[Path]:
         axis.set_title(
             f"{claim.id}: {claim.metric}\n{record['profile']}, {record['env']}", fontsize=8
         )
-        figure.tight_layout()
         profile, env = record["profile"], record["env"]
-        path = directory / f"{_slug(f'claim_{profile}_{claim.id}_{env}')}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=80)
-        plt.close(figure)
-        written.append(path)
+        written.append(
+            _save(figure, directory / f"{_slug(f'claim_{profile}_{claim.id}_{env}')}.png")
+        )
     return written
 
 
