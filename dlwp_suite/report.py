@@ -515,12 +515,21 @@ def _verdict_cell(verdict: str, divergence: dict | None) -> str:
     return "fails" if verdict == "FAIL" else verdict
 
 
+def _first_clause(reason: str, limit: int = 160) -> str:
+    """A skip reason up to its first parenthesis or sentence: the table's cell, not the log."""
+    cut = min((i for i in (reason.find(" ("), reason.find(". ")) if i > 0), default=len(reason))
+    short = reason[: min(cut, limit)]
+    return short if len(short) == len(reason) else short + " …"
+
+
 def _not_run(frame: pd.DataFrame, profile: str, seen: set[tuple[str, str]]) -> list[dict]:
     """Declared book targets and claims of a profile with no records, and why."""
     from dlwp_suite import experiments
 
     outcomes = frame[(frame["kind"] == "outcome") & (frame["profile"] == profile)]
-    reasons = {r["test"]: f"{r['outcome']}: {r['reason']}" for _, r in outcomes.iterrows()}
+    reasons = {
+        r["test"]: f"{r['outcome']}: {_first_clause(r['reason'])}" for _, r in outcomes.iterrows()
+    }
     rows = []
     for experiment in experiments.EXPERIMENTS.values():
         for case in experiment.cases(profile):
