@@ -64,11 +64,12 @@ def test_missing_data_skips_with_the_reason(
     suite: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "mirror").mkdir()  # an empty mirror, beside (not around) the cache
     result = suite.runpytest_subprocess(
         "benchmarks",
         "--dlwp-profile=quick",
         "--dlwp-offline",
-        f"--dlwp-data-dir={tmp_path}",
+        f"--dlwp-data-dir={tmp_path / 'mirror'}",
         "-k",
         "boston",
         "-rs",
