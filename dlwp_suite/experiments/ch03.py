@@ -82,8 +82,9 @@ def _holdout_profiles(
 
 def sparse_rows(params: Params, data: TaskData) -> TaskData:
     """Multi-hot rows are ~1 % ones: sparse input keeps the sklearn baselines fast and small."""
+    splits = {"x_train": data.x_train, "x_val": data.x_val, "x_test": data.x_test}
     return dataclasses.replace(
-        data, x_train=sparse.csr_matrix(data.x_train), x_test=sparse.csr_matrix(data.x_test)
+        data, **{name: sparse.csr_matrix(x) for name, x in splits.items() if x is not None}
     )
 
 

@@ -19,7 +19,6 @@ from types import MappingProxyType as Frozen
 
 import keras
 import numpy as np
-from scipy import sparse
 
 from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
@@ -28,6 +27,7 @@ from dlwp_suite.datasets import imdb
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.experiments.ch03 import sparse_rows
 from dlwp_suite.models import dense_stack
 from dlwp_suite.protocols.curves import CROSSENTROPY
 from dlwp_suite.targets import Target
@@ -49,13 +49,6 @@ def load_validated_on_test(config: DataConfig, params: Params) -> TaskData:
             *data.notes,
             "the test reviews are the validation data, as in the book (no test metric)",
         ],
-    )
-
-
-def sparse_rows(params: Params, data: TaskData) -> TaskData:
-    """Multi-hot rows as sparse matrices, for fast scikit-learn baselines."""
-    return dataclasses.replace(
-        data, x_train=sparse.csr_matrix(data.x_train), x_val=sparse.csr_matrix(data.x_val)
     )
 
 
