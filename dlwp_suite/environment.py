@@ -32,7 +32,8 @@ def _git_revision(where: Path) -> str:
         revision = _git(where, "rev-parse", "--short=12", "HEAD")
         dirty = _git(where, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        # A tree copied without .git (a GPU machine's) may be told its revision.
+        return os.environ.get("DLWP_GIT_REVISION", "unknown")
     return f"{revision}-dirty" if dirty else revision
 
 
@@ -109,6 +110,34 @@ def accelerator() -> str | None:
         if torch.cuda.is_available():
             return f"GPU {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
     return None
+
+
+def accelerator_peak_memory_mb() -> float | None:
+    """The process' peak accelerator memory so far, in MiB; None on CPU or when unknown.
+
+    Read from the backend's own allocator: JAX's ``peak_bytes_in_use``, PyTorch's
+    ``max_memory_allocated``, TensorFlow's ``get_memory_info(...)["peak"]``.
+    """
+    keras = import_keras()
+    backend = keras.backend.backend()
+    peak: int | None = None
+    if backend == "jax":
+        import jax
+
+        device = jax.local_devices()[0]
+        if device.platform != "cpu":
+            peak = (device.memory_stats() or {}).get("peak_bytes_in_use")
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            peak = torch.cuda.max_memory_allocated()
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            peak = tf.config.experimental.get_memory_info("GPU:0")["peak"]
+    return None if peak is None else peak / 2**20
 
 
 @functools.lru_cache(maxsize=1)

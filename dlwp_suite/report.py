@@ -617,6 +617,64 @@ def reproduction_table(frame: pd.DataFrame, profile: str) -> pd.DataFrame:
     return table.sort_values("chapter", kind="stable") if not table.empty else table
 
 
+def _range(values: list[float]) -> str:
+    """``low–high`` as whole numbers with thousands separators; one number if equal."""
+    if not values:
+        return ""
+    low, high = f"{min(values):,.0f}", f"{max(values):,.0f}"
+    return low if low == high else f"{low}–{high}"
+
+
+def _maxima(group: pd.DataFrame, key: str) -> list[float]:
+    peak = _max_timing(group, key)
+    return [] if peak is None else [peak]
+
+
+def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
+    """Time to reproduce a profile: per stack and device, per chapter and in total.
+
+    Sums what the newest run of each case measured: the networks' wall time over every
+    seed recorded (each seed's ``wall_s``: its whole protocol) and the baselines' fit
+    time. Throughput is the range of the cases' median training samples/s; memory is the
+    largest process peak any seed saw (accelerator: the backend allocator's peak).
+    """
+    timed = frame[(frame["profile"] == profile) & frame["kind"].isin(["model", "baseline"])]
+    if timed.empty:
+        return pd.DataFrame()
+    timed = timed.assign(
+        device=[e.get("device") or "?" for e in timed["environment"]],
+        chapter=timed["experiment"].str.split(".", n=1).str[0],
+    )
+    rows = []
+    for (env, device), stack in timed.groupby(["env", "device"], sort=False):
+        chapters = [*stack.groupby("chapter", sort=True), ("all", stack)]
+        for chapter, group in chapters:
+            models = group[group["kind"] == "model"]
+            by_case = models.groupby(["experiment", "variant"], sort=False)
+            network_s = sum(t.get("wall_s", 0.0) for t in models["timings"])
+            baseline_s = sum(
+                t.get("fit_s", 0.0) for t in group[group["kind"] == "baseline"]["timings"]
+            )
+            rates = [r for _, g in by_case if (r := _median_timing(g, "train_samples_per_s"))]
+            seeds = [len(g) for _, g in by_case]
+            rows.append(
+                {
+                    "stack": env,
+                    "device": device,
+                    "chapter": chapter,
+                    "cases": len(seeds),
+                    "seeds per case": _range([float(n) for n in seeds]),
+                    "networks s": f"{network_s:,.0f}",
+                    "baselines s": f"{baseline_s:,.0f}",
+                    "total min": _fmt((network_s + baseline_s) / 60, 3),
+                    "train samples/s": _range(rates),
+                    "peak accelerator MiB": _range(_maxima(models, "device_peak_memory_mb")),
+                    "peak RSS MiB": _range(_maxima(models, "process_peak_rss_mb")),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def findings(frame: pd.DataFrame) -> list[str]:
     """Known divergences with their evidence, and every miss without an established cause."""
     lines = []
@@ -686,6 +744,16 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
             lines += ["Claims about curves, both sides on one plot (first seed):", ""]
             lines += [f"![{p.stem}](curves/{p.name})" for p in figures]
             lines.append("")
+    if not (times := time_table(frame)).empty:
+        lines += ["## Time to reproduce the book", ""]
+        lines += [
+            "The book profile's measured time per stack and device: the networks' wall time "
+            "summed over the cases and seeds each run recorded, plus the baselines' fits "
+            "(data loading and start-up excluded). A chapter with fewer cases or seeds than "
+            "the book has is a partial run: compare its cases and seeds columns.",
+            "",
+        ]
+        lines += [_markdown(times), ""]
     curves = plot_curves(frame, out_dir / "curves")
     models, comparisons = model_rows(frame[frame["kind"] == "model"]), comparison_rows(frame)
     # The detail table keeps what a reader uses; the rest stays in the records.

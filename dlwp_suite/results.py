@@ -77,8 +77,13 @@ class ResultsStore:
                 probe.write(b"x" * 4096)  # needs a data block: a full disk says so here
                 probe.flush()
                 os.fsync(probe.fileno())
-            # The records file itself (an earlier invocation of this run may own it).
+            # The records file itself (an earlier invocation of this run may own it); one
+            # made only for this check goes again, so a run that records nothing
+            # (--collect-only, every case deselected) leaves no empty file behind.
+            existed = self.path.exists()
             os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+            if not existed:
+                self.path.unlink()
         except OSError as error:
             raise RecordsNotWritten(
                 f"cannot write run records under {self.path.parent} ({error.strerror or error}): "

@@ -16,6 +16,7 @@ from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.claims import Claim, ClaimCheck, Side
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.ensembles import average_with_best
+from dlwp_suite.environment import accelerator_peak_memory_mb
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import TIMING_METRICS
 from dlwp_suite.results import make_record
@@ -114,8 +115,10 @@ def run_case(
     runs, records = [], []
     for seed in seeds:
         result = protocol.run(case, data, seed)
-        # The process' peak so far: the latest seed's is the case's upper bound.
+        # The process' peaks so far: the latest seed's are the case's upper bounds.
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
+        if (device_peak := accelerator_peak_memory_mb()) is not None:
+            result.timings["device_peak_memory_mb"] = device_peak
         targets = [
             {**t.as_record(reference), "seed_value": result.metrics[t.metric]}
             for t, reference in zip(case.targets, references, strict=True)

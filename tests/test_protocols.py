@@ -4,6 +4,7 @@ import importlib.util
 
 import pytest
 
+from dlwp_suite.environment import accelerator
 from dlwp_suite.experiments import get
 from dlwp_suite.protocols import PROTOCOLS
 from dlwp_suite.protocols import get as protocol
@@ -51,6 +52,9 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     written: list[dict] = []
     outcome = run_case(case, data, [0, 1], "run", ENV, baselines, written.append)
     assert [r["seed"] for r in outcome.records] == [0, 1]
+    # Memory peaks: the process' resident set always; the accelerator's only where one is.
+    assert outcome.records[0]["timings"]["process_peak_rss_mb"] > 0
+    assert ("device_peak_memory_mb" in outcome.records[0]["timings"]) == (accelerator() is not None)
     (check,) = outcome.checks
     assert check.reference == baselines["mean"].metrics["test_mae"]
     assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "mean"

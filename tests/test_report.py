@@ -179,3 +179,40 @@ def test_a_claim_about_curves_draws_both_curves_on_one_plot(tmp_path: Path):
     text = write_report([*records, judged], tmp_path).read_text()
     (figure,) = sorted((tmp_path / "curves").glob("claim_quick_ch04_smaller_degrades_slower*.png"))
     assert f"curves/{figure.name}" in text
+
+
+def test_time_to_reproduce_the_book_per_device_and_chapter(tmp_path: Path):
+    gpu = {**ENV, "tensorflow": None, "backend": "jax", "device": "GPU NVIDIA H200 x1"}
+    on_gpu = [model_record("g", seed, 0.88, True, env=gpu) for seed in (0, 1)]
+    for record, peak in zip(on_gpu, (900.0, 1200.0), strict=True):
+        record["timings"]["device_peak_memory_mb"] = peak
+    baseline = make_record(
+        run_id="g",
+        experiment="ch03.imdb.dense",
+        variant="book",
+        kind="baseline",
+        name="naive_bayes",
+        profile="book",
+        seed=0,
+        params={},
+        metrics={"test_accuracy": 0.8},
+        targets=[],
+        timings={"fit_s": 40.0},
+        environment=gpu,
+        data={},
+    )
+    records = [*on_gpu, baseline, model_record("c", 0, 0.88, True)]
+    text = write_report(records, tmp_path).read_text()
+    section = text.split("## Time to reproduce the book")[1].split("\n## ")[0]
+    cells = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| keras") or line.startswith("| tf")
+    ]
+    by = {(row[1], row[2]): row for row in cells}
+    # Two seeds of 10 s on the GPU plus one 40 s baseline fit: 1 min; peak 1,200 MiB.
+    gpu_ch03 = by["GPU NVIDIA H200 x1", "ch03"]
+    assert gpu_ch03[3:9] == ["1", "2", "20", "40", "1", "5,000"]
+    assert gpu_ch03[9] == "1,200"
+    assert by["GPU NVIDIA H200 x1", "all"][7] == "1"
+    assert by["CPU x", "all"][5] == "10"  # each device its own rows

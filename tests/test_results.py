@@ -121,3 +121,12 @@ def test_an_unwritable_results_directory_is_found_before_training(tmp_path: Path
     (tmp_path / "results").write_text("a file where the directory should be")
     with pytest.raises(RecordsNotWritten, match="--dlwp-results DIR"):
         ResultsStore(tmp_path / "results", "r1").check_writable()
+
+
+def test_the_writability_check_leaves_no_empty_records_file(tmp_path: Path):
+    fresh = ResultsStore(tmp_path, "r1")
+    fresh.check_writable()
+    assert not fresh.path.exists()  # a run that records nothing leaves nothing
+    fresh.append(record(seed=0))
+    ResultsStore(tmp_path, "r1").check_writable()  # a later invocation of the run
+    assert [r["seed"] for r in read_records(tmp_path)] == [0]

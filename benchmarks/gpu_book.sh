@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The book profile on one GPU, chapter by chapter, inside a time budget.
+#
+#   benchmarks/gpu_book.sh pack MIRROR   # here: copy the mirror's files it needs into
+#                                        # .gpu_data/, the missing wheels and the suite's
+#                                        # own into .whl/ (both git-excluded; carry them)
+#   benchmarks/gpu_book.sh run           # there: install the wheels, run, records to $OUT
+#
+# Made for GPU machines that have JAX and PyTorch but no TensorFlow, no Keras and no
+# network, and take at most 64 MiB of working tree: the dogs-vs-cats images (76 MB) do
+# not travel, so chapter 5's dogs cases skip there with the missing-data message, and the
+# weather cases skip for want of TensorFlow. Chapters run cheapest first, each seed's
+# record is written when it finishes, and a chapter interrupted by the budget (SIGINT)
+# leaves its finished seeds recorded: the report shows what ran, with its seeds.
+# DLWP_GIT_REVISION names the suite's revision where the tree travels without .git.
+# Settings: KERAS_BACKEND (default jax), DLWP_GPU_BUDGET_S (default 480), DLWP_SEEDS (1);
+# DLWP_PROFILE (book) and DLWP_DEVICE (gpu) let a CPU machine rehearse it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# What the book profile reads from the mirror, beside its checksums and sources.
+DATA_FILES=(aclImdb_v1.tar.gz imdb_word_index.json boston_housing.npz mnist.npz SHA256SUMS SOURCES.md)
+# Keras and the suite's dependencies the GPU image lacks (it has numpy, jax, torch, pandas,
+# scikit-learn, scipy, matplotlib, tabulate, pytest and pytest-benchmark).
+WHEELS=(keras==3.15.1 optree==0.20.0 namex==0.1.0 pooch==1.9.0 platformdirs==4.14.8)
+
+pack() {
+    local mirror=$1
+    mkdir -p .gpu_data .whl
+    for name in "${DATA_FILES[@]}"; do cp -p "$mirror/$name" .gpu_data/ || exit 1; done
+    for wheel in "${WHEELS[@]}"; do
+        python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+            --implementation cp --platform manylinux_2_28_x86_64 \
+            --platform manylinux_2_17_x86_64 -d .whl "$wheel" || exit 1
+    done
+    # The suite's own wheel: its pytest11 entry point registers the plugin there.
+    rm -f .whl/dlwp_suite-*.whl
+    python3 -m pip wheel -q --no-deps -w .whl . || exit 1
+    du -sh .gpu_data .whl
+}
+
+run() {
+    local started budget out
+    started=$(date +%s)
+    budget=${DLWP_GPU_BUDGET_S:-480}
+    out=${OUT:-gpu-results}
+    mkdir -p "$out"
+    # The carried wheels, without the network. The tree stays first on the path, so the
+    # code that runs is the tree's; the suite's wheel adds its plugin's entry point.
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+        --upgrade --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=$PWD:/tmp/site
+    export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
+    export DLWP_DATA_DIR=${DLWP_DATA_DIR:-$PWD/.gpu_data} DLWP_CACHE_DIR=/tmp/dlwp-cache
+    export DLWP_RUN_ID=${DLWP_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-gpu-book}
+    export XLA_PYTHON_CLIENT_PREALLOCATE=false  # so the allocator's peak is the model's
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+    python3 -c "from dlwp_suite import environment as e; print(e.fingerprint())" || exit 1
+    local selection left
+    # Cheapest first, so a short lease still records whole chapters.
+    for selection in "ch05.py -k mnist" "ch04.py" "ch03.py -k imdb" "ch03.py -k boston"; do
+        left=$((budget - ($(date +%s) - started)))
+        if [ "$left" -lt 20 ]; then
+            echo "== not started, budget spent: $selection"
+            continue
+        fi
+        echo "== $selection (budget left ${left}s)"
+        local chapter_started=$(date +%s)
+        # shellcheck disable=SC2086  # the selection is words on purpose
+        timeout --signal=INT --kill-after=15 "$left" python3 -m pytest benchmarks/test_$selection \
+            --dlwp-profile="${DLWP_PROFILE:-book}" --dlwp-device="${DLWP_DEVICE:-gpu}" \
+            --dlwp-seeds="${DLWP_SEEDS:-1}" --dlwp-results="$out" -p no:cacheprovider -q -rs
+        echo "== $selection: exit $? after $(($(date +%s) - chapter_started))s"
+    done
+    echo "== total $(($(date +%s) - started))s"
+}
+
+case "${1:-}" in
+    pack) pack "${2:?usage: $0 pack MIRROR}" ;;
+    run) run ;;
+    *) echo "usage: $0 pack MIRROR | run" >&2; exit 2 ;;
+esac
