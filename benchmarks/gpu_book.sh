@@ -12,7 +12,7 @@
 # weather cases skip for want of TensorFlow. Chapters run cheapest first, each seed's
 # record is written when it finishes, and a chapter interrupted by the budget (SIGINT)
 # leaves its finished seeds recorded: the report shows what ran, with its seeds.
-# DLWP_GIT_REVISION names the suite's revision where the tree travels without .git.
+# DLWP_GIT_REVISION names the suite's revision: the copied tree's .git may be stale.
 # Settings: KERAS_BACKEND (default jax), DLWP_GPU_BUDGET_S (default 480), DLWP_SEEDS (1);
 # DLWP_PROFILE (book) and DLWP_DEVICE (gpu) let a CPU machine rehearse it.
 set -uo pipefail

@@ -28,12 +28,15 @@ def _git(where: Path, *args: str) -> str:
 
 
 def _git_revision(where: Path) -> str:
+    # A tree copied to another machine (a GPU machine's) may carry a stale .git: the
+    # caller who copied it says which revision it is.
+    if told := os.environ.get("DLWP_GIT_REVISION"):
+        return told
     try:
         revision = _git(where, "rev-parse", "--short=12", "HEAD")
         dirty = _git(where, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        # A tree copied without .git (a GPU machine's) may be told its revision.
-        return os.environ.get("DLWP_GIT_REVISION", "unknown")
+        return "unknown"
     return f"{revision}-dirty" if dirty else revision
 
 

@@ -625,6 +625,18 @@ def _range(values: list[float]) -> str:
     return low if low == high else f"{low}–{high}"
 
 
+def _declared_cases(profile: str) -> dict[str, int]:
+    """How many cases each chapter declares for ``profile``."""
+    from dlwp_suite import experiments
+
+    counts: dict[str, int] = {}
+    for experiment in experiments.EXPERIMENTS.values():
+        counts[experiment.chapter] = counts.get(experiment.chapter, 0) + len(
+            experiment.cases(profile)
+        )
+    return counts
+
+
 def _maxima(group: pd.DataFrame, key: str) -> list[float]:
     peak = _max_timing(group, key)
     return [] if peak is None else [peak]
@@ -645,10 +657,12 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
         device=[e.get("device") or "?" for e in timed["environment"]],
         chapter=timed["experiment"].str.split(".", n=1).str[0],
     )
+    declared = _declared_cases(profile)
     rows = []
     for (env, device), stack in timed.groupby(["env", "device"], sort=False):
         chapters = [*stack.groupby("chapter", sort=True), ("all", stack)]
         for chapter, group in chapters:
+            planned = sum(n for c, n in declared.items() if chapter in (c, "all"))
             models = group[group["kind"] == "model"]
             by_case = models.groupby(["experiment", "variant"], sort=False)
             network_s = sum(t.get("wall_s", 0.0) for t in models["timings"])
@@ -662,7 +676,7 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
                     "stack": env,
                     "device": device,
                     "chapter": chapter,
-                    "cases": len(seeds),
+                    "cases": f"{len(seeds)} of {planned}",
                     "seeds per case": _range([float(n) for n in seeds]),
                     "networks s": f"{network_s:,.0f}",
                     "baselines s": f"{baseline_s:,.0f}",
@@ -749,8 +763,9 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         lines += [
             "The book profile's measured time per stack and device: the networks' wall time "
             "summed over the cases and seeds each run recorded, plus the baselines' fits "
-            "(data loading and start-up excluded). A chapter with fewer cases or seeds than "
-            "the book has is a partial run: compare its cases and seeds columns.",
+            "(data loading and start-up excluded). `cases` counts the chapter's cases a run "
+            "recorded against those the suite declares: fewer is a partial run (missing "
+            "data or an interrupted run; the tables above say which).",
             "",
         ]
         lines += [_markdown(times), ""]
