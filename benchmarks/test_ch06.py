@@ -1,4 +1,5 @@
-"""Chapter 6 (2e ch10): weather forecasting. Declared in dlwp_suite/experiments/ch06.py."""
+"""Chapter 6: weather forecasting (2e ch10; experiments/ch06.py) and text: embeddings,
+recurrent and 1D-convolutional models on IMDB (experiments/ch06_text.py)."""
 
 import pytest
 

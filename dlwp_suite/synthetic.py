@@ -38,7 +38,9 @@ def _documents(rng: np.random.Generator, labels: np.ndarray, classes: int) -> np
         noise = rng.integers(1, VOCABULARY, size=length)
         start = 50 + int(label) * per_class
         signal = rng.integers(start, start + per_class, size=length // 4)
-        docs.append([int(w) for w in np.concatenate([noise, signal])])
+        # Signal words anywhere in the review, so a sequence model finds them in whatever
+        # order or window it reads.
+        docs.append([int(w) for w in rng.permutation(np.concatenate([noise, signal]))])
     out = np.empty(len(docs), dtype=object)
     out[:] = docs
     return out

@@ -122,3 +122,26 @@ def test_imdb_sequences_match_keras(data_config: DataConfig, monkeypatch):
     assert [list(s) for s in x_test] == [list(s) for s in kx_test]
     np.testing.assert_array_equal(y_train, ky_train)
     np.testing.assert_array_equal(y_test, ky_test)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in_order", "reversed"])
+def test_padded_imdb_is_the_books_pad_sequences(data_config: DataConfig, monkeypatch, reverse):
+    """1e ch6: ``pad_sequences(load_data(num_words=10000)[...], maxlen)``, cached."""
+    from keras.utils import pad_sequences
+
+    synthetic.write_imdb(data_config.data_dir, samples=40)
+    (kx_train, ky_train), (kx_test, _) = keras_reference(
+        keras_imdb, monkeypatch, data_config.data_dir / "imdb.npz", num_words=10_000
+    )
+    if reverse:  # 1e 6.3 reverses the id lists, then pads
+        kx_train, kx_test = ([s[::-1] for s in x] for x in (kx_train, kx_test))
+    loaded = imdb.load_padded(data_config, maxlen=30, reverse=reverse)
+    np.testing.assert_array_equal(loaded.x_train, pad_sequences(kx_train, maxlen=30))
+    np.testing.assert_array_equal(loaded.x_test, pad_sequences(kx_test, maxlen=30))
+    np.testing.assert_array_equal(loaded.y_train, ky_train)
+    assert not loaded.from_cache
+    again = imdb.load_padded(data_config, maxlen=30, reverse=reverse)
+    assert again.from_cache
+    np.testing.assert_array_equal(again.x_train, loaded.x_train)
+    # Other settings are other cache entries, never a stale hit.
+    assert not imdb.load_padded(data_config, maxlen=31, reverse=reverse).from_cache

@@ -21,9 +21,11 @@ import re
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 import numpy as np
 
+from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, is_present, locate
 from dlwp_suite.datasets.sequences import (
     IndexConvention,
@@ -179,3 +181,49 @@ def load_sequences(
         for sequences, labels in _shuffled(read()).values()
     )
     return (x_train, y_train), (x_test, y_test)
+
+
+def load_padded(
+    config: DataConfig,
+    maxlen: int,
+    reverse: bool = False,
+    convention: IndexConvention | None = None,
+) -> TaskData:
+    """IMDB word ids as the 1st edition's chapter 6 feeds them to sequence models, cached.
+
+    ``keras.preprocessing.sequence.pad_sequences(load_data(num_words)[...], maxlen)``:
+    int32 rows of ``maxlen`` ids, zero-padded and truncated at the front (Keras'
+    defaults), so a long review keeps its last ``maxlen`` words. ``reverse`` reverses
+    each review before padding, as 1e 6.3's reversed-sequence LSTM does.
+    """
+    from keras.utils import pad_sequences
+
+    convention = convention or IndexConvention()
+    files, read, source = _source(config)
+
+    def build() -> dict[str, np.ndarray]:
+        arrays = {}
+        for split, (sequences, labels) in _shuffled(read()).items():
+            ids = [keras_ids(s, convention) for s in sequences]
+            arrays[f"x_{split}"] = pad_sequences(
+                [s[::-1] for s in ids] if reverse else ids, maxlen=maxlen
+            )
+            arrays[f"y_{split}"] = labels
+        return arrays
+
+    parts = {
+        "files": {f.path.name: [f.sha256, f.verification] for f in files},
+        "convention": asdict(convention),
+        "version": ENCODING_VERSION,
+        "padded": {"maxlen": maxlen, "reverse": reverse, "padding": "pre", "truncating": "pre"},
+    }
+    arrays, from_cache = cached_arrays(config.derived / "vectorised", "imdb-padded", parts, build)
+    return TaskData(
+        x_train=arrays["x_train"],
+        y_train=arrays["y_train"],
+        x_test=arrays["x_test"],
+        y_test=arrays["y_test"],
+        source=source,
+        files=files,
+        from_cache=from_cache,
+    )

@@ -7,14 +7,11 @@ from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import PROFILES, Experiment
-from dlwp_suite.experiments import ch03, ch04, ch05, ch06
+from dlwp_suite.experiments import ch03, ch04, ch05, ch06, ch06_text
 
-EXPERIMENTS: dict[str, Experiment] = {
-    e.id: e for e in (*ch03.EXPERIMENTS, *ch04.EXPERIMENTS, *ch05.EXPERIMENTS, *ch06.EXPERIMENTS)
-}
-CLAIMS: dict[str, Claim] = {
-    c.id: c for c in (*ch03.CLAIMS, *ch04.CLAIMS, *ch05.CLAIMS, *ch06.CLAIMS)
-}
+_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text)
+EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}
+CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}
 
 
 def _check_experiment(experiment: Experiment) -> None:

@@ -19,11 +19,13 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
+    INFERENCE_BATCH,
     Protocol,
     RunResult,
     curve_metrics,
     fit,
     fresh_model,
+    predictions,
 )
 
 # The cross-entropy metric every model of this protocol compiles, named so that the
@@ -97,6 +99,11 @@ class Curves(Protocol):
                 "last_val_crossentropy": float(crossentropy[-1]),
             }
         )
+        _, timings["inference_samples_per_s"] = predictions(model, data.x_val, INFERENCE_BATCH)
+        if length := data.extras.get("tokens_per_sample"):
+            # Word sequences: also the (padded) positions a second.
+            for kind in ("train", "inference"):
+                timings[f"{kind}_tokens_per_s"] = timings[f"{kind}_samples_per_s"] * length
         details = {"best_val_epoch": int(np.argmax(val)) + 1}
         timings["wall_s"] = time.perf_counter() - started
         return RunResult(metrics, timings, history, details)

@@ -1,0 +1,388 @@
+"""Chapter 6 on text (1st edition 6.1-6.4): embeddings, recurrent and 1D-convolutional
+models on IMDB word sequences.
+
+Every model reads the reviews as ``pad_sequences(load_data(num_words=10000), maxlen)``
+gives them (padded and cut at the front: a review keeps its last ``maxlen`` words) and
+trains with ``validation_split=0.2`` (the last 5,000 training reviews validate; nothing
+is tested), as the notebooks (Keras 2.0.8) do; the book reports the validation accuracy
+of the printed logs, so that is what is asserted, at its best epoch. Three experiments,
+because each reads its own input: 20 words (6.1's Embedding + Flatten), 500 words in
+order (6.2's SimpleRNN and LSTM, 6.4's 1D convnet) and 500 words reversed before padding
+(6.3's reversed LSTM, and its bidirectional LSTM: that notebook cell trains on the
+reversed reviews the cell before left in ``x_train``). What the book says of them
+across models is declared as claims.
+
+6.4's notebook ends its convnet with ``Dense(1)``, no sigmoid, under binary
+cross-entropy (the notebooks' issue #124). The ``conv1d`` variant runs that code as it
+ran: Keras 2.0.8 clipped the raw output for the loss (as Keras 3 does) and scored
+``acc`` as ``round(output) == label``, so a confident output above 1.5 counted as wrong;
+Keras 3's ``"accuracy"`` thresholds at 0.5 instead, so the variant compiles the old
+metric. ``conv1d_sigmoid`` is the corrected model beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType as Frozen
+
+import keras
+import numpy as np
+from scipy import sparse
+
+from dlwp_suite import synthetic
+from dlwp_suite.claims import Claim, network
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets import imdb
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.experiments.ch04 import column_labels
+from dlwp_suite.protocols.curves import CROSSENTROPY
+from dlwp_suite.targets import Target
+
+SRC = "1e 6"
+EMBEDDING = "ch06.imdb.embedding"
+SEQUENCES = "ch06.imdb.sequences"
+REVERSED = "ch06.imdb.reversed"
+VALIDATION_SPLIT = 0.2  # Keras' validation_split: the last fifth of the training data
+
+
+def load_split(config: DataConfig, params: Params) -> TaskData:
+    """Padded word ids; the last fifth of the training reviews validates, as
+    ``fit(validation_split=0.2)`` takes it (before any shuffling)."""
+    data = imdb.load_padded(config, params["maxlen"], reverse=params["reverse"])
+    keep = len(data.x_train) - int(len(data.x_train) * VALIDATION_SPLIT)
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[:keep],
+        y_train=data.y_train[:keep],
+        x_val=data.x_train[keep:],
+        y_val=data.y_train[keep:],
+        x_test=None,
+        y_test=None,
+        extras={**data.extras, "tokens_per_sample": params["maxlen"]},
+        notes=[
+            *data.notes,
+            f"{params['maxlen']} words per review"
+            + (", reversed before padding" if params["reverse"] else "")
+            + "; the last 20 % of the training reviews validate (validation_split=0.2), "
+            "as in the book (no test metric)",
+        ],
+    )
+
+
+def bag_of_words(params: Params, data: TaskData) -> TaskData:
+    """Word counts of the same padded rows the networks read (padding dropped), sparse:
+    the shallow baselines see exactly the words the network sees."""
+
+    def counts(x: np.ndarray | None) -> sparse.csr_matrix | None:
+        if x is None:
+            return None
+        rows = np.repeat(np.arange(len(x)), x.shape[1])
+        ids = x.ravel()
+        kept = ids != 0
+        ones = np.ones(int(kept.sum()), dtype=np.float32)
+        return sparse.csr_matrix(
+            (ones, (rows[kept], ids[kept])), shape=(len(x), params["num_words"])
+        )
+
+    return dataclasses.replace(
+        data, x_train=counts(data.x_train), x_val=counts(data.x_val), x_test=counts(data.x_test)
+    )
+
+
+def _body(params: Params, x: keras.KerasTensor) -> keras.KerasTensor:
+    """The layers between the embedding and the output, as each listing has them."""
+    layers = keras.layers
+    kind = params["body"]
+    if kind == "flatten":  # 6.1 listing 6.7
+        return layers.Flatten()(x)
+    if kind == "simple_rnn":  # 6.2 listing 6.22
+        return layers.SimpleRNN(32)(x)
+    if kind == "lstm":  # 6.2 listing 6.27, 6.3 listing 6.42 (reversed)
+        return layers.LSTM(32)(x)
+    if kind == "bidirectional_lstm":  # 6.3 listing 6.43
+        return layers.Bidirectional(layers.LSTM(32))(x)
+    if kind == "conv1d":  # 6.4 listing 6.45
+        x = layers.Conv1D(32, 7, activation="relu")(x)
+        x = layers.MaxPooling1D(5)(x)
+        x = layers.Conv1D(32, 7, activation="relu")(x)
+        return layers.GlobalMaxPooling1D()(x)
+    raise ValueError(f"unknown model body {kind!r}")
+
+
+def rounded_accuracy(y_true: keras.KerasTensor, y_pred: keras.KerasTensor) -> keras.KerasTensor:
+    """Keras 2.0.8's ``binary_accuracy``: ``mean(equal(y_true, round(y_pred)))``."""
+    ops = keras.ops
+    return ops.mean(ops.cast(ops.equal(y_true, ops.round(y_pred)), "float32"), axis=-1)
+
+
+def build(params: Params, data: TaskData) -> keras.Model:
+    """Embedding(num_words, dim) -> the listing's body -> Dense(1, output activation).
+
+    The recurrent layers keep Keras' defaults, the configuration that runs on cuDNN
+    kernels where a GPU backend has them.
+    """
+    inputs = keras.Input(shape=(params["maxlen"],), dtype="int32")
+    x = keras.layers.Embedding(params["num_words"], params["embedding_dim"])(inputs)
+    outputs = keras.layers.Dense(1, activation=params["output_activation"])(_body(params, x))
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=params["learning_rate"]),
+        loss="binary_crossentropy",
+        metrics=[
+            keras.metrics.MeanMetricWrapper(rounded_accuracy, name="accuracy")
+            if params["accuracy"] == "rounded"
+            else "accuracy",
+            keras.metrics.BinaryCrossentropy(name=CROSSENTROPY),
+        ],
+    )
+    return model
+
+
+# Best validation accuracy in the notebooks' printed logs, with where it is printed.
+BOOK = {
+    # (cN: the notebook's cell index, markdown included, from 0)
+    (EMBEDDING, "book"): (0.7594, "6.1-using-word-embeddings c9 (epoch 6; text: ~76 %)"),
+    (SEQUENCES, "simple_rnn"): (0.846, "6.2-understanding-recurrent-neural-networks c11 (epoch 4)"),
+    (SEQUENCES, "lstm"): (0.8928, "6.2-understanding-recurrent-neural-networks c16 (epoch 8)"),
+    (REVERSED, "bidirectional_lstm"): (0.8856, "6.3-advanced-usage-of-rnns c52 (epoch 4)"),
+    (SEQUENCES, "conv1d"): (0.8382, "6.4-sequence-processing-with-convnets c4 (epoch 6)"),
+    (REVERSED, "lstm"): (0.877, "6.3-advanced-usage-of-rnns c47 (epoch 3)"),
+}
+# The book profile's bar until its own seed spread is measured (the book protocol's
+# LSTMs take about an hour a model on the 2-core CPU): 3 x the quick profile's seed std
+# of best_val_accuracy, the widest over its cases, from the committed quick run.
+BOOK_TOLERANCE = 0.02
+BOOK_TOLERANCE_BASIS = (
+    "provisional: 3 x the widest seed std of the quick profile's best val accuracy; "
+    "the book protocol's own spread is not measured yet"
+)
+
+
+def _book_target(experiment: str, variant: str) -> Target:
+    value, cells = BOOK[experiment, variant]
+    return Target(
+        "best_val_accuracy",
+        value=value,
+        tolerance=BOOK_TOLERANCE,
+        source=f"1e {cells} (best val acc in the printed log)",
+        basis=BOOK_TOLERANCE_BASIS,
+    )
+
+
+SMOKE_TARGET = Target(
+    "best_val_accuracy",
+    source="smoke check",
+    baseline="majority",
+    tolerance=0.1,
+    basis="generated data has a strong signal; any learning clears it",
+)
+QUICK_SANITY = Target(
+    "best_val_accuracy",
+    baseline="majority",
+    tolerance=0.2,
+    source=f"{SRC}: every model of the chapter peaks between 0.76 and 0.89 against 0.5",
+    basis="a sanity bar for one seed of the shortened protocol",
+)
+
+
+def _experiment(
+    id_: str,
+    title: str,
+    source: str,
+    params: Params,
+    variants: Params,
+    quick: Params,
+    quick_note: str,
+) -> Experiment:
+    names = tuple(variants)
+    return Experiment(
+        id=id_,
+        title=title,
+        source=source,
+        task="binary",
+        protocol="curves",
+        load_data=load_split,
+        write_synthetic=synthetic.write_imdb,
+        build_model=build,
+        encode_labels=column_labels,
+        baseline_inputs=bag_of_words,
+        params=Frozen(
+            {
+                "num_words": 10_000,
+                "reverse": False,
+                "output_activation": "sigmoid",
+                "accuracy": "threshold",  # Keras 3's: output > 0.5
+                "learning_rate": 0.001,  # RMSprop's default
+                "epochs": 10,
+                "batch_size": 128,
+                **params,
+            }
+        ),
+        variants=Frozen({k: Frozen(v) for k, v in variants.items()}),
+        profiles=Frozen(
+            {
+                "smoke": ProfileSpec(
+                    variants=names,
+                    # The book's sigmoid-less convnet is recorded only: on generated data
+                    # its raw outputs start outside [0, 1] for every review, where the
+                    # clipped loss has no gradient, and it never moves (seen: loss 8.73,
+                    # the minority share, on all 8 epochs).
+                    targets={v: (SMOKE_TARGET,) for v in names if v != "conv1d"},
+                    # Whole generated reviews (at most 113 ids), so the reversed ones keep
+                    # their signal words; a faster step for the convnet's 1e-4.
+                    overrides=Frozen(
+                        {
+                            "epochs": 4,
+                            "batch_size": 32,
+                            "maxlen": min(params["maxlen"], 120),
+                            "learning_rate": 0.003,
+                        }
+                    ),
+                    synthetic_data=True,
+                    note="generated data in the canonical Keras files; checks the pipeline "
+                    "learns (4 epochs of batch 32, RMSprop 3e-3)",
+                ),
+                "quick": ProfileSpec(
+                    variants=names,
+                    targets={v: (QUICK_SANITY,) for v in names},
+                    overrides=Frozen(quick),
+                    note=quick_note,
+                ),
+                "book": ProfileSpec(
+                    variants=names,
+                    # The corrected convnet has no book number: a sanity bar only.
+                    targets={
+                        v: (_book_target(id_, v),) if (id_, v) in BOOK else (QUICK_SANITY,)
+                        for v in names
+                    },
+                ),
+            }
+        ),
+        baselines=("majority", "naive_bayes", "logistic_regression"),
+    )
+
+
+EXPERIMENTS = (
+    _experiment(
+        EMBEDDING,
+        "IMDB: a learned Embedding(10000, 8) + Flatten on the last 20 words",
+        "1e 6.1 listings 6.5-6.7",
+        {"maxlen": 20, "embedding_dim": 8, "body": "flatten", "batch_size": 32},
+        {"book": {}},
+        quick={},
+        quick_note="the book's protocol (it is short)",
+    ),
+    _experiment(
+        SEQUENCES,
+        "IMDB on 500 words: SimpleRNN, LSTM and a 1D convnet",
+        "1e 6.2 listings 6.22, 6.27; 6.4 listing 6.45",
+        {"maxlen": 500, "embedding_dim": 32},
+        {
+            "simple_rnn": {"body": "simple_rnn"},
+            "lstm": {"body": "lstm"},
+            # As it ran: no output activation, RMSprop(lr=1e-4), 128-d embedding, and
+            # Keras 2.0.8's rounding accuracy.
+            "conv1d": {
+                "body": "conv1d",
+                "embedding_dim": 128,
+                "learning_rate": 1e-4,
+                "output_activation": None,
+                "accuracy": "rounded",
+            },
+            "conv1d_sigmoid": {"body": "conv1d", "embedding_dim": 128, "learning_rate": 1e-4},
+        },
+        quick={"maxlen": 100, "epochs": 4},
+        quick_note="the last 100 words of each review instead of 500, 4 epochs instead of 10",
+    ),
+    _experiment(
+        REVERSED,
+        "IMDB on 500 words reversed: an LSTM and a bidirectional LSTM",
+        "1e 6.3 listings 6.42-6.43",
+        {"maxlen": 500, "body": "lstm", "reverse": True},
+        {
+            "lstm": {"embedding_dim": 128},
+            # The notebook's cell reuses the reversed reviews (c52-53).
+            "bidirectional_lstm": {"embedding_dim": 32, "body": "bidirectional_lstm"},
+        },
+        quick={"maxlen": 100, "epochs": 4},
+        quick_note="the first 100 words of each review (reversed) instead of 500, 4 epochs "
+        "instead of 10",
+    ),
+)
+
+
+def _claim(id_: str, says: str, source: str, metric: str, a, relation: str, b, **kw) -> Claim:
+    return Claim(
+        id_,
+        says=says,
+        source=f"1e {source}",
+        metric=metric,
+        a=a,
+        relation=relation,  # type: ignore[arg-type]
+        b=b,
+        **kw,
+    )
+
+
+CLAIMS = (
+    _claim(
+        "imdb-lstm-beats-simple-rnn",
+        "the LSTM does much better than the SimpleRNN (best val acc 0.893 against 0.846: "
+        "4.7 points)",
+        "6.2-understanding-recurrent-neural-networks c14, c16 and text",
+        "best_val_accuracy",
+        network(SEQUENCES, "lstm"),
+        "beats",
+        network(SEQUENCES, "simple_rnn"),
+    ),
+    _claim(
+        "imdb-reversed-lstm-near-identical",
+        "the LSTM on reversed sequences performs nearly identically to the chronological "
+        "one (best val acc 0.877 against 0.893), unlike the reversed GRU on the weather",
+        "6.3-advanced-usage-of-rnns c47-48 and text",
+        "best_val_accuracy",
+        network(REVERSED, "lstm"),
+        "within",
+        network(SEQUENCES, "lstm"),
+        margin=0.03,
+        basis="'nearly identical' read as within 3 points of best val accuracy: the book's "
+        "own pair differs by 1.6; provisional until the seed spread of both is measured",
+    ),
+    _claim(
+        "imdb-bidirectional-lstm-as-good",
+        "the bidirectional LSTM performs about as well as the regular LSTM (text: "
+        "'slightly better'; the logs: 0.886 against 0.893; it trained on the reversed "
+        "reviews, as the notebook's cell did)",
+        "6.3-advanced-usage-of-rnns c52-53 and text",
+        "best_val_accuracy",
+        network(REVERSED, "bidirectional_lstm"),
+        "within",
+        network(SEQUENCES, "lstm"),
+        margin=0.02,
+        basis="the logs show no real gap, so 'slightly better' is checked as within 2 "
+        "points of best val accuracy",
+    ),
+    _claim(
+        "imdb-conv1d-faster-than-lstm",
+        "the 1D convnet runs faster than the LSTM (the logs: 3 s against 107 s an epoch, "
+        "Keras 2.0.8 without cuDNN)",
+        "6.4-sequence-processing-with-convnets c4-5 and text",
+        "train_samples_per_s",
+        network(SEQUENCES, "conv1d_sigmoid"),
+        "faster",
+        network(SEQUENCES, "lstm"),
+        margin=2.0,
+        basis="'faster' read as at least 2x the LSTM's training samples per second: the "
+        "logs' 35x came from Keras 2.0.8's non-cuDNN LSTM on unknown hardware",
+    ),
+    _claim(
+        "imdb-conv1d-below-lstm",
+        "... at a lower accuracy than the LSTM (best val acc 0.838 against 0.893)",
+        "6.4-sequence-processing-with-convnets c4-5 and text",
+        "best_val_accuracy",
+        network(SEQUENCES, "lstm"),
+        "beats",
+        network(SEQUENCES, "conv1d_sigmoid"),
+    ),
+)
