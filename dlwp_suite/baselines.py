@@ -30,6 +30,7 @@ from sklearn.naive_bayes import MultinomialNB
 
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
+from dlwp_suite.text_baselines import NBLogisticRegression, tfidf_logistic_regression
 
 
 @dataclass
@@ -50,6 +51,9 @@ CLASSIFIERS: dict[str, Callable[[int], BaseEstimator]] = {
     "random_forest": lambda seed: RandomForestClassifier(
         n_estimators=300, random_state=seed, n_jobs=-1
     ),
+    # Word counts only (text experiments' baseline inputs).
+    "tfidf_logistic_regression": lambda seed: tfidf_logistic_regression(),
+    "nb_logistic_regression": lambda seed: NBLogisticRegression(),
 }
 REGRESSORS: dict[str, Callable[[int], BaseEstimator]] = {
     "mean": lambda seed: DummyRegressor(strategy="mean"),

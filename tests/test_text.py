@@ -41,3 +41,57 @@ def test_sequence_models_record_tokens_per_second(smoke_data):
     assert timings["train_tokens_per_s"] == timings["train_samples_per_s"] * maxlen
     assert timings["inference_tokens_per_s"] == timings["inference_samples_per_s"] * maxlen
     assert 0.5 <= result.metrics["best_val_accuracy"] <= 1
+
+
+def test_nb_features_weigh_words_by_their_log_count_ratio():
+    from scipy import sparse
+
+    from dlwp_suite.text_baselines import NBLogisticRegression
+
+    # Word 0 only in positive reviews, word 1 only in negative ones, word 2 in both.
+    x = sparse.csr_matrix(np.array([[3, 0, 1], [1, 0, 1], [0, 2, 1], [0, 1, 1]]))
+    y = np.array([1, 1, 0, 0])
+    model = NBLogisticRegression().fit(x, y)
+    # Counts are binarised: p = 1 + [2, 0, 2], q = 1 + [0, 2, 2] (alpha 1).
+    p, q = np.array([3, 1, 3]), np.array([1, 3, 3])
+    np.testing.assert_allclose(model.ratio_, np.log((p / p.sum()) / (q / q.sum())))
+    assert model.ratio_[0] > 0 > model.ratio_[1] and model.ratio_[2] == 0
+    assert list(model.predict(x)) == [1, 1, 0, 0]
+    assert model.predict_proba(x).shape == (4, 2)
+
+
+def test_glove_rows_follow_the_tokenizers_ranks(data_config):
+    """1e 6.1.3: the reviews' own word ranks; GloVe's vectors in those rows, row 0 zero."""
+    from dlwp_suite import synthetic
+    from dlwp_suite.datasets import glove, imdb
+
+    synthetic.write_imdb_text(data_config.data_dir)
+    _, splits = imdb.raw_texts(data_config)
+    texts, labels = splits["train"]
+    assert list(labels[:20]) == [0] * 20  # negative reviews first, as the notebook reads
+    index = imdb.tokenizer_word_index(texts)
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in imdb.tokenize(text):
+            counts[word] = counts.get(word, 0) + 1
+    assert sorted(index, key=index.get) == sorted(counts, key=lambda w: -counts[w])
+    vectors, stand_in = glove.locate_vectors(data_config)
+    assert stand_in and vectors.vouched_by == "mirror SHA256SUMS"
+    matrix, found = glove.embedding_matrix(vectors, index, num_words=6)
+    assert matrix.shape == (6, 50) and found == 5 and not matrix[0].any()
+    by_word = {
+        line.split(" ", 1)[0]: np.array(line.split()[1:], dtype=np.float32)
+        for line in vectors.path.read_text().splitlines()
+    }
+    top = min(index, key=index.get)
+    np.testing.assert_array_equal(matrix[index[top]], by_word[top])
+
+
+def test_missing_glove_names_both_files(data_config):
+    import pytest
+
+    from dlwp_suite.datasets import glove
+    from dlwp_suite.errors import DatasetUnavailable
+
+    with pytest.raises(DatasetUnavailable, match=r"glove\.6B\.100d\.txt.*glove\.6B\.50d"):
+        glove.locate_vectors(data_config)

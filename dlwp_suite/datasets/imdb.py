@@ -227,3 +227,35 @@ def load_padded(
         files=files,
         from_cache=from_cache,
     )
+
+
+def raw_texts(config: DataConfig) -> tuple[ResolvedFile, dict[str, tuple[list[str], np.ndarray]]]:
+    """The labelled reviews of ``aclImdb_v1.tar.gz`` per split, in sorted member order
+    (negative reviews first, as the 1e notebooks' ``neg``, ``pos`` loop reads them)."""
+    archive = locate(ACLIMDB_TAR, config)
+    splits: dict[str, tuple[list[str], list[int]]] = {"train": ([], []), "test": ([], [])}
+    for split, label, text in sorted(_raw_reviews(archive), key=lambda r: (r[0], r[1] != "neg")):
+        splits[split][0].append(text)
+        splits[split][1].append(1 if label == "pos" else 0)
+    if not splits["train"][0] or not splits["test"][0]:
+        raise DatasetCorrupt(f"{archive.path}: no aclImdb/train|test/pos|neg reviews inside")
+    return archive, {k: (texts, np.asarray(y, dtype=np.uint8)) for k, (texts, y) in splits.items()}
+
+
+def tokenizer_word_index(texts: list[str]) -> dict[str, int]:
+    """What Keras' ``Tokenizer.fit_on_texts`` builds: ranks by count, most frequent 1;
+    equal counts keep the order in which the words first appeared."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in tokenize(text):
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: -counts[w])  # stable: first appearance breaks ties
+    return {word: rank for rank, word in enumerate(ranked, 1)}
+
+
+def tokenizer_sequences(texts: list[str], index: dict[str, int], num_words: int) -> list[list[int]]:
+    """``Tokenizer(num_words).texts_to_sequences``: ranks below ``num_words``, others dropped."""
+    return [
+        [rank for word in tokenize(text) if (rank := index.get(word, num_words)) < num_words]
+        for text in texts
+    ]
