@@ -391,6 +391,7 @@ CURVE_OF_METRIC = {
     "best_val_crossentropy": "val_crossentropy",
     "best_val_crossentropy_epoch": "val_crossentropy",
     "last_val_crossentropy": "val_crossentropy",
+    "best_val_accuracy": "val_accuracy",
 }
 
 
