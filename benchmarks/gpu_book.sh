@@ -3,7 +3,7 @@
 #
 #   benchmarks/gpu_book.sh pack MIRROR   # here: copy the mirror's files it needs into
 #                                        # .gpu_data/, the missing wheels and the suite's
-#                                        # own into .whl/ (both git-excluded; carry them)
+#                                        # own into .whl/ (both in .gitignore; carry them)
 #   benchmarks/gpu_book.sh run           # there: install the wheels, run, records to $OUT
 #
 # Made for GPU machines that have JAX and PyTorch but no TensorFlow, no Keras and no
@@ -26,6 +26,7 @@ WHEELS=(keras==3.15.1 optree==0.20.0 namex==0.1.0 pooch==1.9.0 platformdirs==4.1
 
 pack() {
     local mirror=$1
+    rm -rf .whl  # one version of each wheel: pip refuses duplicates
     mkdir -p .gpu_data .whl
     for name in "${DATA_FILES[@]}"; do cp -p "$mirror/$name" .gpu_data/ || exit 1; done
     for wheel in "${WHEELS[@]}"; do
@@ -53,10 +54,10 @@ run() {
     export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
     export DLWP_DATA_DIR=${DLWP_DATA_DIR:-$PWD/.gpu_data} DLWP_CACHE_DIR=/tmp/dlwp-cache
     export DLWP_RUN_ID=${DLWP_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-gpu-book}
-    export XLA_PYTHON_CLIENT_PREALLOCATE=false  # so the allocator's peak is the model's
+    export XLA_PYTHON_CLIENT_PREALLOCATE=false  # leave the GPU's memory to what runs
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     python3 -c "from dlwp_suite import environment as e; print(e.fingerprint())" || exit 1
-    local selection left
+    local selection left chapter_started status worst=0
     # Cheapest first, so a short lease still records whole chapters.
     for selection in "ch05.py -k mnist" "ch04.py" "ch03.py -k imdb" "ch03.py -k boston"; do
         left=$((budget - ($(date +%s) - started)))
@@ -65,14 +66,17 @@ run() {
             continue
         fi
         echo "== $selection (budget left ${left}s)"
-        local chapter_started=$(date +%s)
+        chapter_started=$(date +%s)
         # shellcheck disable=SC2086  # the selection is words on purpose
         timeout --signal=INT --kill-after=15 "$left" python3 -m pytest benchmarks/test_$selection \
             --dlwp-profile="${DLWP_PROFILE:-book}" --dlwp-device="${DLWP_DEVICE:-gpu}" \
             --dlwp-seeds="${DLWP_SEEDS:-1}" --dlwp-results="$out" -p no:cacheprovider -q -rs
-        echo "== $selection: exit $? after $(($(date +%s) - chapter_started))s"
+        status=$?
+        echo "== $selection: exit $status after $(($(date +%s) - chapter_started))s"
+        [ "$status" -gt "$worst" ] && worst=$status
     done
     echo "== total $(($(date +%s) - started))s"
+    return "$worst"
 }
 
 case "${1:-}" in

@@ -82,14 +82,14 @@ def write_aclimdb(directory: Path, per_class: int = 20, seed: int = 0) -> None:
     _update_manifest(directory, "aclImdb_v1.tar.gz", "imdb_word_index.json")
 
 
-def write_imdb_text(directory: Path, per_class: int = 20, dim: int = 50, seed: int = 0) -> None:
+def write_imdb_text(directory: Path, per_class: int = 20, seed: int = 0) -> None:
     """The raw reviews (`write_aclimdb`) and GloVe-format vectors for their words, under
     the name of the mirror's GloVe stand-in."""
     write_aclimdb(directory, per_class, seed)
     rng = np.random.default_rng(seed)
     words = json.loads((directory / "imdb_word_index.json").read_text())
-    name = "glove.6B.50d.imdb-top30k.txt"
-    lines = [f"{w} " + " ".join(f"{v:.5f}" for v in rng.normal(size=dim)) for w in words]
+    name = "glove.6B.50d.imdb-top30k.txt"  # the stand-in's name (datasets/glove.py)
+    lines = [f"{w} " + " ".join(f"{v:.5f}" for v in rng.normal(size=50)) for w in words]
     (directory / name).write_text("\n".join(lines) + "\n")
     _update_manifest(directory, name)
 

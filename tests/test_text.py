@@ -70,11 +70,7 @@ def test_glove_rows_follow_the_tokenizers_ranks(data_config):
     texts, labels = splits["train"]
     assert list(labels[:20]) == [0] * 20  # negative reviews first, as the notebook reads
     index = imdb.tokenizer_word_index(texts)
-    counts: dict[str, int] = {}
-    for text in texts:
-        for word in imdb.tokenize(text):
-            counts[word] = counts.get(word, 0) + 1
-    assert sorted(index, key=index.get) == sorted(counts, key=lambda w: -counts[w])
+    assert len(index) == len({w for t in texts for w in imdb.tokenize(t)})
     vectors, stand_in = glove.locate_vectors(data_config)
     assert stand_in and vectors.vouched_by == "mirror SHA256SUMS"
     matrix, found = glove.embedding_matrix(vectors, index, num_words=6)
@@ -95,3 +91,15 @@ def test_missing_glove_names_both_files(data_config):
 
     with pytest.raises(DatasetUnavailable, match=r"glove\.6B\.100d\.txt.*glove\.6B\.50d"):
         glove.locate_vectors(data_config)
+
+
+def test_tokenizer_follows_keras_text_to_word_sequence_and_tokenizer():
+    from dlwp_suite.datasets import imdb
+
+    # Filter characters break words; only the space splits: U+0085 and U+00A0 stay inside.
+    assert imdb.tokenize("A,b\tc\x85d  e\xa0f!") == ["a", "b", "c\x85d", "e\xa0f"]
+    # Ranks by count; a tie keeps the order of first appearance (b before a).
+    index = imdb.tokenizer_word_index(["b a", "a c b", "d"])
+    assert index == {"b": 1, "a": 2, "c": 3, "d": 4}
+    # texts_to_sequences(num_words=3) keeps ranks 1 and 2 and drops the rest.
+    assert imdb.tokenizer_sequences(["c b a d b"], index, num_words=3) == [[1, 2, 1]]

@@ -59,12 +59,14 @@ SEED = 113
 _KERAS_FILTERS = str.maketrans({c: " " for c in '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'})
 _REVIEW = re.compile(r"^aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$")
 # Bump when the tokenisation or encoding changes, so old cache entries are not reused.
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2  # 2: split on spaces only, as Keras
 
 
 def tokenize(text: str) -> list[str]:
-    """Split a review the way Keras' ``Tokenizer`` did for ``imdb.npz``."""
-    return text.lower().translate(_KERAS_FILTERS).split()
+    """Split a review the way Keras' ``text_to_word_sequence`` does: filter characters
+    become spaces, then split on the space alone (other whitespace, such as U+00A0,
+    stays inside words) and drop empty strings."""
+    return [word for word in text.lower().translate(_KERAS_FILTERS).split(" ") if word]
 
 
 def _raw_reviews(archive: ResolvedFile) -> Iterator[tuple[str, str, str]]:
