@@ -69,6 +69,7 @@ class Curves(Protocol):
 
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
         p = case.params
+        data = case.experiment.case_inputs(p, data)
         if data.x_val is None or data.y_val is None:
             raise ValueError(f"{case.id}: the curves protocol needs a validation split")
         started = time.perf_counter()
