@@ -17,7 +17,11 @@ cross-entropy (the notebooks' issue #124). The ``conv1d`` variant runs that code
 ran: Keras 2.0.8 clipped the raw output for the loss (as Keras 3 does) and scored
 ``acc`` as ``round(output) == label``, so a confident output above 1.5 counted as wrong;
 Keras 3's ``"accuracy"`` thresholds at 0.5 instead, so the variant compiles the old
-metric. ``conv1d_sigmoid`` is the corrected model beside it.
+metric. ``conv1d_sigmoid`` is the corrected model beside it. Under a clipped loss a
+sigmoid-less model whose first outputs all fall outside (1e-7, 1 - 1e-7) gets no
+gradient: seeds 0, 2 and 6 start with every validation output below 0
+(``benchmarks/conv1d_dead_start.py``), and seed 0 never moves off the negative share.
+The book's run started inside the band; its number is a gamble on the initialisation.
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import glove, imdb
 from dlwp_suite.datasets.sequences import IndexConvention
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments.ch04 import column_labels
 from dlwp_suite.protocols.curves import CROSSENTROPY
@@ -268,22 +271,6 @@ def _band(experiment: str, variant: str) -> tuple[float, str]:
     )
 
 
-# Measured with benchmarks/conv1d_dead_start.py (TF 2.21, Keras 3.15, 2026-11-27).
-DEAD_START = Divergence(
-    Stack(keras=">=3.0", backends=("tensorflow",)),
-    reason="the notebook's convnet ends in Dense(1) with no sigmoid under a cross-entropy "
-    "that clips outputs to [1e-7, 1 - 1e-7]: where its first outputs fall outside that "
-    "band there is no gradient, and a model that starts below 0 on every review never "
-    "trains. Seeds 0 and 2 start that way here (3 seeds in 10); the book's run started "
-    "inside the band.",
-    evidence="benchmarks/conv1d_dead_start.py (seeds 0-9, 500 words, 1,000 validation "
-    "reviews): every output below 0 at seeds 0, 2 and 6, every output inside (0, 1) at "
-    "1, 4, 5, 7, 8, 9, 84 % at 3. The quick run: seed 0 stays at val acc 0.494 (the share "
-    "of negative reviews) with a flat loss on every epoch. Keras 2.0.8 clipped the same "
-    "way, so the printed code is a gamble on its initialisation on any stack.",
-)
-
-
 def _book_target(experiment: str, variant: str) -> Target:
     value, cells = BOOK[experiment, variant]
     tolerance, basis = _band(experiment, variant)
@@ -293,7 +280,6 @@ def _book_target(experiment: str, variant: str) -> Target:
         tolerance=tolerance,
         source=f"1e {cells} (best val acc in the printed log)",
         basis=basis,
-        divergence=DEAD_START if variant == "conv1d" else None,
     )
 
 
@@ -320,22 +306,19 @@ QUICK_MEASURED = {
     (SEQUENCES, "lstm"): (0.25, "0.7808, 0.7714, 0.7796"),
     (REVERSED, "lstm"): (0.15, "0.7884, 0.7446, 0.7508"),
     (REVERSED, "bidirectional_lstm"): (0.15, "0.7040, 0.7422, 0.7426"),
+    # 2 epochs of all 20,000 reviews at RMSprop 1e-4 only show that it learns.
+    (SEQUENCES, "conv1d_sigmoid"): (0.0, "0.6238, 0.5854, 0.5262"),
 }
-# The convnets' quick protocol (2 epochs of all 20,000 reviews) was set after that run:
-# their bar comes from the book's own log until seeds measure it.
-QUICK_CONV = (0.1, "a priori: the book's log has 0.665 after 2 epochs, 17 points over chance")
 
 
 def _quick_target(experiment: str, variant: str) -> Target:
-    margin, seen = QUICK_MEASURED.get((experiment, variant), QUICK_CONV)
-    measured = (experiment, variant) in QUICK_MEASURED
+    margin, seen = QUICK_MEASURED[experiment, variant]
     return Target(
         "best_val_accuracy",
         baseline="majority",
         tolerance=margin,
         source=f"{SRC}: every model of the chapter peaks between 0.76 and 0.89 against 0.5",
-        basis=f"quick: median - 3 x std of seeds 0-2 ({seen})" if measured else seen,
-        divergence=DEAD_START if variant == "conv1d" else None,
+        basis=f"quick: median - 3 x std of seeds 0-2 ({seen})",
     )
 
 
@@ -361,7 +344,9 @@ def _experiment(
         v: (_book_target(id_, v),) if (id_, v) in BOOK else (QUICK_SANITY,)
         for v in names
     }
-    quick_targets = targets or {v: (_quick_target(id_, v),) for v in names}
+    # The printed convnet is recorded only: whether it clears chance is a lottery of its
+    # start (seeds 0-2: 0.4938 flat, 0.5922, 0.5402; benchmarks/conv1d_dead_start.py).
+    quick_targets = targets or {v: (_quick_target(id_, v),) for v in names if v != "conv1d"}
     return Experiment(
         id=id_,
         title=title,
