@@ -19,6 +19,15 @@ def cast(x, dtype: str):
     return tf.cast(x, dtype)
 
 
+def one_hot(x, depth: int):
+    """``keras.ops.one_hot`` on Keras 3, ``tf.one_hot`` on Keras 2."""
+    if KERAS_MAJOR >= 3:
+        return keras.ops.one_hot(x, depth)
+    import tensorflow as tf
+
+    return tf.one_hot(x, depth)
+
+
 def save_legacy_h5_weights(model: keras.Model, path) -> None:
     """Write weights in the legacy h5 layout ``keras.applications`` files use.
 

@@ -66,6 +66,9 @@ class Experiment:
     finetune: Callable[[keras.Model, Params], None] | None = None
     # The ensemble's shallow member; None: the best non-trivial baseline on validation.
     ensemble_partner: str | None = None
+    # The variant whose network the ensemble averages, where the profile runs it; None:
+    # the profile's first variant.
+    ensemble_variant: str | None = None
 
     @property
     def chapter(self) -> str:
@@ -94,6 +97,14 @@ class Experiment:
             **spec.variant_overrides.get(variant, {}),
         }
         return Case(self, variant, profile, MappingProxyType(params), spec.targets.get(variant, ()))
+
+    def ensemble_case(self, profile: str) -> Case | None:
+        """The case whose network joins the ensemble under ``profile`` (None: no case)."""
+        variants = self.profile(profile).variants
+        if not variants:
+            return None
+        wanted = self.ensemble_variant if self.ensemble_variant in variants else variants[0]
+        return self.case(wanted, profile)
 
     def cases(self, profile: str) -> list[Case]:
         """Every case the profile runs, in declaration order."""

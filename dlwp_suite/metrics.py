@@ -33,6 +33,11 @@ def declare(metrics: Mapping[str, int]) -> Mapping[str, int]:
 
 declare(TIMING_METRICS)
 
+# Properties of a task's data that a book rule is about (2e 11.3.4: bag-of-words wins
+# below 1,500 training samples per mean words per sample), recorded with the metrics
+# by protocols whose data declares them (``TaskData.extras["data_metrics"]``).
+DATA_METRICS = declare({"samples_to_words_ratio": -1})
+
 
 def direction(metric: str) -> int:
     """Whether ``metric`` improves upwards (+1) or downwards (-1)."""

@@ -513,17 +513,17 @@ class Dlwp:
         _fail_on_misses(outcome, self.environment)
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
-        """Record the baselines and the ensemble for the experiment's first variant.
+        """Record the baselines and the ensemble for the experiment's ensemble case (its
+        ``ensemble_variant``, else its first).
 
         The network is the one ``check_model`` trained on the first seed when this
         process ran it (it does unless xdist sent that test elsewhere), else retrained.
         """
         from dlwp_suite.runner import run_comparisons
 
-        cases = experiment.cases(self.profile)
-        if not cases:
+        case = experiment.ensemble_case(self.profile)
+        if case is None:
             pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
-        case = cases[0]
         data = self.data(experiment)
         baselines = self.baselines(experiment, data, experiment.baselines)
         network = self._tested.get((case.id, self.seeds[0]))

@@ -84,4 +84,4 @@ def timed_predict(model: keras.Model, x, batch_size: int) -> tuple[Any, float]:
     model.predict(x[:batch_size], batch_size=batch_size, verbose=0)
     started = time.perf_counter()
     predictions = model.predict(x, batch_size=batch_size, verbose=0)
-    return predictions, len(x) / (time.perf_counter() - started)
+    return predictions, x.shape[0] / (time.perf_counter() - started)  # x may be sparse

@@ -40,7 +40,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     )
     # VGG16 and Xception have no generated weights: their comparisons skip in smoke;
     # chapters 4, 5 and 6 have no claim that generated data must show.
-    result.assert_outcomes(passed=52, skipped=5)
+    result.assert_outcomes(passed=62, skipped=5)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -50,7 +50,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     kinds = sorted({r["kind"] for r in written})
     assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
     models = [r for r in written if r["kind"] == "model"]
-    assert len(models) == 12 + 5 + 6 + 3 + 9  # ch03, ch04, ch05, ch06 weather, ch06 text
+    assert len(models) == 12 + 5 + 6 + 3 + 9 + 8  # ch03, ch04, ch05, ch06 weather, text 1e, 2e
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["seed_value"] is not None and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(

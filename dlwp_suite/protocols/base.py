@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -95,6 +95,14 @@ def curve_metrics(history: Mapping[str, list[float]], prefix: str = "") -> dict[
     }
 
 
+def add_token_rates(timings: dict[str, float | int | None], data: TaskData) -> None:
+    """For word sequences, also the (padded) positions a second, training and inference."""
+    if length := data.extras.get("tokens_per_sample"):
+        for kind in ("train", "inference"):
+            if (rate := timings.get(f"{kind}_samples_per_s")) is not None:
+                timings[f"{kind}_tokens_per_s"] = rate * length
+
+
 def _threshold(case: Case, metric: str) -> float | None:
     """Where the first absolute target on ``metric`` starts to count as reached.
 
@@ -117,18 +125,20 @@ def fit(
     monitor: tuple[str, Callable[[keras.Model, dict], float]] | None = None,
     steps_per_epoch: int | None = None,
     samples_per_epoch: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[dict[str, list[float]], dict[str, float | int | None]]:
     """``model.fit`` with an epoch clock and, if a target applies, a target clock.
 
     ``x`` may be a batch iterator (then ``y`` and ``batch_size`` are None and
-    ``samples_per_epoch`` says how many samples an epoch holds).
+    ``samples_per_epoch`` says how many samples an epoch holds); ``callbacks`` run
+    after the clocks.
     """
     clock = EpochClock()
-    callbacks: list[keras.callbacks.Callback] = [clock]
+    callbacks = [clock, *callbacks]
     target_clock = None
     if monitor is not None and (threshold := _threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
-        callbacks.append(target_clock)
+        callbacks.insert(1, target_clock)
     history = model.fit(
         x,
         y,
@@ -141,7 +151,7 @@ def fit(
         verbose=0,
     )
     timings: dict[str, float | int | None] = dict(
-        clock.throughput(samples_per_epoch or len(x))  # type: ignore[arg-type]
+        clock.throughput(samples_per_epoch or x.shape[0])  # type: ignore[union-attr]
     )
     if target_clock is not None:
         timings["time_to_target_s"] = target_clock.reached_after_s

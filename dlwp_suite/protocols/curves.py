@@ -22,6 +22,7 @@ from dlwp_suite.protocols.base import (
     INFERENCE_BATCH,
     Protocol,
     RunResult,
+    add_token_rates,
     curve_metrics,
     fit,
     fresh_model,
@@ -101,10 +102,7 @@ class Curves(Protocol):
             }
         )
         _, timings["inference_samples_per_s"] = predictions(model, data.x_val, INFERENCE_BATCH)
-        if length := data.extras.get("tokens_per_sample"):
-            # Word sequences: also the (padded) positions a second.
-            for kind in ("train", "inference"):
-                timings[f"{kind}_tokens_per_s"] = timings[f"{kind}_samples_per_s"] * length
+        add_token_rates(timings, data)
         details = {"best_val_epoch": int(np.argmax(val)) + 1}
         timings["wall_s"] = time.perf_counter() - started
         return RunResult(metrics, timings, history, details)

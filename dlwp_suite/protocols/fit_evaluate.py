@@ -4,7 +4,9 @@ Train for ``epochs`` on the training split, watching the validation split where 
 data has one; ``finetune`` cases then unfreeze the top of the base and train
 ``finetune_epochs`` more; the same model is then tested. Cases with ``augmentation``
 train on the 1e generator's stream (``dlwp_suite.augmentation``, numpy: the same on
-every backend), ``steps_per_epoch`` batches an epoch as ``fit_generator`` did.
+every backend), ``steps_per_epoch`` batches an epoch as ``fit_generator`` did. Cases
+with ``restore_best`` test the weights of the epoch with the lowest validation loss,
+as the 2nd edition's ``ModelCheckpoint(save_best_only=True)`` then ``load_model`` do.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import keras
 import numpy as np
 
 from dlwp_suite.augmentation import book_generator
 from dlwp_suite.baselines import CLASSIFIERS, BaselineResult, classification_baseline
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
-from dlwp_suite.metrics import declare
+from dlwp_suite.metrics import DATA_METRICS, declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
     Protocol,
     RunResult,
+    add_token_rates,
     curve_metrics,
     fit,
     fresh_model,
@@ -57,6 +61,29 @@ def _training_input(
     )
 
 
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest ``val_loss`` (a checkpoint kept in
+    memory: ``ModelCheckpoint(save_best_only=True)``'s choice without the file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best_loss = np.inf
+        self.best_epoch = 0
+        self.weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and loss < self.best_loss:
+            self.best_loss, self.best_epoch = float(loss), epoch + 1
+            self.weights = self.model.get_weights()
+
+    def restore(self, model: keras.Model) -> None:
+        """Put the best epoch's weights back into ``model``."""
+        if self.weights is None:
+            raise ValueError("no epoch reported a val_loss: nothing to restore")
+        model.set_weights(self.weights)
+
+
 class FitEvaluate(Protocol):
     """Train watching validation (then fine-tune), and test that same model."""
 
@@ -71,6 +98,7 @@ class FitEvaluate(Protocol):
             "finetune_gain": 1,
             **CURVE_METRICS,
             **{f"head_{k}": v for k, v in CURVE_METRICS.items()},
+            **DATA_METRICS,
         }
     )
     baseline_names = frozenset(CLASSIFIERS)
@@ -98,16 +126,22 @@ class FitEvaluate(Protocol):
             )
         # One stream for both phases: fine-tuning continues where the head left it.
         train, per_epoch = _training_input(case, data.x_train, y_train, seed)
+        best = BestWeights() if p.get("restore_best") else None
         history, timings = fit(
             case,
             model,
             epochs=p["epochs"],
             validation=validation,
             monitor=monitor,
+            callbacks=[best] if best else (),
             **train,
             **per_epoch,
         )
         metrics = _validation_metrics(history)
+        details: dict[str, object] = {}
+        if best is not None:
+            best.restore(model)
+            details["restored_epoch"] = best.best_epoch
         if p.get("finetune"):
             assert exp.finetune is not None, f"{exp.id} asks to fine-tune but declares no finetune"
             exp.finetune(model, p)
@@ -132,9 +166,11 @@ class FitEvaluate(Protocol):
             predicted, timings["inference_samples_per_s"] = predictions(
                 model, data.x_test, p["batch_size"]
             )
+        metrics.update(data.extras.get("data_metrics", {}))
         timings.update(data.timings)
+        add_token_rates(timings, data)
         timings["wall_s"] = time.perf_counter() - started
-        return RunResult(metrics, timings, history, test_predictions=predicted)
+        return RunResult(metrics, timings, history, details, test_predictions=predicted)
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return classification_baseline(name, case, data, seed)
