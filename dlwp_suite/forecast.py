@@ -4,19 +4,23 @@ A window starts at row ``s``, samples rows ``s, s+step, ..., s+lookback-step`` a
 predicts the temperature at row ``s + lookback + delay``. That one definition covers
 both editions: 1e lookback 1440, step 6, delay 144 (24 h after the window's end);
 2e ``sequence_length`` 120 at ``sampling_rate`` 6 with ``delay = 6*(120+24-1)`` from the
-window's start, i.e. lookback 720 and delay 138. Windows stream through tf.data, a
-batch at a time; nothing materialises them all. The baselines use the very same window
-starts, computed by `Windows.starts`. The protocol that trains on them is
-``dlwp_suite.protocols.forecast``.
+window's start, i.e. lookback 720 and delay 138. Windows stream a batch at a time,
+through tf.data on TensorFlow and through a ``keras.utils.PyDataset`` (numpy gathers)
+on the other backends, which have no TensorFlow; nothing materialises them all. The
+baselines use the very same window starts, computed by `Windows.starts`. The protocol
+that trains on them is ``dlwp_suite.protocols.forecast``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
+from dlwp_suite.compat import KERAS_MAJOR
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import Series
 from dlwp_suite.experiment import Params
@@ -60,22 +64,27 @@ class Windows:
         batch_size: int,
         stride: int = 1,
         seed: int | None = None,
+        repeat: bool = False,
     ):
-        """The split's (window, target) batches as a tf.data pipeline; shuffled with ``seed``.
+        """The split's (window, target) batches; shuffled with ``seed`` (afresh on each
+        pass), endless with ``repeat`` (the 1e's ``steps_per_epoch`` generators).
 
-        Each batch gathers its windows from the series in one vectorised ``tf.gather``:
-        the windows ``keras.utils.timeseries_dataset_from_array`` makes (the tests compare
-        the two), without its one gather per window, which starved training on 2 cores.
+        The windows are those ``keras.utils.timeseries_dataset_from_array`` makes (the
+        tests compare them), each batch gathered in one vectorised indexing op rather
+        than its one gather per window, which starved training on 2 cores.
         """
+        starts = self.starts(split, stride)
+        if not _tensorflow_backend():
+            return WindowBatches(self, inputs, targets, starts, batch_size, seed, repeat)
         import tensorflow as tf
 
-        starts = self.starts(split, stride)
-        rows = tf.constant(np.arange(0, self.lookback, self.step)[None, :])
+        rows = tf.constant(self.rows_read()[None, :])
         series, values = tf.constant(inputs), tf.constant(targets)
         offset = self.target_offset
         batches = tf.data.Dataset.from_tensor_slices(starts)
         if seed is not None:
             batches = batches.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
+        batches = batches.repeat() if repeat else batches
         return (
             batches.batch(batch_size)
             .map(
@@ -84,6 +93,77 @@ class Windows:
             )
             .prefetch(tf.data.AUTOTUNE)
         )
+
+    def rows_read(self) -> np.ndarray:
+        """Row offsets, from a window's start, of the samples it reads."""
+        return np.arange(0, self.lookback, self.step)
+
+
+def _tensorflow_backend() -> bool:
+    return KERAS_MAJOR < 3 or keras.backend.backend() == "tensorflow"
+
+
+# Keras 2 has no PyDataset; it always streams through tf.data (it runs on TensorFlow).
+class WindowBatches(getattr(keras.utils, "PyDataset", keras.utils.Sequence)):  # type: ignore[misc]
+    """A split's window batches as a ``keras.utils.PyDataset``, for backends without
+    TensorFlow: batch ``i`` gathers its windows from the series with numpy.
+
+    Shuffled, every pass over the starts is a fresh permutation drawn from ``seed`` and
+    the pass number, so a run is repeatable; with ``repeat`` it never ends (``fit``
+    then needs ``steps_per_epoch``), otherwise one pass is one epoch.
+    """
+
+    def __init__(
+        self,
+        windows: Windows,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        starts: np.ndarray,
+        batch_size: int,
+        seed: int | None,
+        repeat: bool,
+    ) -> None:
+        super().__init__()
+        self.inputs, self.targets, self.starts = inputs, targets, starts
+        self.rows, self.offset = windows.rows_read()[None, :], windows.target_offset
+        self.batch_size, self.seed, self.repeat = batch_size, seed, repeat
+        self.per_pass = -(-len(starts) // batch_size)
+        self.epoch = 0  # one-pass datasets: the pass is the epoch
+        self._orders: dict[int, np.ndarray] = {}
+
+    @property
+    def num_batches(self) -> int | None:
+        return None if self.repeat else self.per_pass
+
+    def __len__(self) -> int:
+        return self.per_pass
+
+    def _order(self, pass_number: int) -> np.ndarray:
+        if self.seed is None:
+            return self.starts
+        if pass_number not in self._orders:
+            self._orders = {  # only the current pass is kept
+                pass_number: np.random.default_rng([self.seed, pass_number]).permutation(
+                    self.starts
+                )
+            }
+        return self._orders[pass_number]
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not self.repeat and index >= self.per_pass:
+            raise IndexError(index)
+        pass_number, batch = divmod(index, self.per_pass)
+        if not self.repeat:
+            pass_number = self.epoch
+        chosen = self._order(pass_number)[batch * self.batch_size : (batch + 1) * self.batch_size]
+        return self.inputs[chosen[:, None] + self.rows], self.targets[chosen + self.offset]
+
+    def __iter__(self):
+        for index in itertools.count() if self.repeat else range(self.per_pass):
+            yield self[index]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
 
 
 def split_rows(params: Params, rows: int) -> dict[str, tuple[int, int]]:

@@ -18,6 +18,8 @@ def test_the_split_validates_a_fifth_of_each_class_with_the_books_seed():
     assert set(train).isdisjoint(val) and set(train) | set(val) == set(range(80))
     again = imdb_vectorized.split_2e(labels)
     np.testing.assert_array_equal(val, again[1])
+    # Shuffled once: a profile's first training reviews hold both classes.
+    assert 0.2 < labels[train[:20]].mean() < 0.8
 
 
 def test_loaded_reviews_carry_every_representation(smoke_data):
@@ -60,6 +62,8 @@ def test_bag_model_tests_its_best_checkpoint_and_records_the_ratio(smoke_data):
     result = PROTOCOLS["fit_evaluate"].run(case, smoke_data(experiment), seed=0)
     assert 1 <= result.details["restored_epoch"] <= case.params["epochs"]
     assert result.details["restored_epoch"] == result.metrics["best_val_loss_epoch"]
+    restored = int(result.details["restored_epoch"]) - 1
+    assert result.metrics["val_accuracy"] == result.history["val_accuracy"][restored]
     assert result.metrics["samples_to_words_ratio"] > 0
     assert 0.5 <= result.metrics["test_accuracy"] <= 1
     assert result.test_predictions.shape == (120,)

@@ -71,7 +71,7 @@ def test_matches_keras_text_vectorization(mode, ngrams, max_tokens):
     layer.adapt(TEXTS)
     ours = tv.adapt(TEXTS, max_tokens, ngrams, mode)
     assert tuple(layer.get_vocabulary()) == ours.tokens
-    expected = keras.ops.convert_to_numpy(layer(TEXTS + UNSEEN))
+    expected = np.asarray(layer(TEXTS + UNSEEN))
     if mode == "int":
         got = tv.int_sequences(TEXTS + UNSEEN, ours, 9)
     else:

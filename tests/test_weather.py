@@ -12,7 +12,7 @@ from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.weather import JENA_ZIP, load_series
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiments import ch06
-from dlwp_suite.forecast import Windows, series_task_data
+from dlwp_suite.forecast import WindowBatches, Windows, series_task_data
 from dlwp_suite.protocols import PROTOCOLS
 
 
@@ -100,10 +100,14 @@ def test_windows_are_exactly_keras_timeseries_windows(split, stride):
         end_index=end,
     )
     ours = windows.dataset(values, values[:, 0], split, 16, stride)
-    for (x, y), (x_ref, y_ref) in zip(ours, reference, strict=True):
+    starts = windows.starts(split, stride)
+    # The PyDataset the backends without TensorFlow read gives the same batches.
+    numpy_batches = WindowBatches(windows, values, values[:, 0], starts, 16, None, False)
+    for (x, y), (x_np, y_np), (x_ref, y_ref) in zip(ours, numpy_batches, reference, strict=True):
         np.testing.assert_array_equal(x, x_ref)
         np.testing.assert_array_equal(y, y_ref)
-    starts = windows.starts(split, stride)
+        np.testing.assert_array_equal(x_np, x_ref)
+        np.testing.assert_array_equal(y_np, y_ref)
     assert len(starts) == sum(len(y) for _, y in reference)
     np.testing.assert_array_equal(starts * 2, np.concatenate([x[:, 0, 0] for x, _ in ours]))
 
@@ -121,6 +125,27 @@ def test_shuffled_windows_are_a_permutation():
     starts = windows.starts("train")
     assert not np.array_equal(shuffled, starts)
     np.testing.assert_array_equal(np.sort(shuffled), starts)
+
+
+def test_numpy_window_batches_reshuffle_each_pass_and_repeat_on_request():
+    rows = 300
+    values = np.arange(rows, dtype=np.float32)[:, None]
+    windows = Windows(30, 3, 6, {"train": (0, 200)}, rows)
+    starts = windows.starts("train")
+    once = WindowBatches(windows, values, values[:, 0], starts, 8, 1, repeat=False)
+    first = np.concatenate([x[:, 0, 0] for x, _ in once])
+    once.on_epoch_end()
+    second = np.concatenate([x[:, 0, 0] for x, _ in once])
+    np.testing.assert_array_equal(np.sort(first), starts)
+    np.testing.assert_array_equal(np.sort(second), starts)
+    assert not np.array_equal(first, second) and not np.array_equal(first, starts)
+    endless = WindowBatches(windows, values, values[:, 0], starts, 8, 1, repeat=True)
+    assert endless.num_batches is None and once.num_batches == len(once)
+    two_passes = [endless[i][0][:, 0, 0] for i in range(2 * len(endless))]
+    np.testing.assert_array_equal(np.concatenate(two_passes[: len(endless)]), first)
+    np.testing.assert_array_equal(np.sort(np.concatenate(two_passes[len(endless) :])), starts)
+    with pytest.raises(IndexError):
+        once[len(once)]
 
 
 def test_editions_share_one_window_definition():

@@ -17,6 +17,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}
 def _check_experiment(experiment: Experiment) -> None:
     """A declaration error (unknown protocol, metric or baseline) fails at import."""
     protocol = protocols.get(experiment.protocol)
+    if experiment.ensemble_variant not in (None, *experiment.variants):
+        raise ValueError(f"{experiment.id}: no variant {experiment.ensemble_variant!r} to ensemble")
     unknown = set(experiment.baselines) - protocol.baseline_names
     if unknown:
         raise ValueError(f"{experiment.id}: {protocol.name} fits no baseline {sorted(unknown)}")

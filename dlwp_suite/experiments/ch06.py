@@ -11,7 +11,6 @@ series.
 
 from __future__ import annotations
 
-import importlib.util
 from types import MappingProxyType as Frozen
 
 import keras
@@ -21,7 +20,6 @@ from dlwp_suite.claims import Claim, network
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import load_series
-from dlwp_suite.errors import DatasetUnavailable
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.forecast import series_task_data
 from dlwp_suite.protocols.forecast import FORECAST_BASELINES
@@ -86,12 +84,6 @@ def build_forecaster(params: Params, data: TaskData) -> keras.Model:
 
 def _load(series: str):
     def load(config: DataConfig, params: Params) -> TaskData:
-        if importlib.util.find_spec("tensorflow") is None:
-            raise DatasetUnavailable(
-                "the weather windows stream through tf.data "
-                "(keras.utils.timeseries_dataset_from_array): install tensorflow-cpu "
-                "beside this Keras backend"
-            )
         return series_task_data(load_series(config, series), params)
 
     return load

@@ -134,11 +134,11 @@ def fit(
     after the clocks.
     """
     clock = EpochClock()
-    callbacks = [clock, *callbacks]
+    every_callback: list[keras.callbacks.Callback] = [clock, *callbacks]
     target_clock = None
     if monitor is not None and (threshold := _threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
-        callbacks.insert(1, target_clock)
+        every_callback.insert(1, target_clock)
     history = model.fit(
         x,
         y,
@@ -146,7 +146,7 @@ def fit(
         batch_size=batch_size,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
-        callbacks=callbacks,
+        callbacks=every_callback,
         shuffle=y is not None,  # a stream shuffles itself
         verbose=0,
     )

@@ -73,14 +73,14 @@ class BestWeights(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("val_loss")
-        if loss is not None and loss < self.best_loss:
+        if loss is not None and float(loss) < self.best_loss:  # NaN never is
             self.best_loss, self.best_epoch = float(loss), epoch + 1
             self.weights = self.model.get_weights()
 
     def restore(self, model: keras.Model) -> None:
         """Put the best epoch's weights back into ``model``."""
         if self.weights is None:
-            raise ValueError("no epoch reported a val_loss: nothing to restore")
+            raise ValueError("no epoch reported a finite val_loss: nothing to restore")
         model.set_weights(self.weights)
 
 
@@ -142,6 +142,8 @@ class FitEvaluate(Protocol):
         if best is not None:
             best.restore(model)
             details["restored_epoch"] = best.best_epoch
+            # The tested model's validation accuracy, not the last epoch's.
+            metrics["val_accuracy"] = history["val_accuracy"][best.best_epoch - 1]
         if p.get("finetune"):
             assert exp.finetune is not None, f"{exp.id} asks to fine-tune but declares no finetune"
             exp.finetune(model, p)

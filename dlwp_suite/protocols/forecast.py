@@ -83,15 +83,15 @@ class Forecast(Protocol):
         data = for_case(data, case.params)
         p, windows = case.params, _windows(data)
         batch, stride = p["batch_size"], p["eval_stride"]
-        train = windows.dataset(data.x_train, data.y_train, "train", batch, seed=seed)
-        val = windows.dataset(data.x_train, data.y_train, "validation", batch, stride)
-        test = windows.dataset(data.x_train, data.y_train, "test", batch, stride)
         steps = p["steps_per_epoch"]
+        x, y = data.x_train, data.y_train
+        train = windows.dataset(x, y, "train", batch, seed=seed, repeat=bool(steps))
+        val = windows.dataset(x, y, "validation", batch, stride)
+        test = windows.dataset(x, y, "test", batch, stride)
         train_windows = len(windows.starts("train"))
-        if steps:
-            train = train.repeat()
         samples_per_epoch = (steps or -(-train_windows // batch)) * batch
-        pipeline = pipeline_rate(train.repeat(), p["pipeline_batches"])
+        endless = windows.dataset(x, y, "train", batch, seed=seed, repeat=True)
+        pipeline = pipeline_rate(endless, p["pipeline_batches"])
         keras.utils.set_random_seed(seed)
         model = case.experiment.build_model(p, data)
         clock = EpochClock()
