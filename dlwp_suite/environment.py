@@ -161,7 +161,12 @@ def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
 
 
 def label(env: dict[str, str | None]) -> str:
-    """Short column label: ``tf2.21.0 keras3.15.1 tensorflow CPU``."""
-    device = (env.get("device") or "?").split(" ", 1)[0]
+    """Short column label: ``tf2.21.0 keras3.15.1 tensorflow CPU``, or ``... jax GPU H100``
+    (a GPU's model is named: an H100 and an H200 run are different rows)."""
+    words = (env.get("device") or "?").split()
+    device = words[0]
+    if device == "GPU":
+        model = next((w for w in words[1:] if w.upper() != "NVIDIA"), None)
+        device = f"GPU {model}" if model else device
     tf = f"tf{env['tensorflow']} " if env.get("tensorflow") else ""
     return f"{tf}keras{env.get('keras')} {env.get('backend')} {device}"

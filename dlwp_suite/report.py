@@ -64,14 +64,31 @@ CLAIM_COLUMNS = [
 ]
 
 
+def still_declared(record: dict[str, Any]) -> bool:
+    """Whether today's declarations still run this record's case or claim in its profile."""
+    from dlwp_suite import experiments
+
+    experiment = experiments.EXPERIMENTS.get(record.get("experiment", ""))
+    profile = record.get("profile")
+    if experiment is None or profile not in experiment.profiles:
+        return record.get("kind") == "outcome"  # pytest outcomes name tests, not cases
+    if record.get("kind") == "claim":
+        return any(c.id == record.get("name") for c in experiments.claims(profile))
+    if record.get("kind") == "model":
+        return record.get("variant") in experiment.profile(profile).variants
+    return True
+
+
 def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Records as a frame: the newest run of each case and environment, each seed once.
 
     "Newest" is the run that started last (its first invocation), whatever its id. A
     seed recorded more than once in one run (two invocations sharing ``DLWP_RUN_ID``)
     counts once, its latest record; ``times_recorded`` says how often it was recorded.
+    Records of cases and claims the declarations no longer run in their profile are
+    left out (they stay in ``runs/``).
     """
-    records = list(records)
+    records = [r for r in records if still_declared(r)]
     starts = run_starts(records)
     rows = [{**r, "env": label(r["environment"]), "_start": starts[r["run_id"]]} for r in records]
     frame = pd.DataFrame(rows)

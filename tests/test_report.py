@@ -151,6 +151,22 @@ def test_a_seed_recorded_twice_in_one_run_counts_once_and_is_reported(tmp_path: 
     assert "seed 0 recorded 2 times in this run (duplicate" in row["notes"]
 
 
+def test_records_of_cases_no_longer_declared_are_left_out():
+    from dlwp_suite.report import newest_runs
+
+    kept = model_record("run", 0, 0.88, True)
+    # ch06.imdb.reversed runs no variant in quick any more; "gone" was never declared.
+    dropped = [
+        {**kept, "experiment": "ch06.imdb.reversed", "variant": "lstm", "profile": "quick"},
+        {**kept, "variant": "gone"},
+        {**kept, "kind": "claim", "name": "imdb-reversed-lstm-near-identical", "profile": "quick"},
+    ]
+    frame = newest_runs([kept, *dropped])
+    assert list(zip(frame["experiment"], frame["variant"], strict=True)) == [
+        ("ch03.imdb.dense", "book")
+    ]
+
+
 def test_a_claim_about_curves_draws_both_curves_on_one_plot(tmp_path: Path):
     from dlwp_suite.experiments import CLAIMS
     from dlwp_suite.runner import judge_claim
@@ -220,3 +236,11 @@ def test_time_to_reproduce_the_book_per_device_and_chapter(tmp_path: Path):
     assert gpu_ch03[9] == "1,200"
     assert by["GPU NVIDIA H200 x1", "all"][7] == "1"
     assert by["CPU x", "all"][5] == "10"  # each device its own rows
+
+
+def test_gpu_labels_name_the_model():
+    from dlwp_suite.environment import label
+
+    h100 = label({"keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H100 80GB HBM3 x1"})
+    h200 = label({"keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H200 x1"})
+    assert (h100, h200) == ("keras3.15.1 jax GPU H100", "keras3.15.1 jax GPU H200")
