@@ -741,9 +741,15 @@ def findings(frame: pd.DataFrame) -> list[str]:
 
 
 def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
-    """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``."""
+    """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``.
+
+    ``curves/`` is generated output: figures of an earlier report are removed first, so
+    none outlives the records or the labels it was drawn from.
+    """
     frame = newest_runs(records)
     path = out_dir / "report.md"
+    for stale in (out_dir / "curves").glob("*.png"):
+        stale.unlink()
     lines = [
         "# dlwp-suite results",
         "",
