@@ -247,27 +247,33 @@ _COMMON = {
     "epochs": 10,
     "restore_best": True,
 }
-BASELINES = (
-    "majority",
-    "naive_bayes",
-    "logistic_regression",
-    "tfidf_logistic_regression",
-    "nb_logistic_regression",
-)
+# What both experiments share: the data, the labels, the baselines and the ensemble's
+# shallow member (the TF-IDF logistic regression, beside the declared variant).
+_SHARED = {
+    "task": "binary",
+    "protocol": "fit_evaluate",
+    "load_data": imdb_vectorized.load,
+    "write_synthetic": _write_reviews,
+    "encode_labels": column_labels,
+    "case_inputs": case_inputs,
+    "baseline_inputs": bigram_counts,
+    "baselines": (
+        "majority",
+        "naive_bayes",
+        "logistic_regression",
+        "tfidf_logistic_regression",
+        "nb_logistic_regression",
+    ),
+    "ensemble_partner": "tfidf_logistic_regression",
+}
 
 EXPERIMENTS = (
     Experiment(
         id=BAGS,
         title="IMDB from the raw reviews as bags of words: unigrams, bigrams, TF-IDF bigrams",
         source=f"{BAG_SRC} listings 11.3-11.9",
-        task="binary",
-        protocol="fit_evaluate",
-        load_data=imdb_vectorized.load,
-        write_synthetic=_write_reviews,
         build_model=build_bag,
-        encode_labels=column_labels,
-        case_inputs=case_inputs,
-        baseline_inputs=bigram_counts,
+        **_SHARED,
         params=Frozen({**_COMMON, "hidden_dim": 16}),
         variants=Frozen(
             {
@@ -284,9 +290,6 @@ EXPERIMENTS = (
             quick_note="3 epochs instead of 10; the baselines fit the same 20,000 reviews",
             smoke={},
         ),
-        baselines=BASELINES,
-        # The ensemble: the best bag model with the TF-IDF logistic regression.
-        ensemble_partner="tfidf_logistic_regression",
         ensemble_variant="bigrams",
     ),
     Experiment(
@@ -294,14 +297,8 @@ EXPERIMENTS = (
         title="IMDB from the raw reviews as word sequences: bidirectional LSTMs and "
         "Transformer encoders",
         source=f"{SEQUENCE_SRC} listings 11.12-11.17; {TRANSFORMER_SRC} listings 11.21-11.25",
-        task="binary",
-        protocol="fit_evaluate",
-        load_data=imdb_vectorized.load,
-        write_synthetic=_write_reviews,
         build_model=build_sequence,
-        encode_labels=column_labels,
-        case_inputs=case_inputs,
-        baseline_inputs=bigram_counts,
+        **_SHARED,
         params=Frozen(
             {
                 **_COMMON,
@@ -339,8 +336,6 @@ EXPERIMENTS = (
             "bigram counts",
             smoke={"sequence_length": 40, "embed_dim": 16},
         ),
-        baselines=BASELINES,
-        ensemble_partner="tfidf_logistic_regression",
         ensemble_variant="positional_transformer",
     ),
 )
