@@ -85,10 +85,8 @@ def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     "Newest" is the run that started last (its first invocation), whatever its id. A
     seed recorded more than once in one run (two invocations sharing ``DLWP_RUN_ID``)
     counts once, its latest record; ``times_recorded`` says how often it was recorded.
-    Records of cases and claims the declarations no longer run in their profile are
-    left out (they stay in ``runs/``).
     """
-    records = [r for r in records if still_declared(r)]
+    records = list(records)
     starts = run_starts(records)
     rows = [{**r, "env": label(r["environment"]), "_start": starts[r["run_id"]]} for r in records]
     frame = pd.DataFrame(rows)
@@ -744,9 +742,11 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``.
 
     ``curves/`` is generated output: figures of an earlier report are removed first, so
-    none outlives the records or the labels it was drawn from.
+    none outlives the records or the labels it was drawn from. Records of cases and
+    claims the declarations no longer run in their profile are left out (they stay in
+    ``runs/``, and ``compare`` still sees them).
     """
-    frame = newest_runs(records)
+    frame = newest_runs(r for r in records if still_declared(r))
     path = out_dir / "report.md"
     for stale in (out_dir / "curves").glob("*.png"):
         stale.unlink()
