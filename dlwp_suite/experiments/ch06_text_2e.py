@@ -327,13 +327,14 @@ EXPERIMENTS = (
                 "transformer",
                 "positional_transformer",
             ),
-            ("positional_transformer",),
+            # Not yet in quick: the masked BiLSTM trained at 90 reviews/s here (291 s for
+            # one seed of 5,000 reviews x 3 epochs at 200 words: 0.802), and a quick bar
+            # for the positional Transformer needs its measured seed spread first.
+            (),
             quick={"sequence_length": 200, "train_samples": 5000, "epochs": 3},
-            quick_note="the book's best sequence model only, on the first 200 words instead "
-            "of 600, 5,000 training reviews instead of 20,000, 3 epochs instead of 20; the "
-            "LSTMs are book-only (the masked one trained at 90 reviews/s here: 291 s for "
-            "one quick seed, 0.802); the baselines still fit all 20,000 reviews' uni- and "
-            "bigram counts",
+            quick_note="not run yet: GPU-sized on the 2-core CPU (the masked BiLSTM: 291 s "
+            "for one seed of 5,000 reviews x 3 epochs at 200 words); the positional "
+            "Transformer joins once its quick seed spread is measured",
             smoke={"sequence_length": 40, "embed_dim": 16},
         ),
         ensemble_variant="positional_transformer",
