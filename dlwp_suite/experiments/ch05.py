@@ -227,9 +227,11 @@ AUGMENTED_VAL = Target(
 AUGMENTATION_HELPS = Target(
     "best_val_accuracy",
     baseline="majority",
-    tolerance=0.15,
+    tolerance=0.2,
     source=f"{SCRATCH_SRC}: 'we get to 82 %', against 50 % for a coin",
-    basis="quick runs 40 epochs at 96 px: the augmented net must beat chance by 15 points",
+    basis="quick (40 epochs of 3,200 images at 96 px, the 1e generator): median - 3 x std "
+    "of seeds 0-2 (0.755, 0.760, 0.773: 0.732) less the majority class's 0.5, rounded "
+    "down to 0.05 (results/runs/20261127T121123Z-faa024, 20261127T163406Z-c33930)",
 )
 
 SCRATCH = Experiment(
