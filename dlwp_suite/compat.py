@@ -10,6 +10,11 @@ import keras
 KERAS_MAJOR = int(keras.__version__.split(".", 1)[0])
 
 
+def tensorflow_backend() -> bool:
+    """Whether Keras runs on TensorFlow (always so on Keras 2)."""
+    return KERAS_MAJOR < 3 or keras.backend.backend() == "tensorflow"
+
+
 def cast(x, dtype: str):
     """``keras.ops.cast`` on Keras 3, ``tf.cast`` on Keras 2 (which has no ``keras.ops``)."""
     if KERAS_MAJOR >= 3:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dlwp_suite.compat import KERAS_MAJOR
+from dlwp_suite.compat import tensorflow_backend
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import Series
 from dlwp_suite.experiment import Params
@@ -74,7 +74,7 @@ class Windows:
         than its one gather per window, which starved training on 2 cores.
         """
         starts = self.starts(split, stride)
-        if not _tensorflow_backend():
+        if not tensorflow_backend():
             return WindowBatches(self, inputs, targets, starts, batch_size, seed, repeat)
         import tensorflow as tf
 
@@ -97,10 +97,6 @@ class Windows:
     def rows_read(self) -> np.ndarray:
         """Row offsets, from a window's start, of the samples it reads."""
         return np.arange(0, self.lookback, self.step)
-
-
-def _tensorflow_backend() -> bool:
-    return KERAS_MAJOR < 3 or keras.backend.backend() == "tensorflow"
 
 
 # Keras 2 has no PyDataset; it always streams through tf.data (it runs on TensorFlow).

@@ -23,7 +23,7 @@ import keras
 
 from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
-from dlwp_suite.compat import KERAS_MAJOR
+from dlwp_suite.compat import tensorflow_backend
 from dlwp_suite.datasets import imdb_vectorized
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
@@ -39,13 +39,9 @@ SEQUENCE_SRC = "2e 11.3.3 (chapter11_part02_sequence-models)"
 TRANSFORMER_SRC = "2e 11.4.3 (chapter11_part03_transformer)"
 
 
-def _on_tensorflow() -> bool:
-    return KERAS_MAJOR < 3 or keras.backend.backend() == "tensorflow"
-
-
 def _dense_unless_tensorflow(matrix):
     """Sparse rows for TensorFlow; dense float32 for the other backends."""
-    return matrix if _on_tensorflow() else matrix.toarray()
+    return matrix if tensorflow_backend() else matrix.toarray()
 
 
 def case_inputs(params: Params, data: TaskData) -> TaskData:
@@ -81,7 +77,7 @@ def bigram_counts(params: Params, data: TaskData) -> TaskData:
 def build_bag(params: Params, data: TaskData) -> keras.Model:
     """11.3.2's ``get_model``: Dense(16, relu), Dropout(0.5), Dense(1, sigmoid), on rows
     as wide as the vocabulary (``max_tokens`` once the texts have that many words)."""
-    inputs = keras.Input(shape=(data.x_train.shape[1],), sparse=_on_tensorflow())
+    inputs = keras.Input(shape=(data.x_train.shape[1],), sparse=tensorflow_backend())
     x = keras.layers.Dense(params["hidden_dim"], activation="relu")(inputs)
     x = keras.layers.Dropout(0.5)(x)
     return _compiled(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
