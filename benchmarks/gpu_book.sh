@@ -4,7 +4,9 @@
 #   benchmarks/gpu_book.sh pack MIRROR   # here: copy the mirror's files it needs into
 #                                        # .gpu_data/, the missing wheels and the suite's
 #                                        # own into .whl/ (both in .gitignore; carry them)
-#   benchmarks/gpu_book.sh run           # there: install the wheels, run, records to $OUT
+#   benchmarks/gpu_book.sh run [SEL...]  # there: install the wheels, run, records to $OUT;
+#                                        # SEL is "FILE -k EXPR" (default: every chapter
+#                                        # that runs there, cheapest first)
 #
 # Made for GPU machines that have JAX and PyTorch but no TensorFlow, no Keras and no
 # network, and take at most 64 MiB of working tree: the dogs-vs-cats images (76 MB) do
@@ -59,10 +61,13 @@ run() {
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     python3 -c "from dlwp_suite import environment as e; print(e.fingerprint())" || exit 1
     local selection left chapter_started status worst=0
+    local selections=("$@")
     # Cheapest first, so a short lease still records whole chapters.
-    for selection in "ch05.py -k mnist" "ch04.py -k ch04" "ch03.py -k imdb" "ch06.py -k imdb2e.bag or imdb2e-bigrams-beat-unigrams or imdb2e-tfidf" \
-        "ch06.py -k imdb.glove or imdb.embedding" "ch03.py -k boston" \
-        "ch06.py -k imdb.sequences or imdb.reversed" "ch06.py -k imdb2e.sequences"; do
+    [ "${#selections[@]}" -gt 0 ] || selections=("ch05.py -k mnist" "ch04.py -k ch04"
+        "ch03.py -k imdb" "ch06.py -k imdb2e.bag or imdb2e-bigrams-beat-unigrams or imdb2e-tfidf"
+        "ch06.py -k imdb.glove or imdb.embedding" "ch03.py -k boston"
+        "ch06.py -k imdb.sequences or imdb.reversed" "ch06.py -k imdb2e.sequences")
+    for selection in "${selections[@]}"; do
         left=$((budget - ($(date +%s) - started)))
         if [ "$left" -lt 20 ]; then
             echo "== not started, budget spent: $selection"
@@ -85,6 +90,6 @@ run() {
 
 case "${1:-}" in
     pack) pack "${2:?usage: $0 pack MIRROR}" ;;
-    run) run ;;
-    *) echo "usage: $0 pack MIRROR | run" >&2; exit 2 ;;
+    run) shift; run "$@" ;;
+    *) echo "usage: $0 pack MIRROR | run [\"FILE -k EXPR\"...]" >&2; exit 2 ;;
 esac
