@@ -82,14 +82,14 @@ def _validation_split(case: Case, data: TaskData) -> tuple[np.ndarray, ...]:
 
 
 def classification_baseline(name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
-    """Fit one classifier (or the random-shuffle bar) on the inputs the experiment declares."""
+    """Fit one classifier (or the random-shuffle bar) on ``data``, the experiment's
+    ``baseline_inputs``."""
     started = time.perf_counter()
     if name == "random_shuffle":
         accuracy = random_shuffle_accuracy(data.y_test, seed)
         return BaselineResult(
             name, {"test_accuracy": accuracy}, {"fit_s": time.perf_counter() - started}, None, True
         )
-    data = case.experiment.baseline_inputs(case.params, data)
     x_fit, y_fit, x_val, y_val = _validation_split(case, data)
     chooser = CLASSIFIERS[name](seed).fit(x_fit, y_fit)
     metrics = {"val_accuracy": float(accuracy_score(y_val, chooser.predict(x_val)))}

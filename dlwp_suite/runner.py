@@ -46,9 +46,13 @@ class Outcome:
 def fit_baselines(
     case: Case, data: TaskData, seed: int, names: Iterable[str]
 ) -> dict[str, BaselineResult]:
-    """Fit the named baselines of the case's experiment on its splits, with ``seed``."""
+    """Fit the named baselines of the case's experiment, with ``seed``, on its
+    ``baseline_inputs`` (made once for all of them: some are conversions of the
+    whole dataset)."""
     protocol = protocols.get(case.experiment.protocol)
-    return {name: protocol.baseline(name, case, data, seed) for name in names}
+    names = list(names)
+    inputs = case.experiment.baseline_inputs(case.params, data) if names else data
+    return {name: protocol.baseline(name, case, inputs, seed) for name in names}
 
 
 def _baseline_score(result: BaselineResult, metric: str) -> float:

@@ -60,7 +60,8 @@ class Protocol(abc.ABC):
 
     @abc.abstractmethod
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
-        """Fit and score one named baseline on the case's splits."""
+        """Fit and score one named baseline on ``data``, the experiment's ``baseline_inputs``
+        of the case's splits (``runner.fit_baselines`` makes them)."""
 
 
 class ValidateThenTest(Protocol):
