@@ -302,10 +302,6 @@ QUICK_SANITY = Target(
 # 3 x std - majority) rounded down to 0.05, none below 0: (m, the seeds' values).
 QUICK_MEASURED = {
     (EMBEDDING, "book"): (0.25, "0.7602, 0.7652, 0.7610"),
-    (SEQUENCES, "simple_rnn"): (0.0, "0.742, 0.569, 0.629: some seeds barely train"),
-    (SEQUENCES, "lstm"): (0.25, "0.7808, 0.7714, 0.7796"),
-    # 2 epochs of all 20,000 reviews at RMSprop 1e-4 only show that it learns.
-    (SEQUENCES, "conv1d_sigmoid"): (0.0, "0.6238, 0.5854, 0.5262"),
 }
 
 
@@ -481,16 +477,20 @@ EXPERIMENTS = (
             "conv1d_sigmoid": {"body": "conv1d", "embedding_dim": 128, "learning_rate": 1e-4},
         },
         quick={"train_samples": 5000, "epochs": 4},
-        # RMSprop at 1e-4 barely moves the convnets in 4 epochs of 5,000 (0.50-0.52, seeds
-        # 0-2): they get all 20,000 reviews for 2 epochs (the book's log: 0.665 at epoch 2).
-        quick_variants={"conv1d_sigmoid": {"train_samples": None, "epochs": 2}},
-        # The printed convnet runs in smoke and book only: whether it clears chance is a
-        # lottery of its start (quick seeds 0-2: 0.4938 flat, 0.5922, 0.5402;
-        # benchmarks/conv1d_dead_start.py), and its 85 s a seed bought no claim.
-        quick_runs=("simple_rnn", "lstm", "conv1d_sigmoid"),
-        quick_note="5,000 training reviews instead of 20,000 and 4 epochs instead of 10 "
-        "(the corrected convnet: all 20,000 for 2 epochs); 500 words as in the book (at 100 words "
-        "the SimpleRNN does as well as the LSTM: 0.847 against 0.845, seed 0)",
+        # None in quick: a shortened protocol that judges these models' claims in minutes
+        # was not found. 4 epochs of 5,000 reviews (156 steps) leave the recurrent models
+        # unconverged and their order to chance: seeds 0-2 gave LSTM 0.771-0.781 against
+        # SimpleRNN 0.569-0.742 (results/runs/20261127T1331Z-text-quick.main.jsonl), a
+        # later seed 0 LSTM 0.717 against SimpleRNN 0.790 (TF on this CPU is not bitwise
+        # repeatable from one process to the next; 20261127T185832Z-097d53); at 100 words
+        # the SimpleRNN does as well as the LSTM (0.847 against 0.845, seed 0); RMSprop
+        # 1e-4 barely moves the convnets in quick (0.53-0.62 on 2 epochs of 20,000); and
+        # the four cost 4 minutes a seed, 40 % of the 10 chapters 4 and 6 have in quick.
+        quick_runs=(),
+        quick_note="not run: 4 epochs of 5,000 reviews leave the recurrent models "
+        "unconverged, and which of LSTM and SimpleRNN wins changed from run to run "
+        "(LSTM 0.771-0.781 against SimpleRNN 0.569-0.742 on seeds 0-2; 0.717 against 0.790 "
+        "on a later seed 0); their claims are judged in the book profile",
     ),
     _experiment(
         REVERSED,
@@ -546,6 +546,9 @@ CLAIMS = (
         network(SEQUENCES, "lstm"),
         "beats",
         network(SEQUENCES, "simple_rnn"),
+        basis="the book's claim as stated; book profile only (quick's 4 epochs of 5,000 "
+        "reviews left the order of the two to chance)",
+        profiles=("book",),
     ),
     _claim(
         "imdb-reversed-lstm-near-identical",
@@ -593,7 +596,8 @@ CLAIMS = (
         "speed will vary greatly depending on your exact configuration)'; its logs' 35x "
         "came from Keras 2.0.8's non-cuDNN LSTM. Checked as faster than the LSTM by more "
         "than the LSTM's own seed-to-seed timing spread (quick seeds 0-2: 291-386 "
-        "samples/s, 1.3x)",
+        "samples/s, 1.3x); book profile only, as the LSTM",
+        profiles=("book",),
     ),
     _claim(
         "imdb-conv1d-below-lstm",
@@ -604,5 +608,7 @@ CLAIMS = (
         network(SEQUENCES, "lstm"),
         "beats",
         network(SEQUENCES, "conv1d_sigmoid"),
+        basis="the book's claim as stated; book profile only, as the LSTM",
+        profiles=("book",),
     ),
 )
