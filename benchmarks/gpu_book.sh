@@ -63,12 +63,19 @@ run() {
     local selection left chapter_started status worst=0
     local selections=("$@")
     # Cheapest first, so a short lease still records whole chapters. Each selection names
-    # its claims too (their ids are not the cases'): a claim checks the cases of its run.
+    # its claims too (their ids are not the cases'): a claim checks the cases of its run,
+    # those of earlier selections included (they share DLWP_RUN_ID).
     [ "${#selections[@]}" -gt 0 ] || selections=("ch05.py -k mnist" "ch04.py -k ch04"
         "ch03.py -k imdb" "ch06.py -k imdb2e.bag or imdb2e-bigrams-beat-unigrams or imdb2e-tfidf"
         "ch06.py -k imdb.glove or imdb.embedding or imdb-glove" "ch03.py -k boston"
         "ch06.py -k imdb.sequences or imdb.reversed or imdb-lstm or imdb-reversed or imdb-bidirectional or imdb-conv1d"
-        "ch06.py -k imdb2e")
+        "ch06.py -k imdb2e.sequences or imdb2e-positional or imdb2e-bigrams-beat-transformer or imdb2e-bigrams-beat-bilstm")
+    for selection in "${selections[@]}"; do  # all checked before any runs
+        case "$selection" in
+            *" -k "*) ;;
+            *) echo "selection \"$selection\" is not \"FILE -k EXPR\"" >&2; return 2 ;;
+        esac
+    done
     for selection in "${selections[@]}"; do
         left=$((budget - ($(date +%s) - started)))
         if [ "$left" -lt 20 ]; then
