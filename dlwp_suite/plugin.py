@@ -91,6 +91,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "cpu: hide accelerators; gpu: fail unless one is visible",
     )
     group.addoption(
+        "--dlwp-steps-per-execution",
+        type=int,
+        default=None,
+        metavar="N",
+        help="batches one Keras 3 training call runs on TensorFlow, for array inputs "
+        "(default: $DLWP_STEPS_PER_EXECUTION, else 32; 1 runs one a call, as model.fit does)",
+    )
+    group.addoption(
         "--dlwp-results",
         default="results",
         metavar="DIR",
@@ -117,6 +125,11 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--dlwp-first-seed must be 0 or more, not {config.getoption('--dlwp-first-seed')} "
             "(Keras seeds are non-negative)"
         )
+    if (steps := config.getoption("--dlwp-steps-per-execution")) is not None:
+        if steps < 1:
+            raise pytest.UsageError("--dlwp-steps-per-execution must be at least 1")
+        # Read where models are made (dlwp_suite.compat): the plugin loads no framework.
+        os.environ["DLWP_STEPS_PER_EXECUTION"] = str(steps)
     worker_input = getattr(config, "workerinput", None)
     _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run;

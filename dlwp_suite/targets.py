@@ -107,6 +107,34 @@ class Target:
         return TargetCheck(self, measured, reference, passed, margin, len(values))
 
 
+#: A book target's band until the book protocol's seed spread is measured (2 points).
+UNMEASURED_TOLERANCE = 0.02
+
+
+def book_band(spread: tuple[float, str] | None) -> tuple[float, str]:
+    """A book target's (tolerance, basis): 3 x the seed std of the book protocol where
+    ``spread`` = (std, the seeds seen) was measured, else the provisional 2 points."""
+    if spread is None:
+        return UNMEASURED_TOLERANCE, (
+            "provisional: the book protocol's seed spread is not measured yet; 2 points, "
+            "to be replaced by 3 x the std of a book run's seeds"
+        )
+    std, seen = spread
+    return round(3 * std, 4), f"3 x seed std {std} of the book protocol ({seen})"
+
+
+def quick_bar(metric: str, margin: float, seen: str, source: str) -> Target:
+    """A quick profile's bar from its own seeds 0-2: beat the majority class by ``margin``
+    (median - 3 x std - majority, rounded down); ``seen`` lists the seeds' values."""
+    return Target(
+        metric,
+        baseline="majority",
+        tolerance=margin,
+        source=source,
+        basis=f"quick: median - 3 x std of seeds 0-2 ({seen})",
+    )
+
+
 @dataclass(frozen=True)
 class TargetCheck:
     """The outcome of checking one target."""

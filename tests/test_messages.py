@@ -35,6 +35,12 @@ def test_a_negative_first_seed(suite: pytest.Pytester):
     result.stderr.fnmatch_lines(["ERROR: --dlwp-first-seed must be 0 or more, not -5*"])
 
 
+def test_fewer_than_one_step_per_execution(suite: pytest.Pytester):
+    result = collect(suite, "--dlwp-steps-per-execution", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --dlwp-steps-per-execution must be at least 1*"])
+
+
 def test_a_mistyped_data_dir_is_a_usage_error_not_a_green_run_of_skips(suite: pytest.Pytester):
     result = collect(suite, "--dlwp-data-dir", str(suite.path / "shraed" / "data"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -2,8 +2,11 @@
 
 import importlib.util
 
+import keras
+import numpy as np
 import pytest
 
+from dlwp_suite.compat import KERAS_MAJOR, fuse_steps, tensorflow_backend
 from dlwp_suite.environment import accelerator
 from dlwp_suite.experiments import get
 from dlwp_suite.protocols import PROTOCOLS
@@ -95,3 +98,25 @@ def test_the_l2_claim_reads_the_cross_entropy_without_the_penalty(smoke_data):
     case = experiment.case("l2", "smoke")
     result = PROTOCOLS["curves"].run(case, smoke_data(experiment), seed=0)
     assert result.metrics["last_val_loss"] > result.metrics["last_val_crossentropy"]
+
+
+@pytest.mark.skipif(
+    not tensorflow_backend() or KERAS_MAJOR < 3, reason="fused only on Keras 3 + TF"
+)
+def test_fused_steps_train_the_same_weights_as_single_steps(monkeypatch):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((200, 8), dtype="float32"), rng.integers(0, 2, (200, 1)).astype("float32")
+
+    def trained(steps: str) -> tuple[int, list[np.ndarray]]:
+        monkeypatch.setenv("DLWP_STEPS_PER_EXECUTION", steps)
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse")
+        fused = fuse_steps(model)
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)  # 13 batches: a partial last call
+        return fused, model.get_weights()
+
+    (one, single), (five, fused) = trained("1"), trained("5")
+    assert (one, five) == (1, 5)
+    for a, b in zip(single, fused, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

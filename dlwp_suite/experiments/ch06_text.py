@@ -45,7 +45,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments.ch04 import column_labels
 from dlwp_suite.protocols.curves import CROSSENTROPY
-from dlwp_suite.targets import Target
+from dlwp_suite.targets import Target, book_band, quick_bar
 
 SRC = "1e 6"
 EMBEDDING = "ch06.imdb.embedding"
@@ -258,22 +258,11 @@ BOOK = {
 MEASURED_BOOK_SPREAD = {
     (EMBEDDING, "book"): (0.0027, "seeds 0-2: 0.7602, 0.7652, 0.7610"),
 }
-UNMEASURED_TOLERANCE = 0.02
-
-
-def _band(experiment: str, variant: str) -> tuple[float, str]:
-    if (experiment, variant) in MEASURED_BOOK_SPREAD:
-        std, seen = MEASURED_BOOK_SPREAD[experiment, variant]
-        return round(3 * std, 4), f"3 x seed std {std} of the book protocol ({seen})"
-    return UNMEASURED_TOLERANCE, (
-        "provisional: the book protocol's seed spread is not measured yet; 2 points, "
-        "to be replaced by 3 x the std of a book run's seeds"
-    )
 
 
 def _book_target(experiment: str, variant: str) -> Target:
     value, cells = BOOK[experiment, variant]
-    tolerance, basis = _band(experiment, variant)
+    tolerance, basis = book_band(MEASURED_BOOK_SPREAD.get((experiment, variant)))
     return Target(
         "best_val_accuracy",
         value=value,
@@ -306,14 +295,7 @@ QUICK_MEASURED = {
 
 
 def _quick_target(experiment: str, variant: str) -> Target:
-    margin, seen = QUICK_MEASURED[experiment, variant]
-    return Target(
-        "best_val_accuracy",
-        baseline="majority",
-        tolerance=margin,
-        source=f"{SRC}: every model of the chapter peaks between 0.76 and 0.89 against 0.5",
-        basis=f"quick: median - 3 x std of seeds 0-2 ({seen})",
-    )
+    return quick_bar("best_val_accuracy", *QUICK_MEASURED[experiment, variant], QUICK_SANITY.source)
 
 
 def _experiment(
