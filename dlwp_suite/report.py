@@ -109,11 +109,15 @@ def newest_runs(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
-    return "" if value is None or pd.isna(value) else f"{value:.{digits}g}"
+    if value is None or pd.isna(value):
+        return ""
+    if float(value).is_integer():
+        return str(int(value))  # counts (parameters, epochs) in full
+    return f"{value:.{digits}g}"
 
 
 def _spread(values: list[float]) -> str:
-    return f"{min(values):.4g}–{max(values):.4g}" if len(values) > 1 else ""
+    return f"{_fmt(min(values))}–{_fmt(max(values))}" if len(values) > 1 else ""
 
 
 def _median_timing(group: pd.DataFrame, key: str) -> float | None:
@@ -180,7 +184,7 @@ def _book_column(target: dict[str, Any]) -> str:
         if comparison == "at_most":
             return f"beats {declared['baseline']} by ≤ {margin:g}"
         return f"beats {declared['baseline']}" + (f" by {margin:g}" if margin else "")
-    sign = {"at_least": "≥ ", "at_most": "≤ "}.get(comparison, "")
+    sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, "")
     return f"{sign}{_fmt(declared['value'])}"
 
 

@@ -16,8 +16,9 @@ from dlwp_suite.metrics import direction
 class Target:
     """A number to check on the median of a metric over seeds.
 
-    Either an absolute book number (``value`` ± ``tolerance``, or one-sided with
-    ``comparison``) or, with ``baseline``, "beats that baseline by ``tolerance``"
+    Either an absolute book number (``value`` ± ``tolerance``, one-sided with
+    ``comparison``, or ``comparison="exact"`` for a deterministic count) or, with
+    ``baseline``, "beats that baseline by ``tolerance``"
     (``comparison="at_most"``: "beats it by at most ``tolerance``", for the book's
     "does not beat the baseline (by much)").
     ``source`` cites the book; ``basis`` says where the tolerance comes from;
@@ -29,7 +30,7 @@ class Target:
     basis: str
     value: float | None = None
     tolerance: float = 0.0
-    comparison: Literal["approx", "at_least", "at_most"] = "approx"
+    comparison: Literal["approx", "at_least", "at_most", "exact"] = "approx"
     baseline: str | None = None
     divergence: Divergence | None = None
 
@@ -37,6 +38,8 @@ class Target:
         direction(self.metric)
         if (self.value is None) == (self.baseline is None):
             raise ValueError(f"target on {self.metric}: give exactly one of value or baseline")
+        if self.comparison == "exact" and (self.baseline is not None or self.tolerance):
+            raise ValueError(f"exact target on {self.metric}: a book value, no tolerance")
 
     def describe(self) -> str:
         """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial``."""
@@ -44,7 +47,7 @@ class Target:
             if self.comparison == "at_most":
                 return f"beats {self.baseline} by at most {self.tolerance:g}"
             return f"beats {self.baseline} by {self.tolerance:g}"
-        sign = {"approx": "≈", "at_least": "≥", "at_most": "≤"}[self.comparison]
+        sign = {"approx": "≈", "at_least": "≥", "at_most": "≤", "exact": "="}[self.comparison]
         band = f" ± {self.tolerance:g}" if self.tolerance else ""
         return f"{sign} {self.value:g}{band}"
 
@@ -97,7 +100,7 @@ class Target:
             assert self.value is not None
             reference = self.value
             delta = measured - reference
-            if self.comparison == "approx":
+            if self.comparison in ("approx", "exact"):  # exact: tolerance 0
                 margin = self.tolerance - abs(delta)
             elif self.comparison == "at_least":
                 margin = delta + self.tolerance

@@ -58,3 +58,11 @@ def test_does_not_beat_the_baseline_by_more_than():
     stored = at_most.check([2.5], baseline_value=2.5).as_record()
     assert Target.from_declared(stored["declared"]) == at_most
     assert stored["direction"] == -1
+
+
+def test_an_exact_target_passes_only_on_the_number_and_takes_no_band():
+    target = Target("param_count", source="s", basis="b", value=721_857, comparison="exact")
+    assert target.check([721_857.0]).passed and not target.check([721_858.0]).passed
+    assert target.describe() == "= 721857"
+    with pytest.raises(ValueError, match="no tolerance"):
+        Target("param_count", source="s", basis="b", value=1, tolerance=1, comparison="exact")

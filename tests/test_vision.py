@@ -1,4 +1,5 @@
-"""Chapter 5's data: MNIST, the dogs-vs-cats layout, pretrained weights, cached features."""
+"""Chapters 5 and 7's vision: MNIST, the dogs-vs-cats layout, pretrained weights, cached
+features, the mini Xception's builder."""
 
 import shutil
 import zipfile
@@ -12,8 +13,9 @@ from keras.src.datasets import mnist as keras_mnist
 from dlwp_suite import synthetic
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import dogs_vs_cats, mnist
+from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
-from dlwp_suite.experiments import ch05
+from dlwp_suite.experiments import ch05, ch07, get
 from dlwp_suite.pretrained import BASES, frozen_features, locate_weights
 
 
@@ -184,3 +186,14 @@ def test_finetuning_unfreezes_the_top_block_but_not_batch_norm(mobilenet_mirror)
 def test_other_bases_preprocess_symbolically(name):
     pixels = keras.Input((71, 71, 3))
     assert BASES[name].preprocess(pixels).shape == (None, 71, 71, 3)
+
+
+@pytest.mark.parametrize("size", [180, 48])
+def test_the_mini_xception_has_the_books_parameter_count_at_any_size(size):
+    experiment = get(ch07.EXPERIMENT)
+    model = experiment.build_model(
+        experiment.case("2e", "book").params,
+        TaskData(np.zeros((1, size, size, 3), "uint8"), np.zeros(1), None, None, "none"),
+    )
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert (model.count_params(), trainable) == (721_857, 718_849)  # 3,008 BN statistics

@@ -96,6 +96,7 @@ class FitEvaluate(Protocol):
             "head_val_accuracy": 1,
             "head_best_val_accuracy": 1,
             "finetune_gain": 1,
+            "param_count": -1,  # the book's "fewer parameters" (2e 9.3.5): fewer is better
             **CURVE_METRICS,
             **{f"head_{k}": v for k, v in CURVE_METRICS.items()},
             **DATA_METRICS,
@@ -168,6 +169,7 @@ class FitEvaluate(Protocol):
             predicted, timings["inference_samples_per_s"] = predictions(
                 model, data.x_test, p["batch_size"]
             )
+        metrics["param_count"] = float(model.count_params())
         metrics.update(data.extras.get("data_metrics", {}))
         timings.update(data.timings)
         add_token_rates(timings, data)
