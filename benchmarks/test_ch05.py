@@ -1,17 +1,6 @@
 """Chapter 5 (2e ch8): MNIST, dogs vs cats, pretrained bases. Declared in experiments/ch05.py."""
 
 import pytest
+from chapter_tests import test_baselines_and_ensemble, test_claim, test_model  # noqa: F401
 
 pytestmark = pytest.mark.dlwp_chapter("ch05")
-
-
-def test_model(dlwp, dlwp_case, benchmark):
-    dlwp.check_model(dlwp_case, benchmark)
-
-
-def test_baselines_and_ensemble(dlwp, dlwp_experiment, benchmark):
-    dlwp.check_comparisons(dlwp_experiment, benchmark)
-
-
-def test_claim(dlwp, dlwp_claim):
-    dlwp.check_claim(dlwp_claim)
