@@ -14,6 +14,7 @@ deselected, skipped or failed before recording.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import statistics
@@ -99,6 +100,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: $DLWP_STEPS_PER_EXECUTION, else 32; 1 runs one a call, as model.fit does)",
     )
     group.addoption(
+        "--dlwp-tensorboard",
+        default=None,
+        metavar="DIR",
+        help="write TensorBoard logs of every training call under DIR/<case>/seed<N>/<phase> "
+        "(Keras' TensorBoard callback; needs tensorflow for its summary writer)",
+    )
+    group.addoption(
         "--dlwp-results",
         default="results",
         metavar="DIR",
@@ -130,6 +138,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("--dlwp-steps-per-execution must be at least 1")
         # Read where models are made (dlwp_suite.compat): the plugin loads no framework.
         os.environ["DLWP_STEPS_PER_EXECUTION"] = str(steps)
+    if (log_dir := config.getoption("--dlwp-tensorboard")) is not None:
+        if importlib.util.find_spec("tensorflow") is None:
+            raise pytest.UsageError(
+                "--dlwp-tensorboard needs tensorflow installed: Keras' TensorBoard callback "
+                "writes its event files with tf.summary on every backend"
+            )
+        # Read where models train (dlwp_suite.event_logs), like the steps above.
+        os.environ["DLWP_TENSORBOARD_DIR"] = str(Path(log_dir).resolve())
     worker_input = getattr(config, "workerinput", None)
     _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run;

@@ -1,5 +1,6 @@
 """The pytest plugin, driven through pytester on copies of the real benchmark files."""
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +10,8 @@ import pytest
 from dlwp_suite import synthetic
 from dlwp_suite.plugin import gpu_for_worker
 
+# Keras' TensorBoard callback writes with tf.summary, on every backend.
+WRITES_EVENTS = importlib.util.find_spec("tensorflow") is not None
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -26,11 +29,23 @@ def records(path: Path) -> list[dict]:
     ]
 
 
+def epoch_scalars(run_dir: Path, tag: str) -> list[float]:
+    """One TensorBoard run's per-epoch values of ``tag``, read with TensorBoard's own reader."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
+
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    events.Reload()
+    return [make_ndarray(event.tensor_proto).item() for event in events.Tensors(tag)]
+
+
 def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
-    """The whole chapter in the smoke profile, on two xdist workers, records merged."""
+    """The whole chapter in the smoke profile, on two xdist workers, records merged,
+    TensorBoard logs of every fit written."""
     result = suite.runpytest_subprocess(
         "benchmarks",
         "--dlwp-profile=smoke",
+        *(("--dlwp-tensorboard", "tensorboard") if WRITES_EVENTS else ()),
         "-n",
         "2",
         "-p",
@@ -40,7 +55,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     )
     # VGG16 and Xception have no generated weights: their comparisons skip in smoke;
     # chapters 4 to 7 have no claim that generated data must show.
-    result.assert_outcomes(passed=64, skipped=6)
+    result.assert_outcomes(passed=67, skipped=6)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -51,7 +66,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
     models = [r for r in written if r["kind"] == "model"]
     # ch03, ch04, ch05, ch06 weather, text 1e, text 2e, ch07
-    assert len(models) == 12 + 5 + 6 + 3 + 9 + 8 + 1
+    assert len(models) == 12 + 5 + 6 + 3 + 9 + 8 + 3
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["seed_value"] is not None and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(
@@ -59,6 +74,24 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     )
     assert model["timings"]["train_samples_per_s"] > 0
     assert model["environment"]["device"].startswith("CPU ")
+    if not WRITES_EVENTS:
+        return
+    # The event files hold each epoch's metrics, as the run's own history has them.
+    stopped = next(
+        r for r in models if (r["experiment"], r["variant"]) == ("ch07.imdb.callbacks", "2e")
+    )
+    logged = suite.path / "tensorboard" / "ch07.imdb.callbacks[2e]" / "seed0" / "fit"
+    assert epoch_scalars(logged / "validation", "epoch_loss") == pytest.approx(
+        stopped["history"]["val_loss"], rel=1e-6
+    )
+    assert len(epoch_scalars(logged / "train", "epoch_accuracy")) == len(
+        stopped["history"]["accuracy"]
+    )
+    assert {p.name for p in (suite.path / "tensorboard").iterdir()} >= {
+        "ch03.boston.kfold[book]",
+        "ch05.dogs.mobilenet[finetune]",
+        "ch06.jena.2e[dense]",
+    }
 
 
 def test_missing_data_skips_with_the_reason(

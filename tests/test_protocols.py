@@ -1,5 +1,6 @@
 """Each protocol plug-in and the runner, on one smoke case each (seconds)."""
 
+import dataclasses
 import importlib.util
 
 import keras
@@ -11,6 +12,7 @@ from dlwp_suite.environment import accelerator
 from dlwp_suite.experiments import get
 from dlwp_suite.protocols import PROTOCOLS
 from dlwp_suite.protocols import get as protocol
+from dlwp_suite.protocols.callbacks import expected_learning_rates, expected_stop_epoch
 from dlwp_suite.runner import fit_baselines, run_case, run_comparisons
 
 ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
@@ -20,6 +22,7 @@ ONE_CASE_EACH = {
     "fit_evaluate": "ch05.mnist.dense",
     "forecast": "ch06.jena.2e",
     "curves": "ch04.imdb.overfitting",
+    "callbacks": "ch07.imdb.callbacks",
 }
 
 
@@ -120,3 +123,42 @@ def test_fused_steps_train_the_same_weights_as_single_steps(monkeypatch):
     assert (one, five) == (1, 5)
     for a, b in zip(single, fused, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_early_stopping_is_expected_patience_epochs_after_the_last_improvement():
+    # Best at epoch 2; epochs 3 and 4 do not beat it (a tie is no improvement).
+    assert expected_stop_epoch([0.5, 0.6, 0.6, 0.55, 0.7], patience=2, higher_is_better=True) == 4
+    assert expected_stop_epoch([0.5, 0.6, 0.7], patience=2, higher_is_better=True) == 3
+    assert expected_stop_epoch([0.4, 0.3, 0.35, 0.2], patience=1, higher_is_better=False) == 3
+
+
+def test_learning_rate_is_cut_after_patience_epochs_without_a_min_delta_improvement():
+    losses = [1.0, 0.9, 0.89995, 0.95, 0.8, 0.81, 0.82]
+    # Epoch 3 improves by less than min_delta: with epoch 4, two epochs of no progress.
+    rates = expected_learning_rates(losses, 1e-3, 0.1, patience=2, min_delta=1e-4)
+    assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4])
+    # The count starts afresh after a cut: epochs 6 and 7 cut it again after epoch 7.
+    assert expected_learning_rates([*losses, 0.83], 1e-3, 0.1, 2, 1e-4)[-1] == pytest.approx(1e-5)
+
+
+def test_the_callbacks_protocol_catches_a_callback_that_misbehaves(smoke_data, monkeypatch):
+    """An EarlyStopping that waits longer than declared is an error of the size of the
+    gap, not a pass."""
+    import dlwp_suite.protocols.callbacks as callbacks
+
+    experiment = get("ch07.imdb.callbacks")
+    case = experiment.case("2e", "smoke")
+    # 12 epochs: the generated data's validation accuracy reaches 1.0 and stalls.
+    case = dataclasses.replace(case, params={**case.params, "epochs": 12})
+    data = smoke_data(experiment)
+    honest = PROTOCOLS["callbacks"].run(case, data, seed=0).metrics
+    assert honest["stopped_early"] == 1 and honest["early_stopping_error"] == 0
+    assert honest["checkpoint_error"] < 1e-4
+    real = keras.callbacks.EarlyStopping
+    monkeypatch.setattr(
+        callbacks.keras.callbacks,
+        "EarlyStopping",
+        lambda monitor, patience: real(monitor=monitor, patience=patience + 3),
+    )
+    broken = PROTOCOLS["callbacks"].run(case, data, seed=0).metrics
+    assert broken["early_stopping_error"] == 3

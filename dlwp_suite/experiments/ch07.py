@@ -1,4 +1,12 @@
-"""Chapter 7 (2nd edition: chapter 9): the modern convnet patterns, put together.
+"""Chapter 7 (2nd edition: chapters 7 and 9): callbacks, and the modern convnet patterns.
+
+The callbacks are the 1st edition's listing in 7.2.1 and the 2nd edition's c71
+(``chapter07_working-with-keras``), run on chapter 3's IMDB network, whose validation
+loss turns after about four epochs: each callback has something to react to. The 1st
+edition's model is unnamed (binary cross-entropy, rmsprop, 'acc'); the 2nd edition's is
+an MNIST Dense 512. Each behaviour is checked against the run's own history
+(``dlwp_suite.protocols.callbacks``).
+
 
 The 2nd edition's ``chapter09_part02_modern-convnet-architecture-patterns`` (cN =
 notebook cell) builds a small Xception-like network from the patterns chapter 7 of the
@@ -14,14 +22,18 @@ convnet. Chapter 8 (c57, c59) tests the checkpoint of the lowest validation loss
 
 from __future__ import annotations
 
+import dataclasses
 from types import MappingProxyType as Frozen
 
 import keras
 
 from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets import imdb
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.experiments.ch03 import IMDB_DENSE, build_imdb, sparse_rows
 from dlwp_suite.experiments.ch05 import (
     SCRATCH_SRC,
     SMOKE_NOTE,
@@ -31,6 +43,148 @@ from dlwp_suite.experiments.ch05 import (
     load_dogs,
 )
 from dlwp_suite.targets import Target, book_band
+
+CALLBACKS_SRC = "1e 7.2.1 (book text; no 1e chapter-7 notebook exists)"
+CALLBACKS_2E_SRC = "2e chapter07_working-with-keras c71-c72"
+CALLBACKS_EXPERIMENT = "ch07.imdb.callbacks"
+
+
+def load_held_out(config: DataConfig, params: Params) -> TaskData:
+    """Chapter 3's IMDB inputs; the first ``validation_size`` training reviews validate
+    (1e listing 3.7), the 25,000 test reviews test the kept model."""
+    data = imdb.load(config)
+    n = params["validation_size"]
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[n:],
+        y_train=data.y_train[n:],
+        x_val=data.x_train[:n],
+        y_val=data.y_train[:n],
+    )
+
+
+def _exact(metric: str, value: float, says: str, source: str) -> Target:
+    return Target(
+        metric,
+        value=value,
+        comparison="exact",
+        source=f"{source}: {says}",
+        basis="a behaviour, checked against the run's own history: no tolerance",
+    )
+
+
+# Invariants: they hold whether or not the run gives the callback anything to do.
+EARLY_STOPPING_AS_DOCUMENTED = _exact(
+    "early_stopping_error",
+    0.0,
+    "'interrupts training when [val accuracy] has stopped improving for more than "
+    "[patience] epochs': training ends the epoch the history says",
+    CALLBACKS_2E_SRC,
+)
+CHECKPOINT_KEEPS_BEST = Target(
+    "checkpoint_error",
+    value=0.0,
+    tolerance=1e-4,
+    comparison="at_most",
+    source=f"{CALLBACKS_SRC}: 'you won't overwrite the model file unless val_loss has "
+    "improved ... the best model seen during training': the reloaded file scores the "
+    "best epoch's val_loss",
+    basis="relative; float32 summation order moves the last digits, another epoch's "
+    "val_loss differs by far more",
+)
+LR_AS_DOCUMENTED = _exact(
+    "lr_schedule_error",
+    0.0,
+    "'divides the learning rate by 10 when ... the validation loss has stopped improving "
+    "for 10 epochs': every epoch's rate is the one the val_loss history implies",
+    CALLBACKS_SRC,
+)
+# The behaviours themselves, on the real data: chapter 3's network overfits within 20
+# epochs, so validation accuracy stalls and the validation loss plateaus.
+STOPS_EARLY = _exact(
+    "stopped_early",
+    1.0,
+    "training stops once validation accuracy stalls (before the 20-epoch cap)",
+    CALLBACKS_2E_SRC,
+)
+LR_IS_CUT = Target(
+    "lr_reductions",
+    value=1.0,
+    comparison="at_least",
+    source=f"{CALLBACKS_SRC}: the rate is cut once the validation loss plateaus",
+    basis="at least one cut in 20 epochs: the book's 10-epoch fit with patience 10 "
+    "could never trigger it",
+)
+CALLBACK_VARIANTS = Frozen(
+    {
+        # 2e c71: EarlyStopping(monitor="val_accuracy", patience=2) and
+        # ModelCheckpoint(monitor="val_loss", save_best_only=True), then load_model (c72).
+        "2e": {
+            "callbacks": Frozen(
+                {
+                    "early_stopping": Frozen({"monitor": "val_accuracy", "patience": 2}),
+                    "checkpoint": Frozen({"monitor": "val_loss"}),
+                }
+            )
+        },
+        # 1e 7.2.1: ReduceLROnPlateau(monitor='val_loss', factor=0.1, patience=10).
+        "reduce_lr": {
+            "callbacks": Frozen(
+                {"reduce_lr": Frozen({"monitor": "val_loss", "factor": 0.1, "patience": 10})}
+            )
+        },
+    }
+)
+INVARIANTS = {
+    "2e": (EARLY_STOPPING_AS_DOCUMENTED, CHECKPOINT_KEEPS_BEST),
+    "reduce_lr": (LR_AS_DOCUMENTED,),
+}
+BEHAVIOURS = {
+    "2e": (*INVARIANTS["2e"], STOPS_EARLY),
+    "reduce_lr": (*INVARIANTS["reduce_lr"], LR_IS_CUT),
+}
+CALLBACKS = Experiment(
+    id=CALLBACKS_EXPERIMENT,
+    title="IMDB, chapter 3's dense network, with the book's callbacks",
+    source=f"{CALLBACKS_SRC}; {CALLBACKS_2E_SRC}",
+    task="binary",
+    protocol="callbacks",
+    load_data=load_held_out,
+    write_synthetic=synthetic.write_imdb,
+    build_model=build_imdb,
+    baseline_inputs=sparse_rows,
+    params=Frozen(
+        {
+            **{k: IMDB_DENSE.params[k] for k in ("hidden", "activation", "loss", "optimizer")},
+            "batch_size": 512,
+            "validation_size": 10_000,
+            "epochs": 20,  # chapter 3's validation curve: the cap EarlyStopping cuts short
+        }
+    ),
+    variants=CALLBACK_VARIANTS,
+    profiles=Frozen(
+        {
+            "smoke": ProfileSpec(
+                variants=tuple(CALLBACK_VARIANTS),
+                targets=INVARIANTS,
+                overrides=Frozen({"validation_size": 200, "epochs": 6, "batch_size": 64}),
+                synthetic_data=True,
+                note="generated data: the behaviours' invariants only (the run may "
+                "give a callback nothing to do)",
+            ),
+            "quick": ProfileSpec(
+                variants=tuple(CALLBACK_VARIANTS),
+                targets=BEHAVIOURS,
+                note="the book's callbacks on chapter 3's 20-epoch run (seconds an epoch)",
+            ),
+            "book": ProfileSpec(
+                variants=tuple(CALLBACK_VARIANTS),
+                targets=BEHAVIOURS,
+            ),
+        }
+    ),
+    baselines=("majority", "logistic_regression"),
+)
 
 SRC = "2e 9.3.5 (chapter09_part02_modern-convnet-architecture-patterns)"
 EXPERIMENT = "ch07.dogs.mini_xception"
@@ -158,4 +312,4 @@ CLAIMS = (
     ),
 )
 
-EXPERIMENTS = (MINI_XCEPTION,)
+EXPERIMENTS = (CALLBACKS, MINI_XCEPTION)

@@ -7,6 +7,7 @@ added to ``PROTOCOLS``, plus its declarations under ``dlwp_suite/experiments``.
 from __future__ import annotations
 
 from dlwp_suite.protocols.base import Protocol, RunResult
+from dlwp_suite.protocols.callbacks import CallbackBehaviour
 from dlwp_suite.protocols.curves import Curves
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
@@ -14,7 +15,8 @@ from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
 
 PROTOCOLS: dict[str, Protocol] = {
-    p.name: p for p in (Holdout(), KFold(), FitEvaluate(), Forecast(), Curves())
+    p.name: p
+    for p in (Holdout(), KFold(), FitEvaluate(), Forecast(), Curves(), CallbackBehaviour())
 }
 
 __all__ = ["PROTOCOLS", "Protocol", "RunResult", "get"]

@@ -20,6 +20,7 @@ import numpy as np
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.compat import fuse_steps
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare, direction
 from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
@@ -128,15 +129,23 @@ def fit(
     steps_per_epoch: int | None = None,
     samples_per_epoch: int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    *,
+    seed: int,
+    phase: str = "fit",
 ) -> tuple[dict[str, list[float]], dict[str, float | int | None]]:
     """``model.fit`` with an epoch clock and, if a target applies, a target clock.
 
     ``x`` may be a batch iterator (then ``y`` and ``batch_size`` are None and
     ``samples_per_epoch`` says how many samples an epoch holds); ``callbacks`` run
-    after the clocks. Arrays train with fused steps where the backend gains from them.
+    after the clocks, then TensorBoard's where logs were asked for (``seed`` and
+    ``phase`` name the run). Arrays train with fused steps where the backend gains.
     """
     clock = EpochClock()
-    every_callback: list[keras.callbacks.Callback] = [clock, *callbacks]
+    every_callback: list[keras.callbacks.Callback] = [
+        clock,
+        *callbacks,
+        *tensorboard_callbacks(case.id, seed, phase),
+    ]
     target_clock = None
     if monitor is not None and (threshold := _threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
@@ -202,6 +211,8 @@ def train_and_test(
         p["final_epochs"],
         p.get("final_batch_size", p["batch_size"]),
         monitor=(metric, lambda m, _: test_metric(m, data.x_test, y_test, keras_metric)),
+        seed=seed,
+        phase="final",
     )
     metrics = {metric: test_metric(model, data.x_test, y_test, keras_metric)}
     predicted, timings["inference_samples_per_s"] = predictions(model, data.x_test, INFERENCE_BATCH)

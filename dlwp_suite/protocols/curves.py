@@ -85,6 +85,7 @@ class Curves(Protocol):
             p["batch_size"],
             validation=(data.x_val, labels(p, data.y_val)),
             monitor=("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"])),
+            seed=seed,
         )
         val = history["val_accuracy"]
         metrics = {

@@ -135,6 +135,7 @@ class FitEvaluate(Protocol):
             validation=validation,
             monitor=monitor,
             callbacks=[best] if best else (),
+            seed=seed,
             **train,
             **per_epoch,
         )
@@ -153,6 +154,8 @@ class FitEvaluate(Protocol):
                 model,
                 epochs=p["finetune_epochs"],
                 validation=validation,
+                seed=seed,
+                phase="finetune",
                 **train,
                 **per_epoch,
             )

@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
 from dlwp_suite.forecast import Windows, for_case
 from dlwp_suite.metrics import declare
@@ -100,7 +101,7 @@ class Forecast(Protocol):
             epochs=p["epochs"],
             steps_per_epoch=steps,
             validation_data=val,
-            callbacks=[clock],
+            callbacks=[clock, *tensorboard_callbacks(case.id, seed, "fit")],
             verbose=0,
         ).history
         scale = data.extras["to_celsius"][0]

@@ -55,6 +55,8 @@ class Holdout(ValidateThenTest):
             p["batch_size"],
             validation=(x_val, y_val),
             monitor=("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"])),
+            seed=seed,
+            phase="validation",
         )
         val = history["val_accuracy"]
         metrics = {"val_accuracy": val[-1], "best_val_accuracy": max(val)}

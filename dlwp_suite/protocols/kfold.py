@@ -40,7 +40,8 @@ class KFold(ValidateThenTest):
         keras.utils.set_random_seed(seed)
         fold_mae, curves, rates = [], [], []
         # Unshuffled folds: fold i validates on samples [i*n/k, (i+1)*n/k), as the book does.
-        for fit_idx, val_idx in KFoldSplit(n_splits=p["k"]).split(data.x_train):
+        folds = KFoldSplit(n_splits=p["k"]).split(data.x_train)
+        for fold, (fit_idx, val_idx) in enumerate(folds, start=1):
             model = case.experiment.build_model(p, data)
             history, timings = fit(
                 case,
@@ -50,6 +51,8 @@ class KFold(ValidateThenTest):
                 p["epochs"],
                 p["batch_size"],
                 validation=(data.x_train[val_idx], data.y_train[val_idx]),
+                seed=seed,
+                phase=f"fold{fold}",
             )
             fold_mae.append(history["val_mae"][-1])
             curves.append(history)

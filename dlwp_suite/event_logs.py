@@ -1,0 +1,25 @@
+"""TensorBoard logs of any benchmark run (1e 7.2.2, 2e 7.3.4), on request.
+
+``--dlwp-tensorboard DIR`` sets ``$DLWP_TENSORBOARD_DIR`` (the plugin loads no
+framework); every training call then adds Keras' own ``TensorBoard`` callback, writing
+to ``DIR/<case id>/seed<seed>/<phase>/{train,validation}``: one run per fit, named so
+TensorBoard's run selector reads like the suite's records.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+
+ENV = "DLWP_TENSORBOARD_DIR"
+
+
+def tensorboard_callbacks(case_id: str, seed: int, phase: str) -> list[keras.callbacks.Callback]:
+    """Keras' ``TensorBoard`` callback for one fit where logs were asked for, else none."""
+    root = os.environ.get(ENV)
+    if not root:
+        return []
+    log_dir = Path(root) / case_id / f"seed{seed}" / phase
+    return [keras.callbacks.TensorBoard(log_dir=str(log_dir))]
