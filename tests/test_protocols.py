@@ -13,6 +13,7 @@ from dlwp_suite.experiments import get
 from dlwp_suite.protocols import PROTOCOLS
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.callbacks import expected_learning_rates, expected_stop_epoch
+from dlwp_suite.protocols.weighted_ensemble import accuracy, fit_weights
 from dlwp_suite.runner import fit_baselines, run_case, run_comparisons
 
 ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
@@ -23,6 +24,7 @@ ONE_CASE_EACH = {
     "forecast": "ch06.jena.2e",
     "curves": "ch04.imdb.overfitting",
     "callbacks": "ch07.imdb.callbacks",
+    "weighted_ensemble": "ch07.imdb.ensemble",
 }
 
 
@@ -43,7 +45,11 @@ def test_protocol_records_only_its_declared_metrics(name, smoke_data):
     result = plugin.run(case, data, seed=0)
     assert set(result.metrics) <= set(plugin.metrics)
     assert plugin.reported_metric in result.metrics
-    assert result.timings["train_samples_per_s"] or result.timings.get("kfold_train_samples_per_s")
+    if name == "weighted_ensemble":  # several models: each member times itself
+        assert all(member["train_s"] > 0 for member in result.details["members"])
+    else:
+        rates = result.timings
+        assert rates["train_samples_per_s"] or rates.get("kfold_train_samples_per_s")
     if "val_loss" in result.history:  # the overfitting claims read this curve
         assert {"best_val_loss_epoch", "last_val_loss"} <= set(result.metrics)
     fitted = fit_baselines(case, data, 0, experiment.baselines)
@@ -162,3 +168,17 @@ def test_the_callbacks_protocol_catches_a_callback_that_misbehaves(smoke_data, m
     )
     broken = PROTOCOLS["callbacks"].run(case, data, seed=0).metrics
     assert broken["early_stopping_error"] == 3
+
+
+def test_ensemble_weights_favour_the_members_that_help_on_validation():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    sharp = np.clip(y + rng.normal(0, 0.45, y.size), 0, 1)
+    other = np.clip(y + rng.normal(0, 0.45, y.size), 0, 1)  # as good, errors independent
+    noise = rng.random(y.size)
+    members = np.array([sharp, other, noise])
+    weights = fit_weights(members, y)
+    assert weights.sum() == pytest.approx(1.0) and weights.min() >= 0
+    assert weights[2] < 0.2  # the noise member is all but left out
+    assert accuracy(weights @ members, y) > max(accuracy(m, y) for m in members)
+    assert fit_weights(members[:1], y) == pytest.approx([1.0])

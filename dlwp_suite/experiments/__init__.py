@@ -7,9 +7,18 @@ from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import PROFILES, Experiment
-from dlwp_suite.experiments import ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07
+from dlwp_suite.experiments import (
+    ch03,
+    ch04,
+    ch05,
+    ch06,
+    ch06_text,
+    ch06_text_2e,
+    ch07,
+    ch07_ensemble,
+)
 
-_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07)
+_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07, ch07_ensemble)
 EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}
 CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}
 

@@ -13,10 +13,19 @@ from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
 from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
+from dlwp_suite.protocols.weighted_ensemble import WeightedEnsemble
 
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
-    for p in (Holdout(), KFold(), FitEvaluate(), Forecast(), Curves(), CallbackBehaviour())
+    for p in (
+        Holdout(),
+        KFold(),
+        FitEvaluate(),
+        Forecast(),
+        Curves(),
+        CallbackBehaviour(),
+        WeightedEnsemble(),
+    )
 }
 
 __all__ = ["PROTOCOLS", "Protocol", "RunResult", "get"]

@@ -1,0 +1,201 @@
+"""Chapter 7 (1st edition 7.3.3): model ensembling, on IMDB.
+
+The book prints no numbers here. It says a weighted average of diverse good models,
+with weights "learned empirically" on validation data (Nelder-Mead among its means),
+"should be more accurate than any of the initial ones"; and that an ensemble of one
+network over random initialisations is "not worth doing": diversity is what helps.
+
+Both on one split of chapter 3's reviews (Keras' ``imdb.npz``: the first 10,000
+training reviews validate and fit the weights, the other 15,000 train, the 25,000 test
+reviews test once). The diverse members are the suite's own book networks, as their
+chapters train them, and a TF-IDF logistic regression on word and word-pair counts:
+
+- chapter 3's Dense 16-16 on multi-hot rows (4 epochs, its tested protocol);
+- chapter 4's dropout network (16-16, dropout 0.5; 6 epochs, past its slower turn);
+- chapter 6's Embedding(10000, 8) + Flatten on the last 20 words (10 epochs, batch 32);
+- TF-IDF (sklearn's defaults) and logistic regression on unigram and bigram counts of
+  the same reviews' word ids (the last 500, as chapter 6 pads them; pairs seen twice).
+
+The same-architecture ensemble is chapter 3's network four times, seeds apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType as Frozen
+
+import keras
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from dlwp_suite import synthetic
+from dlwp_suite.claims import Claim, network
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets import imdb
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.experiments import ch04, ch06_text
+from dlwp_suite.experiments.ch03 import IMDB_DENSE, build_imdb, sparse_rows
+from dlwp_suite.experiments.ch04 import column_labels
+from dlwp_suite.targets import Target
+
+SRC = "1e 7.3.3 (book text; no 1e chapter-7 notebook exists)"
+EXPERIMENT = "ch07.imdb.ensemble"
+PADDED_LENGTH = 500  # chapter 6's longest reviews: the sequence and count members read these
+
+
+def load_split(config: DataConfig, params: Params) -> TaskData:
+    """Chapter 3's multi-hot rows and chapter 6's padded word ids of the same reviews
+    (``extras["padded"]``); the first ``validation_size`` training reviews validate."""
+    rows = imdb.load(config)
+    padded = imdb.load_padded(config, PADDED_LENGTH)
+    if not np.array_equal(rows.y_train, padded.y_train):
+        raise ValueError("the multi-hot and padded IMDB inputs disagree on the review order")
+    n = params["validation_size"]
+    return dataclasses.replace(
+        rows,
+        x_train=rows.x_train[n:],
+        y_train=rows.y_train[n:],
+        x_val=rows.x_train[:n],
+        y_val=rows.y_train[:n],
+        extras={
+            **rows.extras,
+            "padded": {
+                "train": padded.x_train[n:],
+                "val": padded.x_train[:n],
+                "test": padded.x_test,
+            },
+        },
+    )
+
+
+def _word_counts(padded: dict[str, np.ndarray]) -> dict[str, object]:
+    """Unigram and bigram counts of the word ids (padding dropped), the pairs seen in at
+    least two training reviews (scikit-learn's vectoriser over the ids as tokens)."""
+    texts = {
+        split: [" ".join(map(str, row[row != 0])) for row in rows] for split, rows in padded.items()
+    }
+    vectoriser = CountVectorizer(ngram_range=(1, 2), min_df=2, token_pattern=r"\d+")
+    counts = {"train": vectoriser.fit_transform(texts["train"])}
+    counts.update({split: vectoriser.transform(texts[split]) for split in ("val", "test")})
+    return counts
+
+
+def member_inputs(params: Params, data: TaskData) -> TaskData:
+    """What one member reads: the multi-hot rows, the last ``maxlen`` word ids, or counts."""
+    kind = params["inputs"]
+    if kind == "multi_hot":
+        return data
+    padded = data.extras["padded"]
+    if kind == "sequences":
+        splits = {split: rows[:, -params["maxlen"] :] for split, rows in padded.items()}
+    elif kind == "word_counts":
+        splits = _word_counts(padded)
+    else:
+        raise ValueError(f"unknown member inputs {kind!r}")
+    return dataclasses.replace(
+        data, x_train=splits["train"], x_val=splits["val"], x_test=splits["test"]
+    )
+
+
+_BUILDERS = {"dense": build_imdb, "dropout": ch04.build, "embedding": ch06_text.build}
+
+
+def build_member(params: Params, data: TaskData) -> keras.Model:
+    """The member's own chapter's builder."""
+    return _BUILDERS[params["model"]](params, data)
+
+
+def _network(experiment: Experiment, variant: str, **settings) -> Frozen:
+    """A member declared as ``experiment``'s ``variant`` is, book profile, plus its fit."""
+    return Frozen({**experiment.case(variant, "book").params, **settings})
+
+
+_EMBEDDING = next(e for e in ch06_text.EXPERIMENTS if e.id == ch06_text.EMBEDDING)
+MEMBERS = Frozen(
+    {
+        "dense": _network(
+            IMDB_DENSE, "book", model="dense", inputs="multi_hot", epochs=4, batch_size=512
+        ),
+        "dropout": _network(
+            ch04.OVERFITTING, "dropout", model="dropout", inputs="multi_hot", epochs=6
+        ),
+        "embedding": _network(_EMBEDDING, "book", model="embedding", inputs="sequences"),
+        "tfidf": Frozen({"shallow": "tfidf_logistic_regression", "inputs": "word_counts"}),
+    }
+)
+VARIANTS = Frozen(
+    {
+        "diverse": {"members": ("dense", "dropout", "embedding", "tfidf")},
+        "seeds": {"members": ("dense",) * 4},
+    }
+)
+
+BEATS_BEST_MEMBER = Target(
+    "ensemble_gain",
+    value=0.0,
+    comparison="at_least",
+    source=f"{SRC}: 'this new prediction array should be more accurate than any of the "
+    "initial ones' (weights learned on validation data)",
+    basis="the test accuracy over the best member's (on test: the strictest reading); not lower",
+)
+SMOKE_BEATS_CHANCE = Target(
+    "test_accuracy",
+    baseline="majority",
+    tolerance=0.1,
+    source="smoke check",
+    basis="generated data has a strong signal; any learning clears this margin",
+)
+
+ENSEMBLE = Experiment(
+    id=EXPERIMENT,
+    title="IMDB: a weighted ensemble of diverse models against one network over seeds",
+    source=SRC,
+    task="binary",
+    protocol="weighted_ensemble",
+    load_data=load_split,
+    write_synthetic=synthetic.write_imdb,
+    build_model=build_member,
+    case_inputs=member_inputs,
+    encode_labels=column_labels,
+    baseline_inputs=sparse_rows,
+    params=Frozen({"validation_size": 10_000, "member_params": MEMBERS}),
+    variants=VARIANTS,
+    profiles=Frozen(
+        {
+            "smoke": ProfileSpec(
+                variants=tuple(VARIANTS),
+                targets={v: (SMOKE_BEATS_CHANCE,) for v in VARIANTS},
+                overrides=Frozen({"validation_size": 200}),
+                synthetic_data=True,
+                note="generated reviews: the pipeline only",
+            ),
+            "quick": ProfileSpec(
+                variants=tuple(VARIANTS),
+                targets={"diverse": (BEATS_BEST_MEMBER,)},
+                note="the book's protocol: every member is minutes or less on a CPU",
+            ),
+            "book": ProfileSpec(
+                variants=tuple(VARIANTS), targets={"diverse": (BEATS_BEST_MEMBER,)}
+            ),
+        }
+    ),
+    baselines=("majority", "logistic_regression"),
+)
+
+CLAIMS = (
+    Claim(
+        "ensemble-diversity-helps",
+        says="an ensemble of one architecture over random initialisations gains less "
+        "than an ensemble of diverse models ('not worth doing'; 'the key ... is diversity')",
+        source=SRC,
+        metric="ensemble_gain",
+        a=network(EXPERIMENT, "diverse"),
+        relation="beats",
+        b=network(EXPERIMENT, "seeds"),
+        profiles=("quick", "book"),
+        basis="each ensemble's test accuracy over its own best member; no margin",
+    ),
+)
+
+EXPERIMENTS = (ENSEMBLE,)
