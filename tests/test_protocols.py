@@ -25,6 +25,8 @@ ONE_CASE_EACH = {
     "curves": "ch04.imdb.overfitting",
     "callbacks": "ch07.imdb.callbacks",
     "weighted_ensemble": "ch07.imdb.ensemble",
+    "tuning": "ch07.imdb.tuning",
+    "tuning_regression": "ch07.boston.tuning",
 }
 
 

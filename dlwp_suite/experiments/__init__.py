@@ -16,9 +16,10 @@ from dlwp_suite.experiments import (
     ch06_text_2e,
     ch07,
     ch07_ensemble,
+    ch07_tuning,
 )
 
-_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07, ch07_ensemble)
+_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07, ch07_ensemble, ch07_tuning)
 EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}
 CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}
 

@@ -247,7 +247,7 @@ REUTERS_DENSE = Experiment(
 def build_boston(params: Params, data: TaskData) -> keras.Model:
     """1e listing 3.25: Dense 64-64 relu, linear output, rmsprop, mse loss, mae metric."""
     model = dense_stack(data.input_shape[0], params["hidden"], "relu", 1, None)
-    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    model.compile(optimizer=params["optimizer"], loss="mse", metrics=["mae"])
     return model
 
 
@@ -308,6 +308,7 @@ BOSTON_KFOLD = Experiment(
     params=Frozen(
         {
             "hidden": (64, 64),
+            "optimizer": "rmsprop",
             "k": 4,
             "epochs": 100,
             "batch_size": 1,

@@ -13,6 +13,7 @@ from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
 from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
+from dlwp_suite.protocols.tuning import ClassifierTuning, RegressorTuning
 from dlwp_suite.protocols.weighted_ensemble import WeightedEnsemble
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -25,6 +26,8 @@ PROTOCOLS: dict[str, Protocol] = {
         Curves(),
         CallbackBehaviour(),
         WeightedEnsemble(),
+        ClassifierTuning(),
+        RegressorTuning(),
     )
 }
 
