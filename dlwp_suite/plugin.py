@@ -315,6 +315,15 @@ def _is_claim(item: pytest.Item) -> bool:
     return params is not None and "dlwp_claim" in params.params
 
 
+def _stage(item: pytest.Item) -> int:
+    """Models first, then comparisons (which reuse a model trained in this process), then
+    claims (which judge the records of the cases they compare)."""
+    params = getattr(item, "callspec", None)
+    if params is None or "dlwp_case" in params.params:
+        return 0
+    return 2 if _is_claim(item) else 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     registered: set[str] = set()
     for item in items:
@@ -326,8 +335,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.addinivalue_line("markers", f"{chapter}: benchmarks of chapter {chapter}")
             registered.add(chapter)
         item.add_marker(chapter)
-    # Claims judge the records of the cases they compare: after every other test.
-    items.sort(key=_is_claim)
+    # Whatever order a chapter file defines or imports its tests in.
+    items.sort(key=_stage)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -43,7 +43,7 @@ def test_a_run_killed_mid_case_keeps_finished_seeds_and_the_rerun_counts_each_on
         "benchmarks/test_ch03.py",
         "--dlwp-profile=smoke",
         "-k",
-        "boston and test_model",
+        "imdb and book and test_model",
         f"--dlwp-seeds={SEEDS}",
         "--benchmark-disable",
         "-p",

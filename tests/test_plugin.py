@@ -206,3 +206,15 @@ def test_a_declared_divergence_is_a_strict_xfail(suite: pytest.Pytester):
     assert model["targets"][0]["declared"]["divergence"]["reason"] == "a known cause."
     (outcome,) = [r for r in records(suite.path / "results") if r["kind"] == "outcome"]
     assert outcome["outcome"] == "xfailed"
+
+
+def test_models_run_before_the_comparisons_that_reuse_them(suite: pytest.Pytester):
+    """A chapter file imports its three tests in any order; the comparisons reuse the
+    network its model test trained, and claims judge both: models, comparisons, claims."""
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch07.py", "--collect-only", "-q", "--dlwp-profile=smoke"
+    )
+    tests = [line.split("::")[1].split("[")[0] for line in result.outlines if "::" in line]
+    stages = ["test_model", "test_baselines_and_ensemble", "test_claim"]
+    assert [stages.index(t) for t in tests] == sorted(stages.index(t) for t in tests)
+    assert tests[0] == "test_model" and "test_baselines_and_ensemble" in tests

@@ -60,7 +60,7 @@ def test_protocol_records_only_its_declared_metrics(name, smoke_data):
 
 
 def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
-    experiment = get("ch03.boston.kfold")
+    experiment = get("ch03.imdb.dense")
     case, data = experiment.cases("smoke")[0], smoke_data(experiment)
     baselines = fit_baselines(case, data, 0, experiment.baselines)
     written: list[dict] = []
@@ -70,8 +70,8 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     assert outcome.records[0]["timings"]["process_peak_rss_mb"] > 0
     assert ("device_peak_memory_mb" in outcome.records[0]["timings"]) == (accelerator() is not None)
     (check,) = outcome.checks
-    assert check.reference == baselines["mean"].metrics["test_mae"]
-    assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "mean"
+    assert check.reference == baselines["majority"].metrics["test_accuracy"]
+    assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "majority"
     compared = run_comparisons(
         case, data, 0, "run", ENV, baselines, written.append, network=outcome.tested
     )
@@ -81,7 +81,7 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
 
 def test_each_seed_is_written_as_soon_as_it_finishes(smoke_data):
     """An interrupt during seed 1 must not lose seed 0's record."""
-    experiment = get("ch03.boston.kfold")
+    experiment = get("ch03.imdb.dense")
     case, data = experiment.cases("smoke")[0], smoke_data(experiment)
     baselines = fit_baselines(case, data, 0, experiment.baselines)
     written: list[int] = []
