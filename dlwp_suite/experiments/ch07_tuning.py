@@ -26,6 +26,7 @@ from dlwp_suite.experiments.ch03 import (
     IMDB_DENSE,
     build_boston,
     build_imdb,
+    smoke_beats,
     sparse_rows,
 )
 from dlwp_suite.targets import Target
@@ -82,16 +83,6 @@ def _does_at_least_as_well(hand_picked: str) -> Target:
     )
 
 
-def _beats(baseline: str, metric: str, margin: float) -> Target:
-    return Target(
-        metric,
-        source="smoke check",
-        baseline=baseline,
-        tolerance=margin,
-        basis="generated data has a strong signal; any learning clears this margin",
-    )
-
-
 def _profiles(
     book: Target, smoke: Target, smoke_overrides: Params, quick_overrides: Params
 ) -> Frozen:
@@ -137,7 +128,7 @@ IMDB_TUNING = Experiment(
     variants=Frozen({"2e": {}}),
     profiles=_profiles(
         _does_at_least_as_well("16 units, rmsprop"),
-        _beats("majority", "test_accuracy", 0.1),
+        smoke_beats("majority", "test_accuracy", 0.1),
         {"validation_size": 200, "batch_size": 64, "search_epochs": 3, "max_trials": 2},
         {},
     ),
@@ -166,7 +157,7 @@ BOSTON_TUNING = Experiment(
     variants=Frozen({"2e": {}}),
     profiles=_profiles(
         _does_at_least_as_well("64 units, rmsprop"),
-        _beats("mean", "test_mae", 1.0),
+        smoke_beats("mean", "test_mae", 1.0),
         {"validation_size": 20, "search_epochs": 10, "max_trials": 2},
         {"search_epochs": 40},  # chapter 3's quick K-fold: 40 epochs at batch 16
     ),
