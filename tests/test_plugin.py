@@ -39,6 +39,35 @@ def epoch_scalars(run_dir: Path, tag: str) -> list[float]:
     return [make_ndarray(event.tensor_proto).item() for event in events.Tensors(tag)]
 
 
+def assert_each_protocol_records_what_it_declares(written: list[dict]) -> None:
+    """Every registered protocol ran, and each model recorded only metrics its protocol
+    declares (with their directions), its reported metric, its curves' shape and its
+    training rate; each baseline, the metric that picks the ensemble partner."""
+    from dlwp_suite.experiments import get
+    from dlwp_suite.protocols import PROTOCOLS
+
+    seen = set()
+    for record in written:
+        if record["kind"] not in ("model", "baseline"):
+            continue
+        protocol = PROTOCOLS[get(record["experiment"]).protocol]
+        seen.add(protocol.name)
+        metrics, name = record["metrics"], f"{record['experiment']}[{record['variant']}]"
+        if record["kind"] == "baseline":
+            assert protocol.selection_metric in metrics or record["name"] == "random_shuffle"
+            continue
+        assert set(metrics) <= set(protocol.metrics), name
+        assert protocol.reported_metric in metrics, name
+        if "val_loss" in record["history"]:  # the overfitting claims read this curve
+            assert {"best_val_loss_epoch", "last_val_loss"} <= set(metrics), name
+        rates = record["timings"]
+        if protocol.name == "weighted_ensemble":  # several models: each times itself
+            assert all(m["train_s"] > 0 for m in record["details"]["members"]), name
+        else:
+            assert rates.get("train_samples_per_s") or rates.get("kfold_train_samples_per_s")
+    assert seen == set(PROTOCOLS)
+
+
 def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     """The whole chapter in the smoke profile, on two xdist workers, records merged,
     TensorBoard logs of every fit written."""
@@ -73,6 +102,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         model["environment"]
     )
     assert model["timings"]["train_samples_per_s"] > 0
+    assert_each_protocol_records_what_it_declares(written)
     assert model["environment"]["device"].startswith("CPU ")
     if not WRITES_EVENTS:
         return
