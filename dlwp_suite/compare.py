@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from dlwp_suite.report import newest_runs, planned_seeds
-from dlwp_suite.targets import direction
+from dlwp_suite.targets import Target, direction
 
 CASE = ["profile", "experiment", "variant"]
 
@@ -91,7 +91,11 @@ def _case_summaries(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, 
             if t.get("book") is None:
                 continue
             values = [m[t["metric"]] for m in group["metrics"] if m.get(t["metric"]) is not None]
-            metrics[t["metric"]] = (statistics.median(values) if values else None, t["tolerance"])
+            metrics[t["metric"]] = (
+                statistics.median(values) if values else None,
+                t["tolerance"],
+                t.get("declared"),
+            )
         out[key] = {
             "metrics": metrics,
             "throughput": statistics.median(rates) if rates else None,
@@ -106,7 +110,8 @@ def compare(
     """Every metric and throughput change between matching cases of two result sets.
 
     A metric regresses when it moves in its bad direction by more than the target's
-    tolerance; throughput regresses when it drops by more than ``threshold``.
+    tolerance, or, for a one-sided bar ("at least 0"), when it falls past the bar;
+    throughput regresses when it drops by more than ``threshold``.
     """
     before, after = _case_summaries(old), _case_summaries(new)
     result = Comparison(missing_cases=sorted("/".join(k) for k in before.keys() - after.keys()))
@@ -114,14 +119,22 @@ def compare(
         name = "/".join(key)
         if after[key]["incomplete"]:
             result.incomplete.append(name)
-        for metric, (previous, tolerance) in before[key]["metrics"].items():
+        for metric, (previous, tolerance, declared) in before[key]["metrics"].items():
             if previous is None:
                 continue
             value = after[key]["metrics"].get(metric, (None,))[0]
-            worse_by = 0.0 if value is None else -direction(metric) * (value - previous)
-            result.changes.append(
-                Change(name, metric, previous, value, f"± {tolerance:g}", worse_by > tolerance)
-            )
+            one_sided = declared and declared.get("comparison") in ("at_least", "at_most")
+            if one_sided:
+                # A bar, not a number with a measured spread: only crossing it regresses.
+                bar = Target.from_declared(declared)
+                allowed, regressed = (
+                    bar.describe(),
+                    value is not None and not (bar.check([value]).passed),
+                )
+            else:
+                worse_by = 0.0 if value is None else -direction(metric) * (value - previous)
+                allowed, regressed = f"± {tolerance:g}", worse_by > tolerance
+            result.changes.append(Change(name, metric, previous, value, allowed, regressed))
         old_rate, new_rate = before[key]["throughput"], after[key]["throughput"]
         if old_rate and new_rate:
             result.changes.append(

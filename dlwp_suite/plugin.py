@@ -319,9 +319,9 @@ def _stage(item: pytest.Item) -> int:
     """Models first, then comparisons (which reuse a model trained in this process), then
     claims (which judge the records of the cases they compare)."""
     params = getattr(item, "callspec", None)
-    if params is None or "dlwp_case" in params.params:
-        return 0
-    return 2 if _is_claim(item) else 1
+    if params is not None and "dlwp_experiment" in params.params:
+        return 1
+    return 2 if _is_claim(item) else 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

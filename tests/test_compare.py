@@ -104,3 +104,34 @@ def test_an_old_value_of_zero_and_a_missing_metric_do_not_crash(tmp_path: Path, 
     assert main(["compare", str(old), str(bare), "--allow-missing"]) == 1
     assert "FAIL: nothing comparable" in capsys.readouterr().out
     assert Change("c", "test_mae", 0.0, 0.1, "± 0.1", False).relative == "n/a"
+
+
+def test_a_one_sided_bar_regresses_only_when_a_run_falls_past_it():
+    def gains(value: float) -> list[dict]:
+        records = run(0.885, 50_000, experiment="ch07.imdb.ensemble")
+        bar = {
+            "metric": "ensemble_gain",
+            "value": 0.0,
+            "comparison": "at_least",
+            "source": "s",
+            "basis": "b",
+        }
+        for record in records:
+            record["metrics"] = {"ensemble_gain": value}
+            record["targets"] = [
+                {
+                    "metric": "ensemble_gain",
+                    "book": 0.0,
+                    "tolerance": 0.0,
+                    "declared": bar,
+                    "passed": value >= 0,
+                }
+            ]
+        return records
+
+    def verdict(old: float, new: float) -> bool:
+        changes = compare(gains(old), gains(new)).changes
+        return next(c for c in changes if c.quantity == "ensemble_gain").regression
+
+    assert not verdict(0.012, 0.003)  # smaller, still past the bar: seed noise
+    assert verdict(0.012, -0.002)

@@ -100,19 +100,25 @@ def test_fused_steps_train_the_same_weights_as_single_steps(monkeypatch):
 
 
 def test_early_stopping_is_expected_patience_epochs_after_the_last_improvement():
+    def stop(values, patience, higher=True, cap=10):
+        return expected_stop_epoch(values, patience, higher, cap)
+
     # Best at epoch 2; epochs 3 and 4 do not beat it (a tie is no improvement).
-    assert expected_stop_epoch([0.5, 0.6, 0.6, 0.55, 0.7], patience=2, higher_is_better=True) == 4
-    assert expected_stop_epoch([0.5, 0.6, 0.7], patience=2, higher_is_better=True) == 3
-    assert expected_stop_epoch([0.4, 0.3, 0.35, 0.2], patience=1, higher_is_better=False) == 3
+    assert stop([0.5, 0.6, 0.6, 0.55, 0.7], patience=2) == 4
+    assert stop([0.4, 0.3, 0.35, 0.2], patience=1, higher=False) == 3
+    # Never two flat epochs: training runs to the cap, so a history that ends sooner
+    # (at epoch 3 here) stopped too early, by 7 epochs.
+    assert stop([0.5, 0.6, 0.7], patience=2) == 10
 
 
 def test_learning_rate_is_cut_after_patience_epochs_without_a_min_delta_improvement():
     losses = [1.0, 0.9, 0.89995, 0.95, 0.8, 0.81, 0.82]
-    # Epoch 3 improves by less than min_delta: with epoch 4, two epochs of no progress.
+    # Epoch 3 improves by less than min_delta: with epoch 4, two epochs of no progress;
+    # the last entry is the rate after the last epoch (epochs 6 and 7 cut it again).
     rates = expected_learning_rates(losses, 1e-3, 0.1, patience=2, min_delta=1e-4)
-    assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4])
-    # The count starts afresh after a cut: epochs 6 and 7 cut it again after epoch 7.
-    assert expected_learning_rates([*losses, 0.83], 1e-3, 0.1, 2, 1e-4)[-1] == pytest.approx(1e-5)
+    assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4, 1e-5])
+    # Keras stores min_delta negated for a metric that falls: the size is what counts.
+    assert expected_learning_rates(losses, 1e-3, 0.1, 2, -1e-4) == rates
 
 
 def test_the_callbacks_protocol_catches_a_callback_that_misbehaves(smoke_data, monkeypatch):
@@ -146,7 +152,6 @@ def test_ensemble_weights_favour_the_members_that_help_on_validation():
     noise = rng.random(y.size)
     members = np.array([sharp, other, noise])
     weights = fit_weights(members, y)
-    assert weights.sum() == pytest.approx(1.0) and weights.min() >= 0
     assert weights[2] < 0.2  # the noise member is all but left out
     assert accuracy(weights @ members, y) > max(accuracy(m, y) for m in members)
     assert fit_weights(members[:1], y) == pytest.approx([1.0])

@@ -66,3 +66,15 @@ def test_an_exact_target_passes_only_on_the_number_and_takes_no_band():
     assert target.describe() == "= 721857"
     with pytest.raises(ValueError, match="no tolerance"):
         Target("param_count", source="s", basis="b", value=1, tolerance=1, comparison="exact")
+
+
+def test_a_behaviour_that_must_hold_on_every_seed_is_checked_on_its_worst():
+    every = Target(
+        "early_stopping_error", value=0.0, comparison="exact", source="s", basis="b", over="worst"
+    )
+    median = Target("early_stopping_error", value=0.0, comparison="exact", source="s", basis="b")
+    assert median.check([0.0, 0.0, 3.0]).passed
+    check = every.check([0.0, 0.0, 3.0])
+    assert not check.passed and check.measured == 3.0
+    assert every.check([0.0, 0.0, 0.0]).passed
+    assert "(every seed)" in every.describe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,3 +63,27 @@ class TaskData:
             "vectorised_from_cache": self.from_cache,
             "notes": self.notes,
         }
+
+
+def first_as_validation(data: TaskData, n: int) -> TaskData:
+    """The first ``n`` training samples validate, the rest train (1e listing 3.7's slice)."""
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[n:],
+        y_train=data.y_train[n:],
+        x_val=data.x_train[:n],
+        y_val=data.y_train[:n],
+    )
+
+
+def rejoined(data: TaskData) -> TaskData:
+    """``first_as_validation`` undone: the validation samples back in front of the
+    training ones, as the models that refit on both see them."""
+    assert data.x_val is not None and data.y_val is not None
+    return dataclasses.replace(
+        data,
+        x_train=np.concatenate([data.x_val, data.x_train]),
+        y_train=np.concatenate([data.y_val, data.y_train]),
+        x_val=None,
+        y_val=None,
+    )

@@ -32,7 +32,7 @@ from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import imdb
-from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.task_data import TaskData, first_as_validation
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments import ch04, ch06_text
 from dlwp_suite.experiments.ch03 import IMDB_DENSE, build_imdb, smoke_beats, sparse_rows
@@ -53,11 +53,7 @@ def load_split(config: DataConfig, params: Params) -> TaskData:
         raise ValueError("the multi-hot and padded IMDB inputs disagree on the review order")
     n = params["validation_size"]
     return dataclasses.replace(
-        rows,
-        x_train=rows.x_train[n:],
-        y_train=rows.y_train[n:],
-        x_val=rows.x_train[:n],
-        y_val=rows.y_train[:n],
+        first_as_validation(rows, n),
         extras={
             **rows.extras,
             "padded": {

@@ -44,18 +44,18 @@ from dlwp_suite.protocols.base import (
     test_metric,
 )
 
-# A reloaded checkpoint scores its epoch's value up to float32 summation order.
-CHECKPOINT_RTOL = 1e-4
-
 
 def _higher_is_better(monitor: str) -> bool:
     return "acc" in monitor
 
 
-def expected_stop_epoch(values: Sequence[float], patience: int, higher_is_better: bool) -> int:
+def expected_stop_epoch(
+    values: Sequence[float], patience: int, higher_is_better: bool, cap: int
+) -> int:
     """The (1-based) epoch ``EarlyStopping(patience)`` ends training on, for these per-epoch
     values of its metric: the first one ``patience`` epochs after the last strict
-    improvement, else the last epoch run."""
+    improvement (Keras' documented rule), else the epoch cap: a run that ended before
+    either stopped too early."""
     sign = 1.0 if higher_is_better else -1.0
     best, best_epoch = -np.inf, 0
     for epoch, value in enumerate(values, start=1):
@@ -63,7 +63,7 @@ def expected_stop_epoch(values: Sequence[float], patience: int, higher_is_better
             best, best_epoch = sign * value, epoch
         elif epoch - best_epoch >= patience:
             return epoch
-    return len(values)
+    return cap
 
 
 def expected_learning_rates(
@@ -74,32 +74,40 @@ def expected_learning_rates(
     min_delta: float,
     higher_is_better: bool = False,
 ) -> list[float]:
-    """The learning rate in force at each epoch under ``ReduceLROnPlateau``, for these
-    per-epoch values of its metric: ``factor`` times lower after ``patience`` epochs
-    without an improvement of more than ``min_delta``, counting afresh after each cut."""
+    """The learning rate in force at each epoch under ``ReduceLROnPlateau``, and after
+    the last, for these per-epoch values of its metric: ``factor`` times lower after
+    ``patience`` epochs without an improvement of more than ``min_delta`` (its size: Keras
+    flips its sign for metrics that fall), counting afresh after each cut."""
     sign = 1.0 if higher_is_better else -1.0
     rate, best, waited = initial, -np.inf, 0
     rates = []
     for value in values:
         rates.append(rate)
-        if sign * value - min_delta > best:
+        if sign * value - abs(min_delta) > best:
             best, waited = sign * value, 0
         else:
             waited += 1
             if waited >= patience:
                 rate, waited = rate * factor, 0
-    return rates
+    return [*rates, rate]
 
 
 class LearningRates(keras.callbacks.Callback):
-    """The optimizer's learning rate at the start of each epoch."""
+    """The optimizer's learning rate at the start of each epoch, and at the end of training
+    (a cut after the last epoch counts too)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rates: list[float] = []
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+    def _read(self) -> None:
         self.rates.append(float(np.asarray(self.model.optimizer.learning_rate)))
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._read()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._read()
 
 
 def _callbacks(
@@ -121,7 +129,9 @@ def _callbacks(
         )
     unknown = set(settings) - set(made)
     if unknown:
-        raise ValueError(f"unknown callbacks {sorted(unknown)}; known: {sorted(made)}")
+        raise ValueError(
+            f"unknown callbacks {sorted(unknown)}; known: checkpoint, early_stopping, reduce_lr"
+        )
     return made
 
 
@@ -176,14 +186,17 @@ class CallbackBehaviour(Protocol):
             if (es := p["callbacks"].get("early_stopping")) is not None:
                 monitored = history[es["monitor"]]
                 expected = expected_stop_epoch(
-                    monitored, es["patience"], _higher_is_better(es["monitor"])
+                    monitored, es["patience"], _higher_is_better(es["monitor"]), p["epochs"]
                 )
                 metrics["stopped_early"] = float(epochs < p["epochs"])
                 metrics["early_stopping_error"] = float(abs(epochs - expected))
-            if (cp := p["callbacks"].get("checkpoint")) is not None:
+            tested_epoch = epochs
+            if (cp := p["callbacks"].get("checkpoint")) is not None:  # its epoch is tested
                 model = keras.models.load_model(Path(scratch) / "checkpoint.keras")
                 monitored = history[cp["monitor"]]
-                best = max(monitored) if _higher_is_better(cp["monitor"]) else min(monitored)
+                pick = np.argmax if _higher_is_better(cp["monitor"]) else np.argmin
+                tested_epoch = int(pick(monitored)) + 1
+                best = monitored[tested_epoch - 1]
                 scores = model.evaluate(
                     data.x_val, y_val, batch_size=p["batch_size"], verbose=0, return_dict=True
                 )
@@ -205,9 +218,13 @@ class CallbackBehaviour(Protocol):
             )
         val = history["val_accuracy"]
         metrics.update(
-            {"val_accuracy": val[-1], "best_val_accuracy": max(val), **curve_metrics(history)}
+            {
+                "val_accuracy": val[tested_epoch - 1],
+                "best_val_accuracy": max(val),
+                **curve_metrics(history),
+            }
         )
-        history["learning_rate"] = rates.rates
+        history["learning_rate"] = rates.rates[:-1]
         predicted = None
         if data.x_test is not None:
             y_test = exp.encode_labels(p, data.y_test)
@@ -216,7 +233,7 @@ class CallbackBehaviour(Protocol):
                 model, data.x_test, INFERENCE_BATCH
             )
         timings["wall_s"] = time.perf_counter() - started
-        details = {"stopped_after_epoch": epochs, "learning_rates": rates.rates}
+        details = {"stopped_after_epoch": epochs, "tested_epoch": tested_epoch}
         return RunResult(metrics, timings, history, details, test_predictions=predicted)
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:

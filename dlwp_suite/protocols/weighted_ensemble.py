@@ -68,7 +68,7 @@ class WeightedEnsemble(Protocol):
     metrics = declare(
         {
             "test_accuracy": 1,
-            "val_accuracy": 1,
+            "val_accuracy": 1,  # the data the weights were fitted to: in-sample
             "best_member_test_accuracy": 1,
             "ensemble_gain": 1,  # over the best member, on test
             "equal_weights_gain": 1,  # the plain average's, the book's first listing
@@ -79,9 +79,10 @@ class WeightedEnsemble(Protocol):
     reported_metric = "test_accuracy"
 
     def _member(
-        self, case: Case, data: TaskData, name: str, seed: int
+        self, case: Case, data: TaskData, name: str, seed: int, phase: str
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        """One member's validation and test probabilities, and what it measured."""
+        """One member's validation and test probabilities, and what it measured (its
+        TensorBoard logs, if asked for, under ``phase``)."""
         settings: Mapping[str, Any] = {**case.params, **case.params["member_params"][name]}
         exp = case.experiment
         inputs = exp.case_inputs(settings, data)
@@ -103,7 +104,7 @@ class WeightedEnsemble(Protocol):
                 settings["epochs"],
                 settings["batch_size"],
                 seed=seed,
-                phase=name,
+                phase=phase,
             )
             val, _ = predictions(model, inputs.x_val, INFERENCE_BATCH)
             test, timings["inference_samples_per_s"] = predictions(
@@ -125,7 +126,10 @@ class WeightedEnsemble(Protocol):
             raise ValueError(f"{case.id}: an ensemble needs validation and test splits")
         val_rows, test_rows, members = [], [], []
         for index, name in enumerate(case.params["members"]):
-            val, test, measured = self._member(case, data, name, seed + MEMBER_SEED_STRIDE * index)
+            member_seed = seed + MEMBER_SEED_STRIDE * index
+            val, test, measured = self._member(
+                case, data, name, member_seed, f"member{index}-{name}"
+            )
             val_rows.append(val)
             test_rows.append(test)
             members.append(measured)
