@@ -225,14 +225,26 @@ AUGMENTED_VAL = Target(
     source=f"{SCRATCH_SRC} c39 (val acc ≈ 0.82–0.85 after 100 epochs); 2e: 0.835",
     basis="provisional: the book's own 0.82–0.85 band (seed std not yet measured)",
 )
+# Quick bars: median - 3 x std of seeds 0-2 at 64 px (TF 2.21, 2-core CPU, 2026-11-28,
+# run ch05-rebalance), less the majority class's 0.5, rounded down.
+REBALANCED = "results/tolerance/runs/ch05-rebalance.main.jsonl"
+SCRATCH_LEARNS = Target(
+    "best_val_accuracy",
+    baseline="majority",
+    tolerance=0.03,
+    source=f"{SCRATCH_SRC} c26: ~0.70-0.72 against 0.5 for a coin",
+    basis="quick (64 px, 8 epochs, still climbing): median - 3 x std of seeds 0-2 (0.629, "
+    f"0.579, 0.634: 0.538) less the majority's 0.5, rounded down ({REBALANCED})",
+)
 AUGMENTATION_HELPS = Target(
     "best_val_accuracy",
     baseline="majority",
-    tolerance=0.2,
+    tolerance=0.1,
     source=f"{SCRATCH_SRC}: 'we get to 82 %', against 50 % for a coin",
-    basis="quick (40 epochs of 3,200 images at 96 px, the 1e generator): median - 3 x std "
-    "of seeds 0-2 (0.755, 0.760, 0.773: 0.732) less the majority class's 0.5, rounded "
-    "down to 0.05 (results/runs/20261127T121123Z-faa024, 20261127T163406Z-c33930)",
+    basis="quick (64 px, 20 epochs of 50 batches of 32, the 1e generator): median - 3 x std "
+    "of seeds 0-2 (0.643, 0.635, 0.646: 0.626) less the majority's 0.5, rounded down to "
+    f"0.05 ({REBALANCED}; at 96 px and 40 epochs of 100 batches, 35 minutes a seed: "
+    "0.755-0.773)",
 )
 
 SCRATCH = Experiment(
@@ -288,21 +300,17 @@ SCRATCH = Experiment(
             "quick": ProfileSpec(
                 variants=("book", "augmented"),
                 targets={
-                    "book": (
-                        Target(
-                            "best_val_accuracy",
-                            baseline="majority",
-                            tolerance=0.1,
-                            source=f"{SCRATCH_SRC} c26: ~0.70-0.72 against 0.5 for a coin",
-                            basis="quick: 96 px, 15 epochs; must beat chance by 10 points",
-                        ),
-                    ),
+                    "book": (SCRATCH_LEARNS,),
                     "augmented": (AUGMENTATION_HELPS,),
                 },
-                overrides=Frozen({"image_size": 96, "epochs": 15}),
-                variant_overrides=Frozen({"augmented": Frozen({"epochs": 40})}),
-                note="96 px instead of 150 px; 15 epochs instead of 30 (augmented: 40 "
-                "epochs of 100 batches of 32, 128,000 images, instead of 100)",
+                # Rebalanced for minutes (96 px and 40 augmented epochs of 100 batches
+                # took 35 minutes a seed): both variants still climb when they stop.
+                overrides=Frozen({"image_size": 64, "epochs": 8}),
+                variant_overrides=Frozen(
+                    {"augmented": Frozen({"epochs": 20, "steps_per_epoch": 50})}
+                ),
+                note="64 px instead of 150 px; 8 epochs instead of 30 (augmented: 20 "
+                "epochs of 50 batches of 32, 32,000 images, instead of 100 of 100)",
             ),
             "book": ProfileSpec(
                 variants=("book", "augmented"),
