@@ -268,9 +268,14 @@ MINI_XCEPTION = Experiment(
                 synthetic_data=True,
                 note=SMOKE_NOTE,
             ),
-            # Not yet: a CPU-sized run needs its bar measured on 3 seeds first.
+            # None: 10 epochs at 64 px took 733 s on the 2-core CPU (35 images/s; best
+            # val 0.683, seed 0; results/tolerance/runs/ch05-rebalance.main.jsonl), more
+            # than a chapter's whole quick budget.
             "quick": ProfileSpec(
-                variants=(), targets={}, note="none yet: GPU-sized (100 epochs at 180 px)"
+                variants=(),
+                targets={},
+                note="none: GPU-sized (100 epochs at 180 px); 10 epochs at 64 px take 12 "
+                "minutes a seed on a 2-core CPU",
             ),
             "book": ProfileSpec(variants=("2e",), targets={"2e": (PARAM_COUNT, BOOK_TEST)}),
         }
