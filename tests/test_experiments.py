@@ -15,9 +15,18 @@ def test_case_builds_its_model(case, smoke_data):
     """Every case of every profile builds on its experiment's smoke data."""
     if not case.experiment.profile("smoke").variants:
         pytest.skip(f"{case.experiment.id}: its weights are not generated for smoke")
-    data = case.experiment.case_inputs(case.params, smoke_data(case.experiment))
-    model = case.experiment.build_model(case.params, data)
-    assert isinstance(model, keras.Model) and model.optimizer is not None
+    settings = [case.params]
+    if "member_params" in case.params:  # a weighted ensemble builds each member network
+        members = case.params["member_params"]
+        settings = [
+            {**case.params, **members[name]}
+            for name in dict.fromkeys(case.params["members"])
+            if "shallow" not in members[name]
+        ]
+    for params in settings:
+        data = case.experiment.case_inputs(params, smoke_data(case.experiment))
+        model = case.experiment.build_model(params, data)
+        assert isinstance(model, keras.Model) and model.optimizer is not None
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS.values(), ids=lambda e: e.id)
