@@ -120,7 +120,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert {p.name for p in (suite.path / "tensorboard").iterdir()} >= {
         "ch03.boston.kfold[book]",
         "ch05.dogs.mobilenet[finetune]",
-        "ch06.jena.2e[dense]",
+        "ch06.jena.2e[lstm16]",
     }
 
 
@@ -135,7 +135,7 @@ def test_missing_data_skips_with_the_reason(
         "--dlwp-offline",
         f"--dlwp-data-dir={tmp_path / 'mirror'}",
         "-k",
-        "boston",
+        "boston and kfold",
         "-rs",
         "--benchmark-disable",
     )
@@ -155,7 +155,7 @@ def test_corrupt_data_fails_with_one_clear_line(
         "--dlwp-profile=quick",
         f"--dlwp-data-dir={tmp_path / 'mirror'}",
         "-k",
-        "boston",
+        "boston and kfold",
         "--benchmark-disable",
     )
     result.assert_outcomes(failed=2)
