@@ -3,7 +3,8 @@
 ``--dlwp-tensorboard DIR`` sets ``$DLWP_TENSORBOARD_DIR`` (the plugin loads no
 framework); every training call then adds Keras' own ``TensorBoard`` callback, writing
 to ``DIR/<case id>/seed<seed>/<phase>/{train,validation}``: one run per fit, named so
-TensorBoard's run selector reads like the suite's records.
+TensorBoard's run selector reads like the suite's records (``<phase>-2`` and on for a
+fit of the same case, seed and phase again).
 """
 
 from __future__ import annotations
@@ -21,5 +22,9 @@ def tensorboard_callbacks(case_id: str, seed: int, phase: str) -> list[keras.cal
     root = os.environ.get(ENV)
     if not root:
         return []
-    log_dir = Path(root) / case_id / f"seed{seed}" / phase
+    base = Path(root) / case_id / f"seed{seed}" / phase
+    log_dir, again = base, 1
+    while log_dir.exists():  # a retrain (another xdist worker, a rerun) is a run of its own
+        again += 1
+        log_dir = base.with_name(f"{phase}-{again}")
     return [keras.callbacks.TensorBoard(log_dir=str(log_dir))]
