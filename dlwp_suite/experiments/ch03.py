@@ -253,10 +253,12 @@ def build_boston(params: Params, data: TaskData) -> keras.Model:
 
 
 def standardise(data: TaskData) -> TaskData:
-    """Feature-wise standardisation with the training set's statistics (1e listing 3.24)."""
+    """Feature-wise standardisation with the training set's statistics (1e listing 3.24),
+    applied to every split the data has."""
     mean, std = data.x_train.mean(axis=0), data.x_train.std(axis=0)
+    splits = {"x_train": data.x_train, "x_val": data.x_val, "x_test": data.x_test}
     return dataclasses.replace(
-        data, x_train=(data.x_train - mean) / std, x_test=(data.x_test - mean) / std
+        data, **{name: (x - mean) / std for name, x in splits.items() if x is not None}
     )
 
 

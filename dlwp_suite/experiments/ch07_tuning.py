@@ -13,7 +13,6 @@ the tuned model, is recorded as each model's validation-over-test gap.
 
 from __future__ import annotations
 
-import dataclasses
 from types import MappingProxyType as Frozen
 
 from dlwp_suite import synthetic
@@ -28,6 +27,7 @@ from dlwp_suite.experiments.ch03 import (
     build_imdb,
     smoke_beats,
     sparse_rows,
+    standardise,
 )
 from dlwp_suite.targets import Target
 
@@ -50,14 +50,7 @@ def load_imdb(config: DataConfig, params: Params) -> TaskData:
 def load_boston(config: DataConfig, params: Params) -> TaskData:
     """Boston housing, the book's first K-fold fold (the first quarter) validating,
     every split standardised with the remaining training samples' statistics."""
-    data = first_as_validation(boston_housing.load(config), params["validation_size"])
-    mean, std = data.x_train.mean(axis=0), data.x_train.std(axis=0)
-    return dataclasses.replace(
-        data,
-        x_train=(data.x_train - mean) / std,
-        x_val=(data.x_val - mean) / std,
-        x_test=(data.x_test - mean) / std,
-    )
+    return standardise(first_as_validation(boston_housing.load(config), params["validation_size"]))
 
 
 def _does_at_least_as_well(hand_picked: str) -> Target:
