@@ -42,6 +42,10 @@ class Side:
     experiment: str
     variant: str | None = None
     baseline: str | None = None
+    # Another metric of the same records than the claim's (with its direction): two
+    # sides of one case compare two of its measurements ("the samples at T = 1.2 are
+    # more varied than at T = 0.2").
+    metric: str | None = None
 
     def __post_init__(self) -> None:
         if (self.variant is None) == (self.baseline is None):
@@ -55,9 +59,12 @@ class Side:
     @property
     def label(self) -> str:
         """``ch06.jena.1e[gru]`` or ``ch06.jena.1e:common_sense``."""
-        if self.variant is not None:
-            return f"{self.experiment}[{self.variant}]"
-        return f"{self.experiment}:{self.baseline}"
+        name = (
+            f"{self.experiment}[{self.variant}]"
+            if self.variant is not None
+            else f"{self.experiment}:{self.baseline}"
+        )
+        return f"{name} {self.metric}" if self.metric else name
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         """Whether a results record holds this side's values."""
@@ -68,9 +75,9 @@ class Side:
         return record.get("name") == self.baseline
 
 
-def network(experiment: str, variant: str) -> Side:
-    """The network of one case."""
-    return Side(experiment, variant=variant)
+def network(experiment: str, variant: str, metric: str | None = None) -> Side:
+    """The network of one case (on ``metric`` instead of the claim's, if given)."""
+    return Side(experiment, variant=variant, metric=metric)
 
 
 def baseline(experiment: str, name: str) -> Side:
@@ -97,7 +104,10 @@ class Claim:
     divergence: Divergence | None = None
 
     def __post_init__(self) -> None:
-        direction(self.metric)
+        better = direction(self.metric)
+        for side in (self.a, self.b):
+            if side.metric is not None and direction(side.metric) != better:
+                raise ValueError(f"claim {self.id}: {side.metric} improves the other way")
         if self.relation == "faster" and self.metric not in TIMING_METRICS:
             raise ValueError(f"claim {self.id}: 'faster' compares a rate, not {self.metric!r}")
 

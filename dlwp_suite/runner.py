@@ -245,8 +245,8 @@ def judge_claim(
     env: Mapping[str, Any],
 ) -> tuple[ClaimCheck, dict[str, Any]]:
     """Judge a claim on a run's records of its two sides; the check and its record."""
-    a = side_values(claim.a, claim.metric, records)
-    b = side_values(claim.b, claim.metric, records)
+    a = side_values(claim.a, claim.a.metric or claim.metric, records)
+    b = side_values(claim.b, claim.b.metric or claim.metric, records)
     check = claim.judge(a, b)
     # Side A's data provenance, so a claim judged on generated data says so.
     data = next((r.get("data") or {} for r in records if claim.a.matches(r)), {})

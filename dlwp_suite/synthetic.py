@@ -276,3 +276,25 @@ def write_seattle_temps(directory: Path, hours: int = 2_000, seed: int = 0) -> N
     ]
     (directory / "seattle-temps.csv").write_text("\n".join(lines) + "\n")
     _update_manifest(directory, "seattle-temps.csv")
+
+
+def write_char_text(directory: Path, words: int = 2_500, seed: int = 0) -> None:
+    """A text under the name of the mirror's text-generation stand-in
+    (``paradise_lost.txt``): lines of words from a small vocabulary, each word picked
+    by the one before it from a few successors, so characters are predictable well
+    beyond their frequencies."""
+    rng = np.random.default_rng(seed)
+    syllables = ["la", "mor", "ten", "ka", "vi", "ro", "sel", "dun", "pe", "aft"]
+    vocabulary = ["".join(rng.choice(syllables, size=int(rng.integers(1, 4)))) for _ in range(40)]
+    successors = rng.integers(0, len(vocabulary), size=(len(vocabulary), 3))
+    word, lines, line = 0, [], []
+    for _ in range(words):
+        word = int(successors[word, rng.integers(0, 3)])
+        line.append(vocabulary[word])
+        if len(line) == 8:
+            lines.append(" ".join(line).capitalize() + ",")
+            line = []
+    name = "paradise_lost.txt"  # the stand-in's name (datasets/char_text.py)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text("\n".join(lines) + "\n")
+    _update_manifest(directory, name)

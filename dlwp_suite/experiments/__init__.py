@@ -17,9 +17,21 @@ from dlwp_suite.experiments import (
     ch07,
     ch07_ensemble,
     ch07_tuning,
+    ch08,
 )
 
-_CHAPTERS = (ch03, ch04, ch05, ch06, ch06_text, ch06_text_2e, ch07, ch07_ensemble, ch07_tuning)
+_CHAPTERS = (
+    ch03,
+    ch04,
+    ch05,
+    ch06,
+    ch06_text,
+    ch06_text_2e,
+    ch07,
+    ch07_ensemble,
+    ch07_tuning,
+    ch08,
+)
 EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}
 CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}
 
@@ -52,6 +64,8 @@ def _check_side(claim: Claim, side: Side) -> None:
         raise ValueError(f"claim {claim.id}: {experiment.id} has no variant {side.variant!r}")
     if side.baseline is not None and side.baseline not in experiment.baselines:
         raise ValueError(f"claim {claim.id}: {experiment.id} has no baseline {side.baseline!r}")
+    if side.metric is not None and side.metric not in protocols.get(experiment.protocol).metrics:
+        raise ValueError(f"claim {claim.id}: {experiment.protocol} records no {side.metric!r}")
 
 
 for _experiment in EXPERIMENTS.values():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dlwp_suite.protocols.base import Protocol, RunResult
 from dlwp_suite.protocols.callbacks import CallbackBehaviour
+from dlwp_suite.protocols.char_generation import CharGeneration
 from dlwp_suite.protocols.curves import Curves
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
@@ -28,6 +29,7 @@ PROTOCOLS: dict[str, Protocol] = {
         WeightedEnsemble(),
         ClassifierTuning(),
         RegressorTuning(),
+        CharGeneration(),
     )
 }
 

@@ -1,0 +1,7 @@
+"""Chapter 8 (2e ch12), generative deep learning: character-level text generation.
+Declared in experiments/ch08.py."""
+
+import pytest
+from chapter_tests import test_baselines_and_ensemble, test_claim, test_model  # noqa: F401
+
+pytestmark = pytest.mark.dlwp_chapter("ch08")
