@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from dlwp_suite.datasets import CANONICAL_FILES, dogs_vs_cats
+    from dlwp_suite.datasets import CANONICAL_FILES, LOCAL_ONLY_FILES, dogs_vs_cats
     from dlwp_suite.pretrained import BASES
 
     config = DataConfig.from_settings(args.data_dir, offline=not args.download)
@@ -65,12 +66,19 @@ def _data(args: argparse.Namespace) -> int:
     except DatasetCorrupt as error:
         print(f"CORRUPT  dogs vs cats: {error}")
         status = 1
-    for spec in (*CANONICAL_FILES, *(base.weights for base in BASES.values())):
+    local = dataclasses.replace(config, offline=True)
+    for spec in (*CANONICAL_FILES, *(base.weights for base in BASES.values()), *LOCAL_ONLY_FILES):
         try:
-            found = locate(spec, config)
+            found = locate(spec, local if spec in LOCAL_ONLY_FILES else config)
             print(f"ok       {spec.name}: {found.path} ({found.location}, {found.vouched_by})")
         except DatasetUnavailable as error:
-            print(f"missing  {spec.name}: {error}")
+            why = (
+                f"neither in the mirror nor in {config.keras_cache(spec).parent}; it is never "
+                f"downloaded (from {spec.origin}: put it in either place)"
+                if spec in LOCAL_ONLY_FILES
+                else str(error)
+            )
+            print(f"missing  {spec.name}: {why}")
         except DatasetCorrupt as error:
             print(f"CORRUPT  {spec.name}: {error}")
             status = 1

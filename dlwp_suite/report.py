@@ -297,7 +297,14 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "name": record["name"],
             "note": "",
         }
-        for metric in ("val_accuracy", "kfold_val_mae", "val_mae", "test_accuracy", "test_mae"):
+        for metric in (
+            "val_accuracy",
+            "kfold_val_mae",
+            "val_mae",
+            "val_loss",  # a language model's held-out cross-entropy
+            "test_accuracy",
+            "test_mae",
+        ):
             row[metric] = _fmt(metrics.get(metric))
         row["note"] = "; ".join(
             f"{t['metric']} book {t['book']:g}: {'pass' if t['passed'] else 'FAIL'}"
@@ -316,6 +323,31 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
         return table
     table = table[[c for c in table.columns if c != "note"] + ["note"]]
     return table.loc[:, (table != "").any(axis=0)]
+
+
+def sample_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """What generative models wrote, at each sampling temperature: the first recorded
+    seed's sample of each case (newlines shown as ``/``), beside its measures."""
+    rows = []
+    models = frame[frame["kind"] == "model"]
+    for (profile, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
+        first = group.sort_values("seed").iloc[0]
+        samples = (first.get("details") or {}).get("samples") or {}
+        for temperature, text in samples.items():
+            tag = f"t{round(float(temperature) * 10):02d}"
+            rows.append(
+                {
+                    "profile": profile,
+                    "environment": env,
+                    "case": f"{experiment} [{variant}] seed {first['seed']}",
+                    "T": temperature,
+                    "type/token": _fmt(first["metrics"].get(f"type_token_ratio_{tag}"), 3),
+                    "known words": _fmt(first["metrics"].get(f"known_word_share_{tag}"), 3),
+                    "sample": " / ".join(text.splitlines()).replace("|", "\\|"),
+                    "data": _data_label(first["data"]),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -487,7 +519,10 @@ def _data_and_gaps(frame: pd.DataFrame) -> list[str]:
 
 def _data_label(data: dict[str, Any] | None) -> str:
     notes = (data or {}).get("notes") or []
-    return "GENERATED data" if any("GENERATED" in note for note in notes) else ""
+    for kind in ("GENERATED", "STAND-IN"):  # the loaders' notes say so in capitals
+        if any(kind in note for note in notes):
+            return f"{kind} data"
+    return ""
 
 
 def claim_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -817,6 +852,10 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
                 _markdown(comparisons[comparisons["profile"] == profile].drop(columns="profile")),
                 "",
             ]
+        samples = sample_rows(frame[frame["profile"] == profile])
+        if not samples.empty:
+            lines += ["### Generated samples (measured, not judged)", ""]
+            lines += [_markdown(samples.drop(columns="profile")), ""]
         lines += _data_and_gaps(frame[frame["profile"] == profile])
         lines += ["### Learning curves", ""]
         lines += [

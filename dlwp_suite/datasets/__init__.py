@@ -1,5 +1,6 @@
 """Loaders for the book's datasets, each returning a `TaskData`."""
 
+from dlwp_suite.datasets import char_text, glove
 from dlwp_suite.datasets.boston_housing import BOSTON_NPZ
 from dlwp_suite.datasets.dogs_vs_cats import FILTERED_ZIP, KAGGLE_TRAIN_ZIP
 from dlwp_suite.datasets.imdb import ACLIMDB_TAR, IMDB_NPZ, IMDB_WORD_INDEX
@@ -19,7 +20,10 @@ CANONICAL_FILES = (
     JENA_ZIP,
     SEATTLE_TEMPS,
 )
+# Files used where the mirror or the Keras cache has them, never downloaded: the book's
+# and the stand-ins (each module says why).
+LOCAL_ONLY_FILES = (char_text.NIETZSCHE, char_text.STAND_IN, glove.GLOVE_100D, glove.STAND_IN)
 # Sources of the dogs-vs-cats layout when the mirror has no cats_and_dogs_small/ folder.
 IMAGE_ARCHIVES = (KAGGLE_TRAIN_ZIP, FILTERED_ZIP)
 
-__all__ = ["CANONICAL_FILES", "IMAGE_ARCHIVES", "TaskData"]
+__all__ = ["CANONICAL_FILES", "IMAGE_ARCHIVES", "LOCAL_ONLY_FILES", "TaskData"]

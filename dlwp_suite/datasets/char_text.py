@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, locate
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
-from dlwp_suite.experiment import Params
 
 NIETZSCHE = DatasetFile(
     "nietzsche.txt", "https://s3.amazonaws.com/text-datasets/nietzsche.txt", None
@@ -32,7 +33,7 @@ STAND_IN = DatasetFile(
     None,
 )
 STAND_IN_NOTE = (
-    "stand-in text: Milton's Paradise Lost (465,072 characters) instead of the book's "
+    "STAND-IN text: Milton's Paradise Lost (465,072 characters) instead of the book's "
     "nietzsche.txt (600,893), which is not at hand; held to the book's claims, not its "
     "absolute losses"
 )
@@ -45,13 +46,16 @@ def locate_corpus(config: DataConfig) -> tuple[ResolvedFile, bool]:
     local = dataclasses.replace(config, offline=True)  # never download: see the module doc
     try:
         return locate(NIETZSCHE, local), False
-    except DatasetUnavailable as book:
+    except DatasetUnavailable:
         try:
             return locate(STAND_IN, local), True
         except DatasetUnavailable:
             raise DatasetUnavailable(
-                f"Text generation: {book} The mirror's stand-in {STAND_IN.name} would also "
-                "do (public-domain verse of similar size)."
+                f"Text generation needs the book's {NIETZSCHE.name} or the shared mirror's "
+                f"stand-in {STAND_IN.name}; neither is in the mirror "
+                f"({config.data_dir or 'none given'}) nor in "
+                f"{config.keras_cache(NIETZSCHE).parent}. Put either there (a mirror is "
+                "given by --dlwp-data-dir or DLWP_DATA_DIR); neither is downloaded."
             ) from None
 
 
@@ -61,7 +65,7 @@ def windows(codes: np.ndarray, maxlen: int, step: int) -> tuple[np.ndarray, np.n
     return codes[starts[:, None] + np.arange(maxlen)], codes[starts + maxlen]
 
 
-def load(config: DataConfig, params: Params) -> TaskData:
+def load(config: DataConfig, params: Mapping[str, Any]) -> TaskData:
     """Training and held-out windows of the corpus (integer character codes; the model
     one-hot encodes them, as the book's input arrays do), and the texts themselves."""
     corpus, stand_in = locate_corpus(config)

@@ -18,6 +18,7 @@ from dlwp_suite.experiments import (
     ch07_ensemble,
     ch07_tuning,
     ch08,
+    ch08_vae,
 )
 
 _CHAPTERS = (
@@ -31,6 +32,7 @@ _CHAPTERS = (
     ch07_ensemble,
     ch07_tuning,
     ch08,
+    ch08_vae,
 )
 EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}
 CLAIMS: dict[str, Claim] = {c.id: c for m in _CHAPTERS for c in m.CLAIMS}

@@ -15,6 +15,7 @@ from dlwp_suite.protocols.forecast import Forecast
 from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
 from dlwp_suite.protocols.tuning import ClassifierTuning, RegressorTuning
+from dlwp_suite.protocols.vae import VariationalAutoencoder
 from dlwp_suite.protocols.weighted_ensemble import WeightedEnsemble
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -30,6 +31,7 @@ PROTOCOLS: dict[str, Protocol] = {
         ClassifierTuning(),
         RegressorTuning(),
         CharGeneration(),
+        VariationalAutoencoder(),
     )
 }
 

@@ -1,0 +1,34 @@
+"""Pictures a generative protocol makes (a VAE's latent grid), saved as PNG files beside
+the run's records, on request.
+
+The plugin sets ``$DLWP_IMAGES_DIR`` to ``<results>/images`` (it loads no framework);
+a picture goes to ``<case id>/seed<N>-<name>.png`` under it, and the record keeps that
+path relative to the results directory, so the report can show it. The newest run of a
+case replaces its pictures, as the report shows the newest run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+ENV = "DLWP_IMAGES_DIR"
+
+
+def save_png(case_id: str, seed: int, name: str, pixels: np.ndarray) -> str | None:
+    """Write a grey-scale picture (values in [0, 1]) if pictures were asked for; its path
+    relative to the results directory, else None."""
+    root = os.environ.get(ENV)
+    if not root:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, on a machine without a display
+    from matplotlib import pyplot as plt
+
+    path = Path(root) / case_id / f"seed{seed}-{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plt.imsave(path, np.clip(pixels, 0.0, 1.0), cmap="Greys_r", vmin=0.0, vmax=1.0)
+    return str(path.relative_to(Path(root).parent))
