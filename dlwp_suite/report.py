@@ -350,6 +350,19 @@ def sample_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pictures(frame: pd.DataFrame) -> list[str]:
+    """Markdown images of the pictures generative models saved (``details["images"]``,
+    paths relative to the results directory): each case's first recorded seed."""
+    lines = []
+    models = frame[frame["kind"] == "model"]
+    for (_, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
+        first = group.sort_values("seed").iloc[0]
+        for name, path in ((first.get("details") or {}).get("images") or {}).items():
+            label = f"{experiment} [{variant}] seed {first['seed']}, {name} ({env})"
+            lines.append(f"![{label}]({path})")
+    return lines
+
+
 def _markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(index=False) if not table.empty else "_no records_"
 
@@ -856,6 +869,8 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         if not samples.empty:
             lines += ["### Generated samples (measured, not judged)", ""]
             lines += [_markdown(samples.drop(columns="profile")), ""]
+        if drawn := pictures(frame[frame["profile"] == profile]):
+            lines += ["### Pictures", "", *drawn, ""]
         lines += _data_and_gaps(frame[frame["profile"] == profile])
         lines += ["### Learning curves", ""]
         lines += [

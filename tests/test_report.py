@@ -241,3 +241,19 @@ def test_gpu_labels_name_the_model():
     h100 = label({"keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H100 80GB HBM3 x1"})
     h200 = label({"keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H200 x1"})
     assert (h100, h200) == ("keras3.15.1 jax GPU H100", "keras3.15.1 jax GPU H200")
+
+
+def test_report_shows_generated_samples_and_pictures_and_labels_stand_in_data(tmp_path: Path):
+    record = model_record("r1", 0, 0.88, True)
+    record.update(experiment="ch08.text.char_lstm", variant="1e")
+    record["metrics"] = {"val_loss": 1.8, "type_token_ratio_t02": 0.3}
+    record["targets"] = []
+    record["details"] = {
+        "samples": {"0.2": "the the | the\nand"},
+        "images": {"latent grid": "images/ch08.text.char_lstm[1e]/seed0-latent_grid.png"},
+    }
+    record["data"] = {"source": "paradise_lost.txt", "files": {}, "notes": ["STAND-IN text: x"]}
+    text = write_report([record], tmp_path).read_text()
+    row = next(line for line in text.splitlines() if "the the" in line)
+    assert "the the \\| the / and" in row and "0.3" in row and "STAND-IN data" in row
+    assert "](images/ch08.text.char_lstm[1e]/seed0-latent_grid.png)" in text

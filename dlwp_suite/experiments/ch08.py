@@ -73,9 +73,10 @@ BOOK_BEST_LOSS = Target(
 
 
 def beats_ngram(margin: float, basis: str) -> Target:
-    """The network's held-out cross-entropy beats the n-gram model's by ``margin`` nats."""
+    """The network's best held-out cross-entropy beats the n-gram model's by ``margin``
+    nats (its best: the book's run diverges after epoch 54)."""
     return Target(
-        "val_loss",
+        "best_val_loss",
         baseline="char_ngram",
         tolerance=margin,
         source="issue: a character n-gram model gives the cross-entropy a network must "
@@ -98,7 +99,22 @@ def beats_unigram(margin: float, basis: str) -> Target:
 SMOKE_TARGETS = (
     beats_unigram(0.1, "generated text with word-to-word structure: beat frequencies"),
 )
-QUICK_TARGETS = (beats_unigram(0.3, "to be measured"),)
+# Seeds 100-102 of the quick profile on the stand-in (results/tolerance/runs/
+# ch08-calibration.main.jsonl): training loss 1.859 / 1.853 / 1.877 after 2 epochs,
+# held-out 1.815 / 1.802 / 1.834 against the unigram's 2.980.
+QUICK_LOSS = Target(
+    "loss",
+    value=1.859,
+    comparison="at_most",
+    tolerance=0.037,
+    source=f"{SRC}: the loss falls (1.990 after the book's first epoch on Nietzsche; the "
+    "stand-in's bound is its own)",
+    basis="quick, stand-in: median + 3 x std of seeds 100-102 (1.859, 1.853, 1.877)",
+)
+QUICK_TARGETS = (
+    QUICK_LOSS,
+    beats_unigram(1.1, "quick: unigram - median - 3 x std of seeds 100-102 (1.815, 1.802, 1.834)"),
+)
 BOOK_TARGETS = (BOOK_LOSS_AT_10, BOOK_BEST_LOSS, beats_ngram(0.0, "no margin"))
 
 CHAR_LSTM = Experiment(
@@ -166,6 +182,10 @@ def _rises(metric: str, low: float, high: float, says: str, basis: str) -> Claim
     )
 
 
+# More real words at T = 0.2 than at 0.5 is a claim about a trained network: after the
+# quick profile's 2 epochs the T = 0.2 samples loop on a few half-learnt words ("the
+# serve the seare"), made up as often as at 0.5 (seeds 100-102: 0.762 / 0.718 / 0.639
+# against 0.736 / 0.744 / 0.650), so only the book profile judges that pair.
 _PAIRS = list(itertools.pairwise(TEMPERATURES))
 CLAIMS = (
     *(
@@ -191,6 +211,7 @@ CLAIMS = (
             relation="beats",
             b=network(EXPERIMENT, "1e", f"known_word_share_{temperature_tag(high)}"),
             basis="words found in the training text, share over all seed windows; no margin",
+            profiles=("book",) if low == TEMPERATURES[0] else ("quick", "book"),
         )
         for low, high in _PAIRS
     ),
