@@ -6,6 +6,7 @@ Everything else in the suite uses APIs both share, so it runs unchanged on eithe
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import keras
 
@@ -55,6 +56,33 @@ def one_hot(x, depth: int):
     import tensorflow as tf
 
     return tf.one_hot(x, depth)
+
+
+def math_ops():
+    """``keras.ops`` on Keras 3; on Keras 2, TensorFlow's functions under the names the
+    suite calls (``exp``, ``square``, ``mean``, ``sum``, ``shape``)."""
+    if KERAS_MAJOR >= 3:
+        return keras.ops
+    import tensorflow as tf
+
+    return SimpleNamespace(
+        exp=tf.exp, square=tf.square, mean=tf.reduce_mean, sum=tf.reduce_sum, shape=tf.shape
+    )
+
+
+def seed_generator():
+    """A Keras 3 ``SeedGenerator`` (seeded from Keras' global seed); None on Keras 2,
+    whose random ops follow TensorFlow's global seed."""
+    return keras.random.SeedGenerator() if KERAS_MAJOR >= 3 else None
+
+
+def random_normal(shape, seed):
+    """Standard normal draws: ``keras.random.normal`` on Keras 3, TensorFlow's on Keras 2."""
+    if KERAS_MAJOR >= 3:
+        return keras.random.normal(shape, seed=seed)
+    import tensorflow as tf
+
+    return tf.random.normal(shape)
 
 
 def save_legacy_h5_weights(model: keras.Model, path) -> None:

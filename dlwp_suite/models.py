@@ -44,22 +44,3 @@ def dense_stack(
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
     return keras.Model(inputs, keras.layers.Dense(outputs, activation=output_activation)(x))
-
-
-@keras.saving.register_keras_serializable(package="dlwp_suite")
-class OneHot(keras.layers.Layer):
-    """Integer codes to one-hot vectors inside the model (1e 8.1 feeds one-hot arrays).
-
-    The same numbers reach the first layer; integer windows take a 40th to a 57th of the
-    memory of the book's boolean arrays.
-    """
-
-    def __init__(self, depth: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.depth = depth
-
-    def call(self, inputs):
-        return keras.ops.one_hot(inputs, self.depth)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "depth": self.depth}

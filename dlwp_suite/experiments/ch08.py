@@ -30,9 +30,9 @@ from dlwp_suite.claims import Claim, network
 from dlwp_suite.datasets import char_text
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.models import OneHot
 from dlwp_suite.protocols.char_generation import TEMPERATURES, temperature_tag
 from dlwp_suite.targets import Target
+from dlwp_suite.text_models import OneHot
 
 SRC = "1e 8.1 (8.1-text-generation-with-lstm)"
 EXPERIMENT = "ch08.text.char_lstm"

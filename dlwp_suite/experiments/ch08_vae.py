@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from dlwp_suite import synthetic
+from dlwp_suite.compat import math_ops, random_normal, seed_generator
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import mnist
 from dlwp_suite.datasets.task_data import TaskData
@@ -72,7 +73,7 @@ class KLTerm(keras.layers.Layer):
 
     def call(self, inputs):
         mean, log_var = inputs
-        ops = keras.ops
+        ops = math_ops()
         kl = -0.5 * (1 + log_var - ops.square(mean) - ops.exp(log_var))
         self.add_loss(self.weight * ops.mean(kl))
         return mean, log_var
@@ -90,12 +91,13 @@ class Sampler(keras.layers.Layer):
     def __init__(self, scale: float, **kwargs) -> None:
         super().__init__(**kwargs)
         self.scale = scale
-        self.seed_generator = keras.random.SeedGenerator()  # from Keras' global seed
+        self.seed_generator = seed_generator()
 
     def call(self, inputs):
         mean, log_var = inputs
-        epsilon = keras.random.normal(keras.ops.shape(mean), seed=self.seed_generator)
-        return mean + keras.ops.exp(self.scale * log_var) * epsilon
+        ops = math_ops()
+        epsilon = random_normal(ops.shape(mean), self.seed_generator)
+        return mean + ops.exp(self.scale * log_var) * epsilon
 
     def get_config(self) -> dict:
         return {**super().get_config(), "scale": self.scale}
@@ -104,7 +106,7 @@ class Sampler(keras.layers.Layer):
 def pixel_sum_bce(y_true, y_pred):
     """2e: binary cross-entropy summed over an image's pixels (Keras then averages the
     batch)."""
-    return keras.ops.sum(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
+    return math_ops().sum(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
 
 
 def _encoder_1e(inputs, latent_dim: int):
