@@ -50,6 +50,8 @@ class CharNGram:
     def __post_init__(self) -> None:
         if self.order < 1 or self.vocabulary**self.order >= 2**62:
             raise ValueError(f"order {self.order} over {self.vocabulary} codes does not fit")
+        if not 0 < self.discount <= 1:  # a seen n-gram's count must stay at least 0
+            raise ValueError(f"discount {self.discount}: the distributions need 0 < d <= 1")
 
     def fit(self, codes: np.ndarray) -> CharNGram:
         """Count every n-gram of length 1 to ``order`` in one text's codes."""

@@ -18,6 +18,22 @@ from pathlib import Path
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 
 MANIFEST_NAME = "SHA256SUMS"
+# A mirror's list of files written by ``dlwp_suite.synthetic`` or ``dlwp-suite
+# generate-jena`` (one name a line): runs on them are labelled GENERATED.
+GENERATED_LIST = "GENERATED"
+
+
+def mark_generated(directory: Path, name: str) -> None:
+    """Add ``name`` to ``directory``'s list of generated files."""
+    marker = directory / GENERATED_LIST
+    listed = set(marker.read_text().split()) if marker.is_file() else set()
+    marker.write_text("\n".join(sorted(listed | {name})) + "\n")
+
+
+def is_generated(path: Path) -> bool:
+    """Whether the list beside ``path`` names it as generated data."""
+    marker = path.parent / GENERATED_LIST
+    return marker.is_file() and path.name in marker.read_text().split()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Pictures a generative protocol makes (a VAE's latent grid), saved as PNG files beside
 the run's records, on request.
 
-The plugin sets ``$DLWP_IMAGES_DIR`` to ``<results>/images`` (it loads no framework);
-a picture goes to ``<case id>/seed<N>-<name>.png`` under it, and the record keeps that
-path relative to the results directory, so the report can show it. The newest run of a
-case replaces its pictures, as the report shows the newest run.
+The plugin sets ``$DLWP_IMAGES_DIR`` to ``<results>/images/<run id>`` (it loads no
+framework); a picture goes to ``<case id>/seed<N>-<name>.png`` under it, and the record
+keeps that path relative to the results directory, so the report can show it. Each run
+keeps its own pictures: a record never points at another run's.
 """
 
 from __future__ import annotations
@@ -31,4 +31,4 @@ def save_png(case_id: str, seed: int, name: str, pixels: np.ndarray) -> str | No
     path = Path(root) / case_id / f"seed{seed}-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     plt.imsave(path, np.clip(pixels, 0.0, 1.0), cmap="Greys_r", vmin=0.0, vmax=1.0)
-    return str(path.relative_to(Path(root).parent))
+    return str(path.relative_to(Path(root).parents[1]))

@@ -146,8 +146,6 @@ def pytest_configure(config: pytest.Config) -> None:
             )
         # Read where models train (dlwp_suite.event_logs), like the steps above.
         os.environ["DLWP_TENSORBOARD_DIR"] = str(Path(log_dir).resolve())
-    # Where generative protocols save their pictures (dlwp_suite.images), beside the records.
-    os.environ["DLWP_IMAGES_DIR"] = str((_results_dir(config) / "images").resolve())
     worker_input = getattr(config, "workerinput", None)
     _select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run;
@@ -158,6 +156,9 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         config.stash[_run_id] = _run_id_from_environment() or new_run_id()
         invocation = new_invocation()
+    # Where generative protocols save their pictures (dlwp_suite.images), beside the records.
+    images = _results_dir(config) / "images" / config.stash[_run_id]
+    os.environ["DLWP_IMAGES_DIR"] = str(images.resolve())
     worker = (worker_input or {}).get("workerid", "main")
     config.stash[_store] = ResultsStore(
         _results_dir(config), config.stash[_run_id], worker, invocation

@@ -302,6 +302,7 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "kfold_val_mae",
             "val_mae",
             "val_loss",  # a language model's held-out cross-entropy
+            "reconstruction_bce",  # an autoencoder's, per pixel
             "test_accuracy",
             "test_mae",
         ):

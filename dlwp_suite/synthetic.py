@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlwp_suite.datafiles import MANIFEST_NAME, file_digest
+from dlwp_suite.datafiles import MANIFEST_NAME, file_digest, mark_generated
 
 VOCABULARY = 12_000  # beyond num_words=10,000, so the OOV rule is exercised
 _SIGNAL_WORDS = 200  # ranks 50..249 carry the label
@@ -215,7 +215,7 @@ def write_jena(directory: Path, rows: int = 17_280, seed: int = 0) -> None:
     """
     import pandas as pd
 
-    from dlwp_suite.datasets.weather import GENERATED_LIST, JENA_COLUMNS, JENA_ZIP
+    from dlwp_suite.datasets.weather import JENA_COLUMNS, JENA_ZIP
 
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -258,9 +258,7 @@ def write_jena(directory: Path, rows: int = 17_280, seed: int = 0) -> None:
         float_format="%.2f",
         compression={"method": "zip", "archive_name": csv_name},
     )
-    marker = directory / GENERATED_LIST
-    listed = set(marker.read_text().split()) if marker.is_file() else set()
-    marker.write_text("\n".join(sorted(listed | {JENA_ZIP.name})) + "\n")
+    mark_generated(directory, JENA_ZIP.name)
     _update_manifest(directory, JENA_ZIP.name)
 
 
@@ -280,10 +278,10 @@ def write_seattle_temps(directory: Path, hours: int = 2_000, seed: int = 0) -> N
 
 
 def write_char_text(directory: Path, words: int = 2_500, seed: int = 0) -> None:
-    """A text under the name of the mirror's text-generation stand-in
-    (``paradise_lost.txt``): lines of words from a small vocabulary, each word picked
-    by the one before it from a few successors, so characters are predictable well
-    beyond their frequencies."""
+    """A text under the names of the book's text-generation corpus and of the mirror's
+    stand-in (``nietzsche.txt``, ``paradise_lost.txt``), listed as generated: lines of
+    words from a small vocabulary, each word picked by the one before it from a few
+    successors, so characters are predictable well beyond their frequencies."""
     rng = np.random.default_rng(seed)
     syllables = ["la", "mor", "ten", "ka", "vi", "ro", "sel", "dun", "pe", "aft"]
     vocabulary = ["".join(rng.choice(syllables, size=int(rng.integers(1, 4)))) for _ in range(40)]
@@ -295,7 +293,9 @@ def write_char_text(directory: Path, words: int = 2_500, seed: int = 0) -> None:
         if len(line) == 8:
             lines.append(" ".join(line).capitalize() + ",")
             line = []
-    name = "paradise_lost.txt"  # the stand-in's name (datasets/char_text.py)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_text("\n".join(lines) + "\n")
-    _update_manifest(directory, name)
+    names = ("nietzsche.txt", "paradise_lost.txt")  # datasets/char_text.py
+    for name in names:
+        (directory / name).write_text("\n".join(lines) + "\n")
+        mark_generated(directory, name)
+    _update_manifest(directory, *names)

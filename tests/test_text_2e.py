@@ -8,7 +8,7 @@ from dlwp_suite.datasets import imdb_vectorized
 from dlwp_suite.experiments import get
 from dlwp_suite.experiments.ch06_text_2e import BAGS, SEQUENCES, case_inputs
 from dlwp_suite.protocols import PROTOCOLS
-from dlwp_suite.protocols.fit_evaluate import BestWeights
+from dlwp_suite.protocols.base import BestWeights
 
 
 def test_the_split_validates_a_fifth_of_each_class_with_the_books_seed():

@@ -87,6 +87,6 @@ def test_latent_grid_tiles_the_decoded_points():
 def test_pictures_go_beside_the_records_only_when_asked(tmp_path, monkeypatch):
     monkeypatch.delenv("DLWP_IMAGES_DIR", raising=False)
     assert save_png("case[x]", 0, "grid", np.zeros((4, 4))) is None
-    monkeypatch.setenv("DLWP_IMAGES_DIR", str(tmp_path / "images"))
+    monkeypatch.setenv("DLWP_IMAGES_DIR", str(tmp_path / "images" / "run1"))
     relative = save_png("case[x]", 2, "grid", np.eye(4))
-    assert relative == "images/case[x]/seed2-grid.png" and (tmp_path / relative).is_file()
+    assert relative == "images/run1/case[x]/seed2-grid.png" and (tmp_path / relative).is_file()

@@ -2,13 +2,14 @@
 into ``maxlen``-character windows every ``step`` characters, each labelled with the
 character that follows.
 
-The book's ``nietzsche.txt`` is used when the mirror or the Keras cache holds it (Keras'
-``get_file`` keeps it under ``datasets/``). Otherwise the mirror's stand-in
-``paradise_lost.txt`` serves (public-domain verse of similar size; ``SOURCES.md``).
-Neither is downloaded: nobody publishes a hash for the book's file, and the stand-in
-exists only in the shared mirror. The last ``held_out`` share of the text is kept out of
-training, so the network and the n-gram baselines are scored on text neither saw (the
-book trains on all of it and reports the training loss).
+Two files, each read by its own experiment so no result is ever about the other: the
+book's ``nietzsche.txt`` (where the mirror or the Keras cache has it; Keras' ``get_file``
+keeps it under ``datasets/``) and the shared mirror's stand-in ``paradise_lost.txt``
+(public-domain verse of similar size; ``SOURCES.md``). Neither is downloaded: nobody
+publishes a hash for the book's file, and the stand-in exists only in the shared mirror.
+The last ``held_out`` share of the text is kept out of training, so the network and the
+n-gram baselines are scored on text neither saw (the book trains on all of it and
+reports the training loss).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, locate
+from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, is_generated, locate
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 
@@ -33,30 +34,22 @@ STAND_IN = DatasetFile(
     None,
 )
 STAND_IN_NOTE = (
-    "STAND-IN text: Milton's Paradise Lost (465,072 characters) instead of the book's "
-    "nietzsche.txt (600,893), which is not at hand; held to the book's claims, not its "
-    "absolute losses"
+    "STAND-IN text: Milton's Paradise Lost (465,072 characters) in the place of the "
+    "book's nietzsche.txt (600,893); held to the book's claims, not its losses"
 )
 # What the generated samples are split into to count word types and tokens.
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
 
-def locate_corpus(config: DataConfig) -> tuple[ResolvedFile, bool]:
-    """The book's text if at hand, else the stand-in; and whether it is the stand-in."""
+def _locate(spec: DatasetFile, config: DataConfig, why: str) -> ResolvedFile:
     local = dataclasses.replace(config, offline=True)  # never download: see the module doc
     try:
-        return locate(NIETZSCHE, local), False
+        return locate(spec, local)
     except DatasetUnavailable:
-        try:
-            return locate(STAND_IN, local), True
-        except DatasetUnavailable:
-            raise DatasetUnavailable(
-                f"Text generation needs the book's {NIETZSCHE.name} or the shared mirror's "
-                f"stand-in {STAND_IN.name}; neither is in the mirror "
-                f"({config.data_dir or 'none given'}) nor in "
-                f"{config.keras_cache(NIETZSCHE).parent}. Put either there (a mirror is "
-                "given by --dlwp-data-dir or DLWP_DATA_DIR); neither is downloaded."
-            ) from None
+        raise DatasetUnavailable(
+            f"{spec.name} is neither in the mirror ({config.data_dir or 'none given'}) nor "
+            f"in {config.keras_cache(spec).parent}, and is never downloaded. {why}"
+        ) from None
 
 
 def windows(codes: np.ndarray, maxlen: int, step: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,10 +58,26 @@ def windows(codes: np.ndarray, maxlen: int, step: int) -> tuple[np.ndarray, np.n
     return codes[starts[:, None] + np.arange(maxlen)], codes[starts + maxlen]
 
 
-def load(config: DataConfig, params: Mapping[str, Any]) -> TaskData:
-    """Training and held-out windows of the corpus (integer character codes; the model
-    one-hot encodes them, as the book's input arrays do), and the texts themselves."""
-    corpus, stand_in = locate_corpus(config)
+def load_book_text(config: DataConfig, params: Mapping[str, Any]) -> TaskData:
+    """The book's ``nietzsche.txt``, windowed (see `windows`)."""
+    why = (
+        f"Put the book's file (from {NIETZSCHE.origin}) in either place; meanwhile the "
+        f"stand-in experiment runs on the shared mirror's {STAND_IN.name}."
+    )
+    return _load(_locate(NIETZSCHE, config, why), params, [])
+
+
+def load_stand_in(config: DataConfig, params: Mapping[str, Any]) -> TaskData:
+    """The shared mirror's ``paradise_lost.txt``, windowed and labelled a stand-in."""
+    why = "It is the shared mirror's stand-in text: give that mirror (--dlwp-data-dir)."
+    return _load(_locate(STAND_IN, config, why), params, [STAND_IN_NOTE])
+
+
+def _load(corpus: ResolvedFile, params: Mapping[str, Any], notes: list[str]) -> TaskData:
+    """Training and held-out windows of the text (integer character codes; the model
+    one-hot encodes them, as the book's input arrays are), and the texts themselves."""
+    if is_generated(corpus.path):
+        notes = [f"GENERATED text in the place of {corpus.path.name}"]
     try:
         text = corpus.path.read_text(encoding="utf-8").lower()
     except UnicodeDecodeError as error:
@@ -93,12 +102,13 @@ def load(config: DataConfig, params: Mapping[str, Any]) -> TaskData:
         files=[corpus],
         x_val=x_val,
         y_val=y_val,
-        notes=[STAND_IN_NOTE] if stand_in else [],
+        notes=notes,
         extras={
             "chars": chars,
             "train_codes": codes[:split],
             "held_out_codes": codes[split:],
+            # Where the held-out windows' next characters are, for the n-gram baselines.
+            "held_out_positions": np.arange(0, len(text) - split - maxlen, step) + maxlen,
             "corpus_words": frozenset(WORD.findall(text[:split])),
-            "stand_in": stand_in,
         },
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dlwp_suite.cache import cached_arrays
-from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, locate
+from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, is_generated, locate
 from dlwp_suite.errors import DatasetCorrupt
 
 JENA_ZIP = DatasetFile(
@@ -49,7 +49,6 @@ SEATTLE_TEMPS = DatasetFile(
     None,
 )
 # Mirrors may mark files they generated (for development) in this file, one name a line.
-GENERATED_LIST = "GENERATED"
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,7 @@ def load_series(config: DataConfig, name: str) -> Series:
         values = values.copy()
         values[:, 0] = (values[:, 0] - 32) * 5 / 9
         notes.append("temperatures converted from °F to °C")
-    marker = found.path.parent / GENERATED_LIST
-    if marker.is_file() and spec.file.name in marker.read_text().split():
+    if is_generated(found.path):
         notes.append(f"GENERATED data in the {spec.file.name} format, not the real record")
     columns = spec.columns[1:]
     return Series(

@@ -11,11 +11,15 @@ Its printed losses: 1.990 after the first epoch, 1.395 after the 10th, at best 1
 high a rate by then). Its samples, counted: word type/token ratios 0.325 / 0.570 / 0.818
 / 0.871 at the four temperatures (mean of epochs 5-55; ``BOOK_TARGETS.md``).
 
-The mirror has no Nietzsche text: ``paradise_lost.txt`` stands in (465,072 characters,
-40 distinct once lower-cased) and is labelled wherever its results appear. On it the
-suite asserts the book's claims (diversity rises with temperature, real words fall,
-the network beats an n-gram model), not the book's losses. Here the last 10 % of the
-text is held out (the book trains on all of it) so every model is scored on unseen text.
+Two experiments, one per text, so no result is ever about the other: ``char_lstm``
+reads the book's ``nietzsche.txt`` where the mirror or the Keras cache has it and
+carries the book's losses; ``char_lstm_stand_in`` reads the shared mirror's
+``paradise_lost.txt`` (465,072 characters, 40 distinct once lower-cased), labelled
+STAND-IN wherever its results appear, and carries only the book's claims (diversity
+rises with temperature, real words fall) and the n-gram bar. Both hold out the last
+10 % of the text (the book trains on all of it), so every model is scored on unseen
+text. Today's LSTM gates use ``sigmoid``; the book's Keras 2.0 defaulted to
+``hard_sigmoid`` (not established to matter here).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from dlwp_suite.text_models import OneHot
 
 SRC = "1e 8.1 (8.1-text-generation-with-lstm)"
 EXPERIMENT = "ch08.text.char_lstm"
-STAND_IN_NOTE = "paradise_lost.txt stands in for nietzsche.txt (not at hand)"
+STAND_IN_EXPERIMENT = "ch08.text.char_lstm_stand_in"
 
 
 def build_char_lstm(params: Params, data: TaskData) -> keras.Model:
@@ -111,110 +115,149 @@ QUICK_LOSS = Target(
     "stand-in's bound is its own)",
     basis="quick, stand-in: median + 3 x std of seeds 100-102 (1.859, 1.853, 1.877)",
 )
-QUICK_TARGETS = (
+QUICK_STAND_IN_TARGETS = (
     QUICK_LOSS,
     beats_unigram(1.1, "quick: unigram - median - 3 x std of seeds 100-102 (1.815, 1.802, 1.834)"),
 )
-BOOK_TARGETS = (BOOK_LOSS_AT_10, BOOK_BEST_LOSS, beats_ngram(0.0, "no margin"))
-
-CHAR_LSTM = Experiment(
-    id=EXPERIMENT,
-    title="Character-level text generation, LSTM(128)",
-    source=f"{SRC} c3-c14",
-    task="multiclass",
-    protocol="char_generation",
-    load_data=char_text.load,
-    write_synthetic=synthetic.write_char_text,
-    build_model=build_char_lstm,
-    params=Frozen(
-        {
-            "maxlen": 60,
-            "step": 3,
-            "held_out": 0.1,
-            "units": 128,
-            "learning_rate": 0.01,
-            "batch_size": 128,
-            "epochs": 59,  # c14: `for epoch in range(1, 60)`, one epoch each
-            "sample_length": 400,
-            "samples": 16,  # seed windows per temperature (the book: one per epoch)
-            "ngram_order": 5,
-        }
-    ),
-    variants=Frozen({"1e": {}}),
-    profiles=Frozen(
-        {
-            "smoke": ProfileSpec(
-                variants=("1e",),
-                targets={"1e": SMOKE_TARGETS},
-                overrides=Frozen({"epochs": 3, "samples": 4, "sample_length": 100}),
-                synthetic_data=True,
-                note="generated text: the network beats character frequencies",
-            ),
-            "quick": ProfileSpec(
-                variants=("1e",),
-                targets={"1e": QUICK_TARGETS},
-                overrides=Frozen({"epochs": 2, "step": 6}),
-                note=f"{STAND_IN_NOTE}; 2 epochs on every 6th window (the book: 59 on every 3rd)",
-            ),
-            "book": ProfileSpec(
-                variants=("1e",),
-                targets={"1e": BOOK_TARGETS},
-                note=STAND_IN_NOTE + " unless the mirror or cache has it; the losses are "
-                "the book's for Nietzsche",
-            ),
-        }
-    ),
-    baselines=("char_unigram", "char_ngram"),
+# The quick profile's 2 epochs of every 6th window see as many windows (200,278) as the
+# book's first epoch, after which it printed 1.990.
+QUICK_BOOK_LOSS = Target(
+    "loss",
+    value=1.990,
+    comparison="at_most",
+    tolerance=0.05,
+    source=f"{SRC} c14 log: loss 1.9903 after the first epoch (200,278 windows)",
+    basis="provisional: never run on the book's text here; 0.05 nats. The quick loss is "
+    "the second epoch's mean, the book's the first's (from the start): a fair upper bound",
 )
+BOOK_TARGETS = (BOOK_LOSS_AT_10, BOOK_BEST_LOSS, beats_ngram(0.0, "no margin"))
+PARAMS = Frozen(
+    {
+        "maxlen": 60,
+        "step": 3,
+        "held_out": 0.1,
+        "units": 128,
+        "learning_rate": 0.01,
+        "batch_size": 128,
+        "epochs": 59,  # c14: `for epoch in range(1, 60)`, one epoch each
+        "sample_length": 400,
+        "samples": 16,  # seed windows per temperature (the book: one per epoch)
+        "ngram_order": 5,
+    }
+)
+SMOKE = ProfileSpec(
+    variants=("1e",),
+    targets={"1e": SMOKE_TARGETS},
+    overrides=Frozen({"epochs": 3, "samples": 4, "sample_length": 100}),
+    synthetic_data=True,
+    note="generated text: the network beats character frequencies",
+)
+QUICK_OVERRIDES = Frozen({"epochs": 2, "step": 6})
+QUICK_NOTE = "2 epochs on every 6th window (the book: 59 on every 3rd)"
 
 
-def _rises(metric: str, low: float, high: float, says: str, basis: str) -> Claim:
-    """``metric`` at temperature ``high`` beats it at ``low``, in the same run."""
-    return Claim(
-        f"char-{metric.replace('_', '-')}-{temperature_tag(low)}-{temperature_tag(high)}",
-        says=says,
-        source=f"{SRC} c13-c14 logs; BOOK_TARGETS.md",
-        metric=f"{metric}_{temperature_tag(high)}",
-        a=network(EXPERIMENT, "1e", f"{metric}_{temperature_tag(high)}"),
-        relation="beats",
-        b=network(EXPERIMENT, "1e", f"{metric}_{temperature_tag(low)}"),
-        basis=basis,
+def _text_experiment(
+    id: str, title: str, load, quick: tuple[Target, ...], book: tuple[Target, ...], note: str
+) -> Experiment:
+    return Experiment(
+        id=id,
+        title=title,
+        source=f"{SRC} c3-c14",
+        task="multiclass",
+        protocol="char_generation",
+        load_data=load,
+        write_synthetic=synthetic.write_char_text,
+        build_model=build_char_lstm,
+        params=PARAMS,
+        variants=Frozen({"1e": {}}),
+        profiles=Frozen(
+            {
+                "smoke": SMOKE,
+                "quick": ProfileSpec(
+                    variants=("1e",),
+                    targets={"1e": quick},
+                    overrides=QUICK_OVERRIDES,
+                    note=f"{note}{QUICK_NOTE}",
+                ),
+                "book": ProfileSpec(variants=("1e",), targets={"1e": book}, note=note),
+            }
+        ),
+        baselines=("char_unigram", "char_ngram"),
     )
 
 
-# More real words at T = 0.2 than at 0.5 is a claim about a trained network: after the
-# quick profile's 2 epochs the T = 0.2 samples loop on a few half-learnt words ("the
-# serve the seare"), made up as often as at 0.5 (seeds 100-102: 0.762 / 0.718 / 0.639
-# against 0.736 / 0.744 / 0.650), so only the book profile judges that pair.
-_PAIRS = list(itertools.pairwise(TEMPERATURES))
-CLAIMS = (
-    *(
+CHAR_LSTM = _text_experiment(
+    EXPERIMENT,
+    "Character-level text generation, LSTM(128), on the book's text",
+    char_text.load_book_text,
+    (QUICK_BOOK_LOSS,),
+    BOOK_TARGETS,
+    "",
+)
+CHAR_LSTM_STAND_IN = _text_experiment(
+    STAND_IN_EXPERIMENT,
+    "Character-level text generation, LSTM(128), on a STAND-IN text (Paradise Lost)",
+    char_text.load_stand_in,
+    QUICK_STAND_IN_TARGETS,
+    (beats_ngram(0.0, "no margin"),),  # the book's losses are Nietzsche's
+    "STAND-IN text (Paradise Lost for Nietzsche): the book's claims, not its losses; ",
+)
+
+
+def _rises(experiment: str, metric: str, low: float, high: float, says: str) -> Claim:
+    """``metric`` at temperature ``high`` beats it at ``low``, in the same run."""
+    hot, cold = (f"{metric}_{temperature_tag(t)}" for t in (high, low))
+    return Claim(
+        f"{CLAIM_PREFIX[experiment]}-{metric.replace('_', '-')}-{temperature_tag(low)}-"
+        f"{temperature_tag(high)}",
+        says=says,
+        source=f"{SRC} c13-c14 logs; BOOK_TARGETS.md",
+        metric=hot,
+        a=network(experiment, "1e", hot),
+        relation="beats",
+        b=network(experiment, "1e", cold),
+        basis="each temperature's mean over the seed windows; no margin",
+    )
+
+
+def _falls(experiment: str, low: float, high: float) -> Claim:
+    """More of the words are real at temperature ``low`` than at ``high``."""
+    cold, hot = (f"known_word_share_{temperature_tag(t)}" for t in (low, high))
+    return Claim(
+        f"{CLAIM_PREFIX[experiment]}-known-words-{temperature_tag(low)}-{temperature_tag(high)}",
+        says=f"more of the generated words are real words at T = {low} than at T = {high} "
+        "(low temperatures: 'all words ... are real English words'; higher ones 'may "
+        "sometimes invent completely new words')",
+        source="1e 8.1.4 text after the generated samples",
+        metric=cold,
+        a=network(experiment, "1e", cold),
+        relation="beats",
+        b=network(experiment, "1e", hot),
+        basis="words found in the training text, share over all seed windows; no margin",
+        # More real words at T = 0.2 than at 0.5 is a claim about a trained network:
+        # after the quick profile's 2 epochs the T = 0.2 samples loop on a few
+        # half-learnt words ("the serve the seare"), made up as often as at 0.5 (stand-in,
+        # seeds 100-102: 0.762 / 0.718 / 0.639 against 0.736 / 0.744 / 0.650).
+        profiles=("book",) if low == TEMPERATURES[0] else ("quick", "book"),
+    )
+
+
+CLAIM_PREFIX = {EXPERIMENT: "char", STAND_IN_EXPERIMENT: "char-stand-in"}
+CLAIMS = tuple(
+    claim
+    for experiment in CLAIM_PREFIX
+    for low, high in itertools.pairwise(TEMPERATURES)
+    for claim in (
         _rises(
+            experiment,
             "type_token_ratio",
             low,
             high,
             f"the samples are more varied at T = {high} than at T = {low} (the book's logs: "
             "type/token ratios 0.33 / 0.57 / 0.82 / 0.87 at 0.2 / 0.5 / 1.0 / 1.2)",
-            "each temperature's mean over the seed windows; no margin",
-        )
-        for low, high in _PAIRS
-    ),
-    *(
-        Claim(
-            f"char-known-words-{temperature_tag(low)}-{temperature_tag(high)}",
-            says=f"more of the generated words are real words at T = {low} than at "
-            f"T = {high} (low temperatures: 'all words ... are real English words'; "
-            "higher ones 'may sometimes invent completely new words')",
-            source="1e 8.1.4 text after the generated samples",
-            metric=f"known_word_share_{temperature_tag(low)}",
-            a=network(EXPERIMENT, "1e", f"known_word_share_{temperature_tag(low)}"),
-            relation="beats",
-            b=network(EXPERIMENT, "1e", f"known_word_share_{temperature_tag(high)}"),
-            basis="words found in the training text, share over all seed windows; no margin",
-            profiles=("book",) if low == TEMPERATURES[0] else ("quick", "book"),
-        )
-        for low, high in _PAIRS
-    ),
+        ),
+        _falls(experiment, low, high),
+    )
 )
 
-EXPERIMENTS = (CHAR_LSTM,)
+EXPERIMENTS = (CHAR_LSTM, CHAR_LSTM_STAND_IN)

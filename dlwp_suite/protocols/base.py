@@ -86,6 +86,29 @@ class ValidateThenTest(Protocol):
         )
 
 
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest ``val_loss`` (a checkpoint kept in
+    memory: ``ModelCheckpoint(save_best_only=True)``'s choice without the file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best_loss = np.inf
+        self.best_epoch = 0
+        self.weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and float(loss) < self.best_loss:  # NaN never is
+            self.best_loss, self.best_epoch = float(loss), epoch + 1
+            self.weights = self.model.get_weights()
+
+    def restore(self, model: keras.Model) -> None:
+        """Put the best epoch's weights back into ``model``."""
+        if self.weights is None:
+            raise ValueError("no epoch reported a finite val_loss: nothing to restore")
+        model.set_weights(self.weights)
+
+
 def curve_metrics(history: Mapping[str, list[float]], prefix: str = "") -> dict[str, float]:
     """Minimum, its (1-based) epoch, and last value of the validation loss, if recorded."""
     losses = history.get("val_loss")

@@ -2,9 +2,10 @@
 sample from it at several temperatures and measure the samples.
 
 One fit on the training windows (validating on the held-out text every epoch, which
-the book does not do), then, as the book's loop ends each epoch, ``sample_length``
-characters generated after random windows of the training text at each temperature
-(``samples`` seed windows, all in one batch). A generative model has no accuracy, so
+the book does not do); then, from the weights of the epoch with the lowest held-out
+loss, ``sample_length`` characters generated after random windows of the training text
+at each temperature (``samples`` seed windows, all in one batch), as the book's loop
+does after each epoch. A generative model has no accuracy, so
 this protocol records:
 
 - the training loss (the book's printed number), and the held-out cross-entropy per
@@ -37,6 +38,7 @@ from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
     INFERENCE_BATCH,
+    BestWeights,
     Protocol,
     RunResult,
     curve_metrics,
@@ -48,6 +50,7 @@ from dlwp_suite.sampling import generate, known_word_share, type_token_ratio
 #: The book's temperatures (1e 8.1.4 c13); metric names carry them as ``t02`` .. ``t12``.
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 DIVERGENCE_RISE = 0.1
+PROBABILITY_FLOOR = 1e-7
 BASELINES = {"char_unigram": 1}  # plus "char_ngram", of the case's order
 
 
@@ -67,12 +70,6 @@ def divergence_epoch(losses: list[float], rise: float = DIVERGENCE_RISE) -> int 
     return None
 
 
-def held_out_positions(data: TaskData, params) -> np.ndarray:
-    """Where in the held-out codes the validation windows' next characters are."""
-    maxlen, held_out = params["maxlen"], data.extras["held_out_codes"]
-    return np.arange(0, len(held_out) - maxlen, params["step"]) + maxlen
-
-
 def _ngram(order: int, data: TaskData) -> CharNGram:
     return CharNGram(order, len(data.extras["chars"])).fit(data.extras["train_codes"])
 
@@ -84,7 +81,9 @@ def _order(name: str, params) -> int:
 def mixture(network: np.ndarray, ngram: np.ndarray) -> tuple[float, float, float]:
     """Mix two models' probabilities of the true next characters: the network's weight
     (a grid of 21) that minimises the cross-entropy on the first half, then that
-    mixture's and the network's cross-entropy on the second half."""
+    mixture's and the network's cross-entropy on the second half (the network's
+    float32 probabilities clipped at Keras' 1e-7, as its cross-entropy is)."""
+    network = np.clip(network.astype(np.float64), PROBABILITY_FLOOR, 1.0)
     half = len(network) // 2
     weights = np.linspace(0.0, 1.0, 21)
 
@@ -124,6 +123,7 @@ class CharGeneration(Protocol):
         if data.x_val is None or data.y_val is None:
             raise ValueError(f"{case.id}: text generation needs held-out text")
         model = fresh_model(case, data, seed)
+        best = BestWeights()
         history, timings = fit(
             case,
             model,
@@ -132,8 +132,12 @@ class CharGeneration(Protocol):
             p["epochs"],
             p["batch_size"],
             validation=(data.x_val, data.y_val),
+            callbacks=[best],
             seed=seed,
         )
+        # Sample and mix from the epoch of the lowest held-out loss: the book's run
+        # diverges after epoch 54, its samples before that are the ones it discusses.
+        best.restore(model)
         losses = history["loss"]
         diverged_at = divergence_epoch(losses)
         metrics = {
@@ -169,7 +173,7 @@ class CharGeneration(Protocol):
         predicted = model.predict(data.x_val, batch_size=INFERENCE_BATCH, verbose=0)
         network = predicted[np.arange(len(data.y_val)), data.y_val]
         ngram = _ngram(p["ngram_order"], data).probabilities(
-            data.extras["held_out_codes"], held_out_positions(data, p)
+            data.extras["held_out_codes"], data.extras["held_out_positions"]
         )
         weight, mixed, alone = mixture(network, ngram)
         metrics["ensemble_val_loss"] = mixed
@@ -177,6 +181,7 @@ class CharGeneration(Protocol):
         timings["wall_s"] = time.perf_counter() - started
         details = {
             "diverged_at_epoch": diverged_at,
+            "sampled_epoch": best.best_epoch,
             "samples": first_samples,
             "seed_text": "".join(alphabet[seed_windows[0]]),
             "ensemble_network_weight": weight,
@@ -191,7 +196,7 @@ class CharGeneration(Protocol):
         model = _ngram(order, data)
         fitted = time.perf_counter()
         value = model.cross_entropy(
-            data.extras["held_out_codes"], held_out_positions(data, case.params)
+            data.extras["held_out_codes"], data.extras["held_out_positions"]
         )
         return BaselineResult(
             name,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import keras
 import numpy as np
 
 from dlwp_suite.augmentation import book_generator
@@ -24,6 +23,7 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import DATA_METRICS, declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
+    BestWeights,
     Protocol,
     RunResult,
     add_token_rates,
@@ -59,29 +59,6 @@ def _training_input(
         {"x": stream, "y": None, "batch_size": None},
         {"steps_per_epoch": steps, "samples_per_epoch": steps * p["batch_size"]},
     )
-
-
-class BestWeights(keras.callbacks.Callback):
-    """Keeps the weights of the epoch with the lowest ``val_loss`` (a checkpoint kept in
-    memory: ``ModelCheckpoint(save_best_only=True)``'s choice without the file)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.best_loss = np.inf
-        self.best_epoch = 0
-        self.weights: list[np.ndarray] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("val_loss")
-        if loss is not None and float(loss) < self.best_loss:  # NaN never is
-            self.best_loss, self.best_epoch = float(loss), epoch + 1
-            self.weights = self.model.get_weights()
-
-    def restore(self, model: keras.Model) -> None:
-        """Put the best epoch's weights back into ``model``."""
-        if self.weights is None:
-            raise ValueError("no epoch reported a finite val_loss: nothing to restore")
-        model.set_weights(self.weights)
 
 
 class FitEvaluate(Protocol):
