@@ -28,12 +28,10 @@ from dlwp_suite.sampling import (
 PARAMS = {"maxlen": 10, "step": 3, "held_out": 0.1}
 
 
-def test_loader_windows_label_the_next_character_and_say_the_text_stands_in(
-    data_config: DataConfig,
-):
+def test_loader_windows_label_the_next_character(data_config: DataConfig):
     synthetic.write_char_text(data_config.data_dir)
-    data = char_text.load(data_config, PARAMS)
-    text = (data_config.data_dir / "paradise_lost.txt").read_text().lower()
+    data = char_text.load_book_text(data_config, PARAMS)
+    text = (data_config.data_dir / "nietzsche.txt").read_text().lower()
     chars = data.extras["chars"]
     assert chars == sorted(set(text))
     decoded = "".join(chars[c] for c in data.x_train[2])
@@ -41,21 +39,32 @@ def test_loader_windows_label_the_next_character_and_say_the_text_stands_in(
     assert data.x_train.shape[1] == 10 and data.x_val is not None
     split = int(len(text) * 0.9)
     assert "".join(chars[c] for c in data.x_val[0]) == text[split : split + 10]
-    assert data.extras["stand_in"] and "STAND-IN" in data.notes[0]
-    assert data.source == "paradise_lost.txt" and data.files[0].vouched_by.startswith("mirror")
+    held_out, positions = data.extras["held_out_codes"], data.extras["held_out_positions"]
+    assert held_out[positions].tolist() == data.y_val.tolist()  # the n-gram's targets
+    assert data.source == "nietzsche.txt" and data.files[0].vouched_by.startswith("mirror")
+    assert data.notes == ["GENERATED text in the place of nietzsche.txt"]
 
 
-def test_loader_prefers_the_books_text(data_config: DataConfig):
+def test_stand_in_is_labelled(data_config: DataConfig):
     synthetic.write_char_text(data_config.data_dir)
-    (data_config.data_dir / "nietzsche.txt").write_text("Supposing that Truth is a woman. " * 40)
-    synthetic._update_manifest(data_config.data_dir, "nietzsche.txt")
-    data = char_text.load(data_config, PARAMS)
-    assert data.source == "nietzsche.txt" and not data.extras["stand_in"] and not data.notes
+    (data_config.data_dir / "GENERATED").unlink()  # as the shared mirror: real files
+    data = char_text.load_stand_in(data_config, PARAMS)
+    assert data.source == "paradise_lost.txt" and "STAND-IN" in data.notes[0]
+    assert not char_text.load_book_text(data_config, PARAMS).notes
 
 
-def test_missing_text_names_both_files(data_config: DataConfig):
-    with pytest.raises(DatasetUnavailable, match=r"nietzsche\.txt.*paradise_lost\.txt"):
-        char_text.load(data_config, PARAMS)
+@pytest.mark.parametrize(
+    ("load", "named", "hint"),
+    [
+        (char_text.load_book_text, "nietzsche.txt", "stand-in experiment runs"),
+        (char_text.load_stand_in, "paradise_lost.txt", "shared mirror's stand-in"),
+    ],
+)
+def test_a_missing_text_is_named_with_where_it_was_looked_for(
+    data_config: DataConfig, load, named: str, hint: str
+):
+    with pytest.raises(DatasetUnavailable, match=rf"{named} is neither in the mirror.*{hint}"):
+        load(data_config, PARAMS)
 
 
 def test_ngram_distributions_sum_to_one_and_fit_their_text():
@@ -166,9 +175,12 @@ def test_every_temperature_pair_is_claimed():
     from dlwp_suite.experiments import claims
 
     book = {c.id for c in claims("book", "ch08")}
-    assert len(book) == 6 and "char-type-token-ratio-t10-t12" in book
+    assert len(book) == 2 * 6 and "char-stand-in-type-token-ratio-t10-t12" in book
     # Real words at 0.2 against 0.5 needs a trained network: the book profile only.
-    assert book - {c.id for c in claims("quick", "ch08")} == {"char-known-words-t02-t05"}
+    assert book - {c.id for c in claims("quick", "ch08")} == {
+        "char-known-words-t02-t05",
+        "char-stand-in-known-words-t02-t05",
+    }
 
 
 def test_smoke_text_is_predictable_beyond_its_frequencies(tmp_path: Path):

@@ -84,7 +84,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     )
     # VGG16 and Xception have no generated weights: their comparisons skip in smoke;
     # chapters 4 to 8 have no claim that generated data must show.
-    result.assert_outcomes(passed=80, skipped=7)
+    result.assert_outcomes(passed=82, skipped=7)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -95,7 +95,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
     models = [r for r in written if r["kind"] == "model"]
     # ch03, ch04, ch05, ch06 weather, text 1e, text 2e, ch07, ch08
-    assert len(models) == 12 + 5 + 6 + 3 + 9 + 8 + 7 + 4
+    assert len(models) == 12 + 5 + 6 + 3 + 9 + 8 + 7 + 5
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["seed_value"] is not None and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(
