@@ -192,12 +192,12 @@ BOOK_VAL_LOSS = Target(
 
 LEARNS = Target(
     "val_loss_fall",
-    value=0.03,
+    value=0.3,
     comparison="at_least",
     source=f"{SRC_1E} c17 log: the validation loss falls as training goes on",
-    basis="smoke: 3 % of the first epoch's validation loss; on generated digits, 3 epochs "
-    "took off 0.169 / 0.199 / 0.065 (1e, 1e_corrected, 2e; seed 0), a run that learns "
-    "nothing 0",
+    basis="smoke: 3 epochs took 0.53-0.62 of the untrained model's validation loss off "
+    "on generated digits (seed 0; Keras 3.15 on TF 2.21 and tf.keras 2.15); a run that "
+    "learns nothing takes off 0",
 )
 
 
@@ -264,7 +264,7 @@ VAE = Experiment(
                 overrides=Frozen({"epochs": 3, "batch_size": 16}),
                 synthetic_data=True,
                 note="generated digits: the validation loss falls (600 digits and 3 epochs "
-                "do not beat the mean image: seed 0 measured 0.2606-0.319 against 0.2605)",
+                "do not beat the mean image: seed 0 measured 0.264-0.269 against 0.2605)",
             ),
             # 2 epochs of all 60,000 digits took 12 minutes for 1e here (3 runs sharing
             # the 2-core CPU; val loss 0.1948, the book's 0.1966 after one epoch).
