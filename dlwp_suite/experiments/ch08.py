@@ -148,7 +148,7 @@ PARAMS = Frozen(
 SMOKE = ProfileSpec(
     variants=("1e",),
     targets={"1e": SMOKE_TARGETS},
-    overrides=Frozen({"epochs": 3, "samples": 4, "sample_length": 100}),
+    overrides=Frozen({"epochs": 2, "samples": 4, "sample_length": 60}),
     synthetic_data=True,
     note="generated text: the network beats character frequencies",
 )
