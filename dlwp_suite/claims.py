@@ -122,7 +122,8 @@ class Claim:
         by = ""
         if self.relation in ("beats", "later") and self.margin:
             by = f" by more than {self.margin:g}"
-        return f"{self.a.label} {words} {self.b.label}{by} on {self.metric}"
+        on = "" if self.a.metric and self.b.metric else f" on {self.metric}"  # labels say
+        return f"{self.a.label} {words} {self.b.label}{by}{on}"
 
     def declared(self) -> dict[str, Any]:
         """The declaration as data, for records and the report."""
