@@ -23,12 +23,10 @@ def save_png(case_id: str, seed: int, name: str, pixels: np.ndarray) -> str | No
     root = os.environ.get(ENV)
     if not root:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, on a machine without a display
-    from matplotlib import pyplot as plt
+    from PIL import Image  # matplotlib's own dependency
 
     path = Path(root) / case_id / f"seed{seed}-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    plt.imsave(path, np.clip(pixels, 0.0, 1.0), cmap="Greys_r", vmin=0.0, vmax=1.0)
+    grey = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    Image.fromarray(grey).save(path, optimize=True)  # 2-d uint8: 8-bit grey, a quarter of RGBA
     return str(path.relative_to(Path(root).parents[1]))
