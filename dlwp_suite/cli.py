@@ -89,7 +89,7 @@ def _report(args: argparse.Namespace) -> int:
     from dlwp_suite.report import write_report
     from dlwp_suite.results import read_records
 
-    path = write_report(read_records(args.results), args.out or args.results)
+    path = write_report(read_records(args.results), args.out or args.results, args.results)
     print(f"wrote {path}")
     return 0
 

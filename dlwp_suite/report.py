@@ -9,6 +9,7 @@ Targets and claims are rebuilt from the declarations the records store.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -351,16 +352,17 @@ def sample_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pictures(frame: pd.DataFrame) -> list[str]:
+def pictures(frame: pd.DataFrame, link_prefix: str = "") -> list[str]:
     """Markdown images of the pictures generative models saved (``details["images"]``,
-    paths relative to the results directory): each case's first recorded seed."""
+    paths relative to the results directory, which ``link_prefix`` leads to from the
+    report's folder): each case's first recorded seed."""
     lines = []
     models = frame[frame["kind"] == "model"]
     for (_, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
         first = group.sort_values("seed").iloc[0]
         for name, path in ((first.get("details") or {}).get("images") or {}).items():
             label = f"{experiment} [{variant}] seed {first['seed']}, {name} ({env})"
-            lines.append(f"![{label}]({path})")
+            lines.append(f"![{label}]({link_prefix}{path})")
     return lines
 
 
@@ -791,8 +793,12 @@ def findings(frame: pd.DataFrame) -> list[str]:
     return lines or ["- none: every recorded book number and claim reproduces"]
 
 
-def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
-    """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``.
+def write_report(
+    records: Iterable[dict[str, Any]], out_dir: Path, results_dir: Path | None = None
+) -> Path:
+    """Write ``report.md`` (answer, findings, claims, detail tables) and ``curves/*.png``
+    into ``out_dir``; ``results_dir`` is where the records and their pictures are, when
+    that is another folder (the pictures are linked from there).
 
     ``curves/`` is generated output: figures of an earlier report are removed first, so
     none outlives the records or the labels it was drawn from. Records of cases and
@@ -801,6 +807,9 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
     """
     frame = newest_runs(r for r in records if still_declared(r))
     path = out_dir / "report.md"
+    # Pictures are saved under the results folder the records came from.
+    link_prefix = "" if results_dir is None else os.path.relpath(results_dir, out_dir) + "/"
+    link_prefix = "" if link_prefix == "./" else link_prefix
     for stale in (out_dir / "curves").glob("*.png"):
         stale.unlink()
     lines = [
@@ -870,7 +879,7 @@ def write_report(records: Iterable[dict[str, Any]], out_dir: Path) -> Path:
         if not samples.empty:
             lines += ["### Generated samples (measured, not judged)", ""]
             lines += [_markdown(samples.drop(columns="profile")), ""]
-        if drawn := pictures(frame[frame["profile"] == profile]):
+        if drawn := pictures(frame[frame["profile"] == profile], link_prefix):
             lines += ["### Pictures", "", *drawn, ""]
         lines += _data_and_gaps(frame[frame["profile"] == profile])
         lines += ["### Learning curves", ""]

@@ -257,3 +257,5 @@ def test_report_shows_generated_samples_and_pictures_and_labels_stand_in_data(tm
     row = next(line for line in text.splitlines() if "the the" in line)
     assert "the the \\| the / and" in row and "0.3" in row and "STAND-IN data" in row
     assert "](images/ch08.text.char_lstm[1e]/seed0-latent_grid.png)" in text
+    elsewhere = write_report([record], tmp_path / "out", tmp_path).read_text()
+    assert "](../images/ch08.text.char_lstm[1e]/seed0-latent_grid.png)" in elsewhere
