@@ -51,7 +51,6 @@ from dlwp_suite.sampling import generate, known_word_share, type_token_ratio
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 DIVERGENCE_RISE = 0.1
 PROBABILITY_FLOOR = 1e-7
-BASELINES = {"char_unigram": 1}  # plus "char_ngram", of the case's order
 
 
 def temperature_tag(temperature: float) -> str:
@@ -72,10 +71,6 @@ def divergence_epoch(losses: list[float], rise: float = DIVERGENCE_RISE) -> int 
 
 def _ngram(order: int, data: TaskData) -> CharNGram:
     return CharNGram(order, len(data.extras["chars"])).fit(data.extras["train_codes"])
-
-
-def _order(name: str, params) -> int:
-    return params["ngram_order"] if name == "char_ngram" else BASELINES[name]
 
 
 def mixture(network: np.ndarray, ngram: np.ndarray) -> tuple[float, float, float]:
@@ -112,7 +107,7 @@ class CharGeneration(Protocol):
             "ensemble_gain": 1,
         }
     )
-    baseline_names = frozenset({*BASELINES, "char_ngram"})
+    baseline_names = frozenset({"char_unigram", "char_ngram"})
     selection_metric = "val_loss"
     reported_metric = "val_loss"
 
@@ -192,7 +187,7 @@ class CharGeneration(Protocol):
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         """A character n-gram model's held-out cross-entropy on the network's targets."""
         started = time.perf_counter()
-        order = _order(name, case.params)
+        order = 1 if name == "char_unigram" else case.params["ngram_order"]
         model = _ngram(order, data)
         fitted = time.perf_counter()
         value = model.cross_entropy(
