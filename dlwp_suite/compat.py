@@ -1,14 +1,17 @@
-"""The few places where Keras 2 (``tf.keras`` up to TF 2.15) and Keras 3 differ.
+"""The few places where Keras 2 (``tf.keras`` up to TF 2.15) and Keras 3 differ, and
+where Keras 3's backends do (autodiff).
 
-Everything else in the suite uses APIs both share, so it runs unchanged on either.
+Everything else in the suite uses APIs all share, so it runs unchanged on each.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import keras
+import numpy as np
 
 KERAS_MAJOR = int(keras.__version__.split(".", 1)[0])
 
@@ -98,3 +101,37 @@ def save_legacy_h5_weights(model: keras.Model, path) -> None:
             legacy_h5_format.save_weights_to_hdf5_group(handle, model)
     else:
         model.save_weights(str(path), save_format="h5")
+
+
+def to_numpy(x) -> np.ndarray:
+    """A backend tensor (or array) as a numpy array."""
+    if KERAS_MAJOR >= 3:
+        return np.asarray(keras.ops.convert_to_numpy(x))
+    return np.asarray(x)
+
+
+def value_and_gradient(fn: Callable, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """``fn(x)`` (a scalar) and its gradient with respect to ``x``, by the backend's own
+    autodiff: a ``GradientTape`` on TensorFlow (and Keras 2), ``jax.value_and_grad`` on
+    JAX, ``backward`` on torch. ``fn`` takes and returns backend tensors."""
+    backend = "tensorflow" if KERAS_MAJOR < 3 else keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            value = fn(tensor)
+        return float(value), np.asarray(tape.gradient(value, tensor))
+    if backend == "jax":
+        import jax
+
+        value, grad = jax.value_and_grad(fn)(jax.numpy.asarray(x))
+        return float(value), np.asarray(grad)
+    if backend == "torch":
+        tensor = keras.ops.convert_to_tensor(x)  # on the backend's device
+        tensor.requires_grad_(True)
+        value = fn(tensor)
+        value.backward()
+        return float(value.detach()), to_numpy(tensor.grad)
+    raise NotImplementedError(f"no gradient for the {backend} backend")

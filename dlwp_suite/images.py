@@ -1,5 +1,5 @@
-"""Pictures a generative protocol makes (a VAE's latent grid), saved as PNG files beside
-the run's records, on request.
+"""Pictures a protocol makes (a VAE's latent grid, a convnet's heatmaps), saved as PNG
+files beside the run's records, on request.
 
 The plugin sets ``$DLWP_IMAGES_DIR`` to ``<results>/images/<run id>`` (it loads no
 framework); a picture goes to ``<case id>/seed<N>-<name>.png`` under it, and the record
@@ -18,8 +18,8 @@ ENV = "DLWP_IMAGES_DIR"
 
 
 def save_png(case_id: str, seed: int, name: str, pixels: np.ndarray) -> str | None:
-    """Write a grey-scale picture (values in [0, 1]) if pictures were asked for; its path
-    relative to the results directory, else None."""
+    """Write a picture (values in [0, 1]; (h, w) grey or (h, w, 3) colour) if pictures
+    were asked for; its path relative to the results directory, else None."""
     root = os.environ.get(ENV)
     if not root:
         return None
@@ -27,6 +27,9 @@ def save_png(case_id: str, seed: int, name: str, pixels: np.ndarray) -> str | No
 
     path = Path(root) / case_id / f"seed{seed}-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    grey = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
-    Image.fromarray(grey).save(path, optimize=True)  # 2-d uint8: 8-bit grey, a quarter of RGBA
+    levels = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    picture = Image.fromarray(levels)  # 2-d uint8: 8-bit grey, a quarter of RGBA
+    if levels.ndim == 3:
+        picture = picture.quantize(256)  # a palette: a third of RGB's bytes, and smaller still
+    picture.save(path, optimize=True)
     return str(path.relative_to(Path(root).parents[1]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dlwp_suite.protocols.base import Protocol, RunResult
 from dlwp_suite.protocols.callbacks import CallbackBehaviour
 from dlwp_suite.protocols.char_generation import CharGeneration
+from dlwp_suite.protocols.convnet_views import ConvnetViews
 from dlwp_suite.protocols.curves import Curves
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
@@ -32,6 +33,7 @@ PROTOCOLS: dict[str, Protocol] = {
         RegressorTuning(),
         CharGeneration(),
         VariationalAutoencoder(),
+        ConvnetViews(),
     )
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import keras
 import numpy as np
 
 from dlwp_suite.augmentation import book_generator
@@ -85,6 +86,13 @@ class FitEvaluate(Protocol):
 
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
         """Train once watching validation (then fine-tune, if declared) and test that model."""
+        return self.run_keeping_model(case, data, seed)[0]
+
+    def run_keeping_model(
+        self, case: Case, data: TaskData, seed: int
+    ) -> tuple[RunResult, keras.Model, TaskData]:
+        """:meth:`run`, also returning the tested model and the inputs it saw, for a
+        protocol that goes on to look inside it."""
         started = time.perf_counter()
         p, exp = case.params, case.experiment
         data = exp.case_inputs(p, data)
@@ -154,7 +162,11 @@ class FitEvaluate(Protocol):
         timings.update(data.timings)
         add_token_rates(timings, data)
         timings["wall_s"] = time.perf_counter() - started
-        return RunResult(metrics, timings, history, details, test_predictions=predicted)
+        return (
+            RunResult(metrics, timings, history, details, test_predictions=predicted),
+            model,
+            data,
+        )
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return classification_baseline(name, case, data, seed)

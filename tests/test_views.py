@@ -1,0 +1,178 @@
+"""Chapter 5.4's views of a convnet: activations, filter ascent, Grad-CAM and its
+randomisation check, on tiny models (the real code, every backend's autodiff)."""
+
+import keras
+import numpy as np
+import pytest
+
+from dlwp_suite.compat import value_and_gradient
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiments import get
+from dlwp_suite.experiments.ch05_views import build_viewed
+from dlwp_suite.protocols import get as protocol
+from dlwp_suite.protocols.convnet_views import view_indices
+from dlwp_suite.what_convnets_learn import (
+    activations,
+    apply,
+    blank_share,
+    chain,
+    conv_indices,
+    filter_ascent,
+    grad_cam,
+    last_feature_map,
+    overlay,
+    rank_correlations,
+    restore,
+    shuffle_top,
+    tile,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> keras.Model:
+    """uint8 pixels -> float view -> two convolutions -> a sigmoid, as the suite builds."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3), dtype="uint8")
+    x = keras.layers.Rescaling(1.0)(inputs)
+    x = keras.layers.Rescaling(1 / 255)(x)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(6, 3, activation="relu")(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs)
+
+
+def pixels(n: int, side: int = 16, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, side, side, 3)).astype("float32")
+
+
+def test_value_and_gradient_uses_the_backends_autodiff():
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    value, grad = value_and_gradient(lambda t: keras.ops.sum(t * t), x)
+    assert value == pytest.approx(55.0)
+    np.testing.assert_allclose(grad, 2 * x)
+
+
+def test_the_chain_is_the_model(tiny):
+    layers = chain(tiny)
+    assert not any(isinstance(layer, keras.layers.InputLayer) for layer in layers)
+    images = pixels(3)
+    np.testing.assert_allclose(
+        np.asarray(apply(layers, images)),
+        tiny.predict(images.astype("uint8"), verbose=0),
+        rtol=1e-5,
+    )
+    assert conv_indices(layers) == [2, 4] and last_feature_map(layers) == 4
+
+
+def test_activations_and_blank_channels(tiny):
+    layers = chain(tiny)
+    maps = activations(layers, pixels(2), [2, 4])
+    assert maps[2].shape == (2, 14, 14, 4) and maps[4].shape == (2, 5, 5, 6)
+    blank = np.zeros((2, 3, 3, 4))
+    blank[0, 1, 1, 0] = 1.0  # one of 8 (image, channel) maps speaks
+    assert blank_share(blank) == 7 / 8
+
+
+def test_filter_ascent_raises_each_filters_mean_activation(tiny):
+    layers = chain(tiny)
+    patterns, before, after, live = filter_ascent(layers, 4, [0, 1, 2], size=16, seed=0)
+    assert patterns.shape == (3, 16, 16, 3)
+    assert live.any()
+    assert (after[live] > before[live]).all()
+
+
+def test_grad_cam_heatmaps_are_scaled_class_evidence(tiny):
+    layers = chain(tiny)
+    images = pixels(4)
+    heatmaps, probability = grad_cam(layers, images)
+    assert heatmaps.shape == (4, 5, 5)  # the last convolution's 5 x 5 map
+    assert (heatmaps >= 0).all()
+    peaks = heatmaps.max(axis=(1, 2))
+    assert np.all((peaks == 1.0) | (peaks == 0.0))
+    np.testing.assert_allclose(
+        probability, tiny.predict(images.astype("uint8"), verbose=0)[:, 0], rtol=1e-5
+    )
+
+
+def test_grad_cam_weights_are_the_class_scores_gradient():
+    """One channel, a linear head: the map is the feature map itself where the head's
+    weight is positive (the evidence for the predicted class)."""
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer="ones")(inputs)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", kernel_initializer="ones")(x)
+    layers = chain(keras.Model(inputs, outputs))
+    image = np.arange(16, dtype="float32").reshape(1, 4, 4, 1) / 16
+    heatmaps, probability = grad_cam(layers, image)
+    assert probability[0] > 0.5
+    np.testing.assert_allclose(heatmaps[0], image[0, :, :, 0] / image.max(), rtol=1e-5)
+
+
+def test_permuting_the_classifier_is_undone(tiny):
+    layers = chain(tiny)
+    before = [w.copy() for w in tiny.get_weights()]
+    trained = shuffle_top(layers, seed=1)
+    after = tiny.get_weights()
+    assert not np.array_equal(after[-2], before[-2])  # the dense kernel, permuted
+    assert sorted(after[-2].ravel()) == sorted(before[-2].ravel())
+    np.testing.assert_array_equal(after[0], before[0])  # the convolutions untouched
+    restore(layers, trained)
+    for now, then in zip(tiny.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(now, then)
+
+
+def test_rank_correlations():
+    a = np.random.default_rng(0).random((2, 3, 3))
+    flat = np.zeros((3, 3))
+    result = rank_correlations(np.stack([a[0], a[1]]), np.stack([a[0], flat]))
+    assert result[0] == pytest.approx(1.0) and np.isnan(result[1])
+
+
+def test_pictures():
+    assert tile(np.zeros((5, 4, 6)), columns=2, margin=1).shape == (3 * 5 - 1, 2 * 7 - 1)
+    assert tile(np.zeros((2, 4, 4, 3)), columns=2).shape == (4, 10, 3)
+    shown = overlay(pixels(1)[0], np.random.default_rng(0).random((5, 5)))
+    assert shown.shape == (16, 16, 3) and shown.min() >= 0 and shown.max() <= 1
+
+
+def test_view_images_are_half_cats_half_dogs():
+    labels = np.array([1, 0, 1, 1, 0, 0, 1])
+    np.testing.assert_array_equal(view_indices(labels, 4), [1, 4, 0, 2])
+
+
+def test_the_books_first_activation_shape():
+    """1e 5.4.1: the 5.2 model's first activation is (1, 148, 148, 32) at 150 px."""
+    experiment = get("ch05.dogs.views")
+    params = {**experiment.params, **experiment.variants["scratch"]}
+    data = TaskData(np.zeros((1, 150, 150, 3), "uint8"), np.zeros(1), None, None, source="test")
+    layers = chain(build_viewed(params, data))
+    first = activations(layers, np.zeros((1, 150, 150, 3)), [conv_indices(layers)[0]])
+    assert next(iter(first.values())).shape == (1, 148, 148, 32)
+
+
+def test_the_protocol_records_every_view_and_its_pictures(smoke_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLWP_IMAGES_DIR", str(tmp_path / "images" / "run"))
+    experiment = get("ch05.dogs.views")
+    case = experiment.case("scratch", "smoke")
+    case = type(case)(
+        case.experiment, case.variant, case.profile, {**case.params, "epochs": 1}, case.targets
+    )
+    result = protocol("what_convnets_learn").run(case, smoke_data(experiment), seed=0)
+    for metric in (
+        "first_activation_side",
+        "first_conv_blank_share",
+        "last_conv_blank_share",
+        "filter_rise_share",
+        "dead_filter_share",
+        "gradcam_true_class_probability",
+        "gradcam_empty_share",
+        "gradcam_randomised_rank_corr",
+        "test_accuracy",
+    ):
+        assert metric in result.metrics
+    assert result.metrics["first_activation_side"] == 46  # 48 px in smoke
+    assert len(result.details["images"]) == 3
+    for path in result.details["images"].values():
+        assert (tmp_path / path).is_file()
