@@ -2,7 +2,7 @@
 fit-evaluate does, then look inside it (``dlwp_suite.what_convnets_learn``).
 
 Each case's ``views`` pick what it records, on ``view_images`` test images (half cats,
-half dogs, the first of each in the test split):
+half dogs, the first of each in the test split; the pictures show some of them):
 
 - ``activations`` (5.4.1): ``first_activation_side``, the first convolution's output
   side (148 at 150 px, the book's (1, 148, 148, 32)), and the share of blank (all-zero)
@@ -10,7 +10,7 @@ half dogs, the first of each in the test split):
   filters with depth); a picture of the first layer's channels on the first image;
 - ``filters`` (5.4.2): gradient ascent on the first ``pattern_filters`` filters of each
   convolution, ``pattern_size`` px; ``filter_rise_share``, the share of the filters with
-  a gradient whose mean activation rose over the 40 steps, and ``dead_filter_share``
+  a gradient whose mean activation rose over the 40 steps, and ``silent_filter_share``
   (filters silent on the starting grey image: no gradient, no ascent); a grid picture;
 - ``gradcam`` (5.4.3): the heatmaps' ``gradcam_empty_share`` (no channel speaks for the
   class), the model's mean probability of each image's true class, and the sanity check
@@ -50,6 +50,7 @@ from dlwp_suite.what_convnets_learn import (
 
 VIEWS = frozenset({"activations", "filters", "gradcam"})
 SHOWN_SIDE = 74  # activation maps wider than this are shown at half size or less
+PICTURED = 4  # Grad-CAM overlays drawn per class (the metrics use every view image)
 
 
 def view_indices(labels: np.ndarray, count: int) -> np.ndarray:
@@ -86,7 +87,7 @@ def _filter_view(case: Case, seed: int, layers) -> tuple[dict, dict]:
         rows.extend(pattern_picture(pattern) for pattern in patterns)
         rose.extend(after[has_gradient] > before[has_gradient])
         live.extend(has_gradient)
-    metrics = {"dead_filter_share": 1 - float(np.mean(live))}
+    metrics = {"silent_filter_share": 1 - float(np.mean(live))}
     if rose:  # every filter silent: no ascent to judge
         metrics["filter_rise_share"] = float(np.mean(rose))
     details: dict[str, object] = {}
@@ -118,9 +119,10 @@ def _gradcam_view(
         "gradcam_shape": list(heatmaps.shape[1:]),
         "gradcam_rank_corr_per_image": [round(float(c), 4) for c in correlations],
     }
-    pictures = [overlay(image, heatmap) for image, heatmap in zip(images, heatmaps, strict=True)]
-    pictures += [overlay(image, heatmap) for image, heatmap in zip(images, shuffled, strict=True)]
-    if path := save_png(case.id, seed, "gradcam", tile(np.stack(pictures), len(images))):
+    half = len(images) // 2
+    shown = np.r_[: min(PICTURED, half), half : half + min(PICTURED, half)]  # cats, dogs
+    pictures = [overlay(images[i], maps[i]) for maps in (heatmaps, shuffled) for i in shown]
+    if path := save_png(case.id, seed, "gradcam", tile(np.stack(pictures), len(shown))):
         details["images"] = {"Grad-CAM (top row: trained; bottom: classifier permuted)": path}
     return metrics, details
 
@@ -138,7 +140,7 @@ class ConvnetViews(FitEvaluate):
             "first_conv_blank_share": 1,
             "last_conv_blank_share": 1,
             "filter_rise_share": 1,
-            "dead_filter_share": -1,
+            "silent_filter_share": -1,
             "gradcam_true_class_probability": 1,
             "gradcam_empty_share": -1,
             "gradcam_randomised_rank_corr": -1,
