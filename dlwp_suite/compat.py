@@ -63,13 +63,21 @@ def one_hot(x, depth: int):
 
 def math_ops():
     """``keras.ops`` on Keras 3; on Keras 2, TensorFlow's functions under the names the
-    suite calls (``exp``, ``square``, ``mean``, ``sum``, ``shape``)."""
+    suite calls."""
     if KERAS_MAJOR >= 3:
         return keras.ops
     import tensorflow as tf
 
     return SimpleNamespace(
-        exp=tf.exp, square=tf.square, mean=tf.reduce_mean, sum=tf.reduce_sum, shape=tf.shape
+        exp=tf.exp,
+        square=tf.square,
+        mean=tf.reduce_mean,
+        sum=tf.reduce_sum,
+        shape=tf.shape,
+        reshape=tf.reshape,
+        matmul=tf.matmul,
+        transpose=tf.transpose,
+        power=tf.pow,
     )
 
 

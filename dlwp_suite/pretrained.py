@@ -8,6 +8,7 @@ Keras never tries to download it when a local copy exists.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig, DatasetFile, ResolvedFile, locate
 
 _APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+CAFFE_MEANS = np.array([103.939, 116.779, 123.68], dtype="float32")  # BGR, VGG's ImageNet
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,25 @@ class ConvBase:
             return keras.applications.vgg16.preprocess_input(pixels)
         return keras.layers.Rescaling(self.scale, self.offset)(pixels)
 
+    def to_input(self, pixels: np.ndarray) -> np.ndarray:
+        """:meth:`preprocess` in numpy: 0-255 RGB pixels to the base's input space."""
+        pixels = pixels.astype("float32")
+        if self.scale is None:  # caffe: BGR, ImageNet's channel means subtracted
+            return pixels[..., ::-1] - CAFFE_MEANS
+        return pixels * self.scale + self.offset
+
+    def to_pixels(self, x: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`to_input`, clipped to 0-255 (the books' deprocessing)."""
+        pixels = (
+            (x + CAFFE_MEANS)[..., ::-1] if self.scale is None else (x - self.offset) / self.scale
+        )
+        return np.clip(pixels, 0, 255)
+
+    def layer_outputs(self, weights: Path, names: Sequence[str]) -> keras.Model:
+        """The base on images of any size, with the outputs of the layers ``names``."""
+        base = self.build((None, None, 3), weights)
+        return keras.Model(base.input, [base.get_layer(name).output for name in names])
+
 
 BASES = {
     base.name: base
@@ -76,6 +97,31 @@ BASES = {
                 "models",
             ),
             top_block="block14_sepconv1",
+        ),
+        # The networks of 1e 8.2 (DeepDream) and 8.3 (neural style transfer).
+        ConvBase(
+            "inception_v3",
+            "InceptionV3",
+            DatasetFile(
+                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                f"{_APPLICATIONS}inception_v3/"
+                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                "md5:bcbd6486424b2319ff4ef7d526e38f63",
+                "models",
+            ),
+            top_block="mixed9",
+        ),
+        ConvBase(
+            "vgg19",
+            "VGG19",
+            DatasetFile(
+                "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                f"{_APPLICATIONS}vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                "md5:253f8cb515780f3b799900260a226db6",
+                "models",
+            ),
+            top_block="block5_conv1",
+            scale=None,
         ),
         ConvBase(
             "mobilenet",

@@ -237,3 +237,39 @@ def load_images(config: DataConfig, size: int) -> TaskData:
         y_val=arrays["y_validation"],
         notes=notes,
     )
+
+
+def load_photos(config: DataConfig, count: int, size: int) -> TaskData:
+    """The first ``count`` verified test photos, cats and dogs in turn, at ``size`` x
+    ``size``, as ``x_test`` (no labels, no training split): the photographs that input-
+    optimisation experiments (DeepDream, style transfer) start from."""
+    root, archives, source = find_layout(config)
+    folder = check_folder(root, ["test"])
+    files = {label: [] for label in range(len(CLASSES))}
+    for path, label in _image_files(root, "test"):
+        if path.relative_to(root.parent).as_posix() not in folder.failing:
+            files[label].append(path)
+    chosen = [path for pair in zip(*files.values(), strict=False) for path in pair][:count]
+    if len(chosen) < count:
+        raise DatasetUnavailable(f"{root}/test holds {len(chosen)} verified photos, not {count}")
+    import keras
+
+    photos = np.stack(
+        [
+            np.asarray(keras.utils.load_img(path, target_size=(size, size)), dtype=np.uint8)
+            for path in chosen
+        ]
+    )
+    in_mirror = config.data_dir is not None and root.parent == config.data_dir
+    layout_file = ResolvedFile(
+        root, "mirror" if in_mirror else "derived-cache", folder.sha256, folder.vouched_by
+    )
+    return TaskData(
+        np.zeros((0, size, size, 3), np.uint8),
+        np.zeros(0, np.int64),
+        photos,
+        None,
+        source=f"{source} test photos: {', '.join(p.name for p in chosen)}",
+        files=[*archives, layout_file],
+        notes=folder.notes,
+    )

@@ -19,6 +19,7 @@ from dlwp_suite.experiments import (
     ch07_ensemble,
     ch07_tuning,
     ch08,
+    ch08_images,
     ch08_vae,
 )
 
@@ -34,6 +35,7 @@ _CHAPTERS = (
     ch07_ensemble,
     ch07_tuning,
     ch08,
+    ch08_images,
     ch08_vae,
 )
 EXPERIMENTS: dict[str, Experiment] = {e.id: e for m in _CHAPTERS for e in m.EXPERIMENTS}

@@ -11,10 +11,12 @@ from dlwp_suite.protocols.callbacks import CallbackBehaviour
 from dlwp_suite.protocols.char_generation import CharGeneration
 from dlwp_suite.protocols.convnet_views import ConvnetViews
 from dlwp_suite.protocols.curves import Curves
+from dlwp_suite.protocols.deep_dream import DeepDream
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
 from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
+from dlwp_suite.protocols.style_transfer import StyleTransfer
 from dlwp_suite.protocols.tuning import ClassifierTuning, RegressorTuning
 from dlwp_suite.protocols.vae import VariationalAutoencoder
 from dlwp_suite.protocols.weighted_ensemble import WeightedEnsemble
@@ -34,6 +36,8 @@ PROTOCOLS: dict[str, Protocol] = {
         CharGeneration(),
         VariationalAutoencoder(),
         ConvnetViews(),
+        DeepDream(),
+        StyleTransfer(),
     )
 }
 

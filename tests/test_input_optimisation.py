@@ -1,0 +1,75 @@
+"""Chapter 8's DeepDream and style transfer: the photos they start from, the bases'
+input spaces, the octave loop and the Gram matrix, on generated data."""
+
+import keras
+import numpy as np
+import pytest
+
+from dlwp_suite import synthetic
+from dlwp_suite.datasets.dogs_vs_cats import load_photos
+from dlwp_suite.errors import DatasetUnavailable
+from dlwp_suite.experiments import get
+from dlwp_suite.pretrained import BASES
+from dlwp_suite.protocols.deep_dream import dream
+from dlwp_suite.protocols.style_transfer import gram
+
+
+def test_photos_are_verified_test_images_cats_and_dogs_in_turn(data_config):
+    synthetic.write_dogs_vs_cats(data_config.data_dir)
+    data = load_photos(data_config, 4, 32)
+    assert data.x_test.shape == (4, 32, 32, 3) and data.y_test is None
+    assert len(data.x_train) == 0
+    assert "cat.1500.jpg, dog.1500.jpg, cat.1501.jpg, dog.1501.jpg" in data.source
+    with pytest.raises(DatasetUnavailable, match="verified photos"):
+        load_photos(data_config, 1000, 32)
+
+
+@pytest.mark.parametrize("name", ["mobilenet", "vgg19", "inception_v3"])
+def test_input_space_round_trip(name):
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
+    base = BASES[name]
+    np.testing.assert_allclose(base.to_pixels(base.to_input(pixels)), pixels, atol=1e-3)
+
+
+def test_caffe_input_matches_keras_preprocessing():
+    pixels = np.random.default_rng(1).uniform(0, 255, (1, 4, 4, 3)).astype("float32")
+    expected = keras.applications.vgg19.preprocess_input(pixels.copy())
+    np.testing.assert_allclose(BASES["vgg19"].to_input(pixels), expected, rtol=1e-5)
+
+
+def test_octaves_grow_and_stop_at_the_loss_cap():
+    seen = []
+
+    def climb(x):  # the loss is the mean level: each step raises it by 0.5
+        seen.append(x.shape[1:3])
+        return float(x.mean()), np.ones_like(x)
+
+    params = {"octaves": 3, "octave_scale": 1.4, "iterations": 4, "step": 0.5, "max_loss": 1e9}
+    image, losses, capped = dream(np.zeros((28, 28, 3)), climb, params)
+    assert image.shape == (28, 28, 3)
+    assert [shape for shape in dict.fromkeys(seen)] == [(14, 14), (20, 20), (28, 28)]
+    assert all(np.allclose(np.diff(curve), 0.5) for curve in losses)  # 4 steps, 5 values
+    assert [len(curve) for curve in losses] == [5, 5, 5] and capped == [False] * 3
+    _, losses, capped = dream(np.zeros((28, 28, 3)), climb, {**params, "max_loss": 0.7})
+    assert capped[0] and losses[0][-1] > 0.7 and len(losses[0]) == 3
+
+
+def test_gram_matrix():
+    features = np.random.default_rng(2).normal(size=(3, 4, 5)).astype("float32")
+    flat = features.reshape(-1, 5)
+    np.testing.assert_allclose(np.asarray(gram(features, keras.ops)), flat.T @ flat, rtol=1e-5)
+
+
+def test_stand_ins_are_labelled_and_book_networks_have_no_smoke_case():
+    for experiment_id in ("ch08.dream.mobilenet", "ch08.style.mobilenet"):
+        assert get(experiment_id).params["stands_in_for"]
+        assert get(experiment_id).profile("smoke").variants == ("book",)
+    for experiment_id in ("ch08.dream.inception_v3", "ch08.style.vgg19"):
+        assert get(experiment_id).params["stands_in_for"] is None
+        assert get(experiment_id).profile("smoke").variants == ()
+
+
+def test_stand_in_notes_reach_the_data(smoke_data):
+    data = smoke_data(get("ch08.dream.mobilenet"))
+    assert any("STAND-IN network" in note for note in data.notes)
+    assert any("STAND-IN pictures" in note for note in data.notes)
