@@ -304,6 +304,7 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "val_mae",
             "val_loss",  # a language model's held-out cross-entropy
             "reconstruction_bce",  # an autoencoder's, per pixel
+            "dream_octave_gain",  # DeepDream's loss over an octave (random steps: ~1)
             "test_accuracy",
             "test_mae",
         ):
