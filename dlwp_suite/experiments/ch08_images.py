@@ -73,10 +73,10 @@ DREAM_RISES = rises_every_step(
 ASCENT_BEATS_RANDOM = Target(
     "dream_octave_gain",
     baseline="random_steps",
-    tolerance=1.0,
     source=f"{DREAM_SRC} c15 (0.67 to 9.94 in the first octave: x 14.8)",
-    basis="the loss at least doubles over an octave more than steps of the same size in "
-    "random directions move it (which leave it near x 1)",
+    basis="the book's claim, the loss rises, against steps of the same size in random "
+    "directions (which leave it near x 1); no margin: the book's x 14.8 belongs to "
+    "InceptionV3's loss scale",
 )
 STYLE_FALLS = rises_every_step(
     "style_falling_iteration_share",
@@ -223,7 +223,8 @@ def style_experiment(network: str, stands_in_for: str | None) -> Experiment:
         "Neural style transfer: the book's loss minimised by L-BFGS",
         f"{STYLE_SRC} c2-c26; 2e 12.3",
         {**STYLE_BOOK, "base": network, "content_layer": content, "style_layers": styles},
-        (STYLE_FALLS, STYLE_CONVERGES),
+        # "Below a tenth" is VGG19's own scale: a stand-in is held to the claim only.
+        (STYLE_FALLS,) if stands_in_for else (STYLE_FALLS, STYLE_CONVERGES),
         (),
         stands_in_for,
         STYLE_QUICK,
