@@ -11,8 +11,9 @@ by shrinking is put back after each octave. The photo for a seed is the test pho
 Recorded: ``dream_rising_step_share``, the share of steps after which the loss is
 higher (the book: it rises); ``dream_octave_gain``, the first octave's last loss over
 its first (the book's: 0.67 to 9.94; a later octave can start past the cap and take no
-step); ``dream_capped_octave_share``, the octaves that stopped at ``max_loss``. Baseline ``random_steps``: the same steps in
-random directions of the same size, which should leave the loss where it was.
+step); ``dream_capped_octave_share``, the octaves that stopped at ``max_loss``.
+Baseline ``random_steps``: the same steps in random directions of the same size, which
+should leave the loss where it was.
 """
 
 from __future__ import annotations
