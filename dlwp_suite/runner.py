@@ -6,6 +6,7 @@ The case's protocol plug-in (``dlwp_suite.protocols``) does the training.
 
 from __future__ import annotations
 
+import math
 import resource
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,9 +72,10 @@ def baseline_references(case: Case, baselines: Mapping[str, BaselineResult]) -> 
 def check_targets(
     case: Case, per_seed: Sequence[Mapping[str, float]], baselines: Mapping[str, BaselineResult]
 ) -> list[TargetCheck]:
-    """Check each of the case's targets on the median over seeds."""
+    """Check each of the case's targets on the median over seeds (a seed that did not
+    record the metric counts as NaN: the target fails)."""
     return [
-        target.check([m[target.metric] for m in per_seed], reference)
+        target.check([m.get(target.metric, math.nan) for m in per_seed], reference)
         for target, reference in zip(
             case.targets, baseline_references(case, baselines), strict=True
         )

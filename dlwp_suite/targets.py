@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,7 +96,9 @@ class Target:
         else:
             assert self.value is not None
             reference = self.value
-        if self.over == "worst":
+        if not all(math.isfinite(v) for v in values):
+            measured = math.nan  # a seed that measured nothing (or NaN) never passes
+        elif self.over == "worst":
             measured = min(values, key=lambda v: self._margin(v, reference))
         else:
             measured = statistics.median(values)

@@ -41,8 +41,9 @@ def conv_indices(layers: Sequence[keras.layers.Layer]) -> list[int]:
 
 
 def last_feature_map(layers: Sequence[keras.layers.Layer]) -> int:
-    """The layer Grad-CAM reads: the last convolution, or a pretrained base (whose output
-    is its last convolution's activation, as VGG16's block5_conv3 in 1e 5.4.3)."""
+    """The layer Grad-CAM reads: the last convolution, or a pretrained base (MobileNet's
+    output is its last convolution's activation, as VGG16's block5_conv3 in 1e 5.4.3;
+    VGG16's own no-top output is the pooling after it, at half the resolution)."""
     found = [
         i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D | keras.Model)
     ]
@@ -120,21 +121,29 @@ def pattern_picture(image: np.ndarray) -> np.ndarray:
 def grad_cam(
     layers: Sequence[keras.layers.Layer], images: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Grad-CAM heatmaps (1e listing 5.42; Selvaraju et al. 2017) of a sigmoid classifier
-    for each image's predicted class, and its probability of the positive class.
+    """Grad-CAM heatmaps (1e listing 5.42; Selvaraju et al. 2017) of a classifier ending
+    in one sigmoid unit, for each image's predicted class, and its probability of the
+    positive class.
 
-    The class score is the probability of the predicted class (``p``, or ``1 - p``); its
+    The class score is the unit's logit, signed for the predicted class (Selvaraju's
+    pre-activation score: the probability's gradient is the logit's times p (1 - p),
+    the same map once scaled, but exactly zero where float32 rounds p to 1). Its
     gradient at the last feature map, averaged over space, weights the map's channels;
     the weighted sum goes through a ReLU and is scaled to a maximum of 1 (all zero where
     no channel speaks for the class).
     """
     split = last_feature_map(layers)
     features = to_numpy(apply(layers[: split + 1], images.astype("float32")))
-    tail = layers[split + 1 :]
-    probability = to_numpy(apply(tail, features))[:, 0]
+    tail, unit = layers[split + 1 : -1], layers[-1]
+    probability = to_numpy(apply([*tail, unit], features))[:, 0]
     sign = np.where(probability >= 0.5, 1.0, -1.0).astype("float32")
     ops = math_ops()
-    _, grads = value_and_gradient(lambda f: ops.sum(apply(tail, f)[:, 0] * sign), features)
+
+    def score(f):
+        logit = ops.matmul(apply(tail, f), unit.kernel)[:, 0] + unit.bias[0]
+        return ops.sum(logit * sign)
+
+    _, grads = value_and_gradient(score, features)
     weights = grads.mean(axis=(1, 2))
     cams = np.maximum(np.einsum("nhwc,nc->nhw", features, weights), 0.0)
     peak = cams.max(axis=(1, 2), keepdims=True)
@@ -142,23 +151,14 @@ def grad_cam(
     return heatmaps, probability
 
 
-def shuffle_top(layers: Sequence[keras.layers.Layer], seed: int) -> list[list[np.ndarray]]:
+def shuffle_top(layers: Sequence[keras.layers.Layer], seed: int) -> None:
     """Randomise the layers above Grad-CAM's feature map (the classifier) in place, each
-    weight tensor's values permuted: their scale kept, what they learned destroyed.
-    Returns the trained weights, for :func:`restore`."""
+    weight tensor's values permuted: their scale kept, what they learned destroyed."""
     rng = np.random.default_rng(seed)
-    top = layers[last_feature_map(layers) + 1 :]
-    trained = [layer.get_weights() for layer in top]
-    for layer, weights in zip(top, trained, strict=True):
-        layer.set_weights([rng.permutation(w.ravel()).reshape(w.shape) for w in weights])
-    return trained
-
-
-def restore(layers: Sequence[keras.layers.Layer], trained: list[list[np.ndarray]]) -> None:
-    """Put back the weights :func:`shuffle_top` replaced."""
-    top = layers[last_feature_map(layers) + 1 :]
-    for layer, weights in zip(top, trained, strict=True):
-        layer.set_weights(weights)
+    for layer in layers[last_feature_map(layers) + 1 :]:
+        layer.set_weights(
+            [rng.permutation(w.ravel()).reshape(w.shape) for w in layer.get_weights()]
+        )
 
 
 def rank_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from dlwp_suite.targets import Target
@@ -78,3 +80,12 @@ def test_a_behaviour_that_must_hold_on_every_seed_is_checked_on_its_worst():
     assert not check.passed and check.measured == 3.0
     assert every.check([0.0, 0.0, 0.0]).passed
     assert "(every seed)" in every.describe()
+
+
+def test_a_seed_that_measured_nothing_fails_the_target():
+    """A NaN (or a metric a seed did not record: the runner passes NaN) never passes,
+    not on the median and not hidden behind the other seeds' worst."""
+    for over in ("median", "worst"):
+        bar = target(value=0.5, comparison="at_least", over=over)
+        assert bar.check([0.9, 0.9]).passed
+        assert not bar.check([0.9, math.nan, 0.9]).passed

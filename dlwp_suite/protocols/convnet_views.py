@@ -43,7 +43,6 @@ from dlwp_suite.what_convnets_learn import (
     overlay,
     pattern_picture,
     rank_correlations,
-    restore,
     shuffle_top,
     tile,
 )
@@ -101,11 +100,13 @@ def _gradcam_view(
     case: Case, seed: int, layers, images: np.ndarray, labels: np.ndarray
 ) -> tuple[dict, dict]:
     heatmaps, probability = grad_cam(layers, images)
-    trained = shuffle_top(layers, seed)
+    trained = [layer.get_weights() for layer in layers]
     try:
+        shuffle_top(layers, seed)
         shuffled, _ = grad_cam(layers, images)
     finally:
-        restore(layers, trained)
+        for layer, weights in zip(layers, trained, strict=True):
+            layer.set_weights(weights)
     correlations = rank_correlations(heatmaps, shuffled)
     metrics = {
         "gradcam_true_class_probability": float(
@@ -117,7 +118,10 @@ def _gradcam_view(
         metrics["gradcam_randomised_rank_corr"] = float(np.nanmean(correlations))
     details: dict[str, object] = {
         "gradcam_shape": list(heatmaps.shape[1:]),
-        "gradcam_rank_corr_per_image": [round(float(c), 4) for c in correlations],
+        # None where a map is flat (no ranking to compare)
+        "gradcam_rank_corr_per_image": [
+            round(float(c), 4) if np.isfinite(c) else None for c in correlations
+        ],
     }
     half = len(images) // 2
     shown = np.r_[: min(PICTURED, half), half : half + min(PICTURED, half)]  # cats, dogs

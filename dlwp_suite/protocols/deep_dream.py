@@ -99,11 +99,13 @@ def dream(
 
 def _measures(losses: list[list[float]], capped: list[bool]) -> dict[str, float]:
     steps = [b > a for curve in losses for a, b in pairwise(curve)]
-    return {
-        "dream_rising_step_share": float(np.mean(steps)),
-        "dream_octave_gain": losses[0][-1] / losses[0][0],
+    measures = {
+        "dream_octave_gain": losses[0][-1] / losses[0][0] if losses[0][0] else float("nan"),
         "dream_capped_octave_share": float(np.mean(capped)),
     }
+    if steps:  # every octave may start past the cap: then no step was taken to judge
+        measures["dream_rising_step_share"] = float(np.mean(steps))
+    return measures
 
 
 def _photo(data: TaskData, seed: int) -> np.ndarray:

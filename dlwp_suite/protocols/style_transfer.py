@@ -40,8 +40,8 @@ def gram(features, ops):
 
 
 def style_loss_function(case: Case, data: TaskData, content: np.ndarray, style: np.ndarray):
-    """The book's total loss as a function of the combination image (1, h, w, 3); the
-    declaration's model gives the content layer's output, then the style layers'."""
+    """The book's three loss terms as a function of the combination image (1, h, w, 3);
+    the declaration's model gives the content layer's output, then the style layers'."""
     p = case.params
     extractor = case.experiment.build_model(p, data)
     ops = math_ops()
@@ -51,20 +51,20 @@ def style_loss_function(case: Case, data: TaskData, content: np.ndarray, style: 
     height, width = content.shape[:2]
     style_scale = 4.0 * 3**2 * (height * width) ** 2  # the book's channels = 3
 
-    def loss(x):
+    def terms(x):
+        """The weighted content, style and total-variation terms."""
         outputs = extractor(x, training=False)
-        total = p["content_weight"] * ops.sum(ops.square(outputs[0][0] - target))
+        content_term = p["content_weight"] * ops.sum(ops.square(outputs[0][0] - target))
+        style_term = 0.0
         for features, style_gram in zip(outputs[1:], style_grams, strict=True):
-            difference = style_gram - gram(features[0], ops)
-            total = (
-                total
-                + p["style_weight"] / len(styles) * ops.sum(ops.square(difference)) / style_scale
-            )
+            difference = ops.sum(ops.square(style_gram - gram(features[0], ops)))
+            style_term = style_term + p["style_weight"] / len(styles) * difference / style_scale
         a = ops.square(x[:, : height - 1, : width - 1, :] - x[:, 1:, : width - 1, :])
         b = ops.square(x[:, : height - 1, : width - 1, :] - x[:, : height - 1, 1:, :])
-        return total + p["variation_weight"] * ops.sum(ops.power(a + b, 1.25))
+        variation_term = p["variation_weight"] * ops.sum(ops.power(a + b, 1.25))
+        return content_term, style_term, variation_term
 
-    return loss
+    return terms
 
 
 def _photos(data: TaskData, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +88,17 @@ class StyleTransfer(Protocol):
         p, base = case.params, BASES[case.params["base"]]
         content_photo, style_photo = _photos(data, seed)
         content, style = base.to_input(content_photo), base.to_input(style_photo)
-        loss = style_loss_function(case, data, content, style)
+        terms = style_loss_function(case, data, content, style)
         shape = (1, *content.shape)
+
+        def loss(x):
+            content_term, style_term, variation_term = terms(x)
+            return content_term + style_term + variation_term
+
+        def term_values(flat: np.ndarray) -> dict[str, float]:
+            values = terms(flat.reshape(shape).astype("float32"))
+            return dict(zip(("content", "style", "variation"), map(float, values), strict=True))
+
         evaluations = 0
 
         def value_and_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
@@ -108,7 +117,13 @@ class StyleTransfer(Protocol):
             "style_falling_iteration_share": float(np.mean(falling)),
             "style_final_to_first": losses[-1] / losses[1],
         }
-        details: dict[str, object] = {"iteration_losses": [float(f"{v:.5g}") for v in losses]}
+        details: dict[str, object] = {
+            "iteration_losses": [float(f"{v:.5g}") for v in losses],
+            # What the loss is made of, before and after: the book's weights suit VGG19's
+            # activation scale.
+            "terms_at_start": term_values(content.ravel()),
+            "terms_at_end": term_values(x),
+        }
         result = base.to_pixels(x.reshape(content.shape).astype("float32"))
         picture = np.concatenate([content_photo, style_photo, result], axis=1) / 255
         if path := save_png(case.id, seed, "style_transfer", picture):
