@@ -361,8 +361,10 @@ def pictures(frame: pd.DataFrame, link_prefix: str = "") -> list[str]:
     models = frame[frame["kind"] == "model"]
     for (_, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
         first = group.sort_values("seed").iloc[0]
+        data = _data_label(first.get("data"))  # a stand-in's picture says so
         for name, path in ((first.get("details") or {}).get("images") or {}).items():
             label = f"{experiment} [{variant}] seed {first['seed']}, {name} ({env})"
+            label += f", {data}" if data else ""
             lines.append(f"![{label}]({link_prefix}{path})")
     return lines
 
