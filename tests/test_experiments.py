@@ -26,7 +26,9 @@ def test_case_builds_its_model(case, smoke_data):
     for params in settings:
         data = case.experiment.case_inputs(params, smoke_data(case.experiment))
         model = case.experiment.build_model(params, data)
-        assert isinstance(model, keras.Model) and model.optimizer is not None
+        assert isinstance(model, keras.Model)
+        if PROTOCOLS[case.experiment.protocol].trains_model:  # not a frozen feature extractor
+            assert model.optimizer is not None
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS.values(), ids=lambda e: e.id)

@@ -51,6 +51,9 @@ class Protocol(abc.ABC):
     baseline_names: ClassVar[frozenset[str]]  # the baselines it can fit
     selection_metric: ClassVar[str]  # validation metric that picks the ensemble partner
     reported_metric: ClassVar[str]  # the test metric the ensemble is scored on
+    # False where the declared model is a pretrained network read, not trained (it is
+    # not compiled): input-optimisation protocols.
+    trains_model: ClassVar[bool] = True
 
     @abc.abstractmethod
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:

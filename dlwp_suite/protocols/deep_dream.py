@@ -123,6 +123,7 @@ class DeepDream(Protocol):
     baseline_names = frozenset({"random_steps"})
     selection_metric = "dream_octave_gain"
     reported_metric = "dream_octave_gain"
+    trains_model = False
 
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
         """Dream on the seed's photo; record the loss curves and draw the dream."""

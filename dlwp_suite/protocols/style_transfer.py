@@ -81,6 +81,7 @@ class StyleTransfer(Protocol):
     baseline_names: frozenset[str] = frozenset()
     selection_metric = "style_final_to_first"
     reported_metric = "style_final_to_first"
+    trains_model = False
 
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
         """Minimise the loss from the content photo; record each iteration's loss."""
