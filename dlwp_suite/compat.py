@@ -118,6 +118,16 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def constant(x: np.ndarray):
+    """A numpy array as a backend tensor on the backend's device, to combine with the
+    tensors a differentiated function sees (torch will not mix a CUDA tensor with numpy)."""
+    if KERAS_MAJOR >= 3:
+        return keras.ops.convert_to_tensor(x)
+    import tensorflow as tf
+
+    return tf.constant(x)
+
+
 def value_and_gradient(fn: Callable, x: np.ndarray) -> tuple[float, np.ndarray]:
     """``fn(x)`` (a scalar) and its gradient with respect to ``x``, by the backend's own
     autodiff: a ``GradientTape`` on TensorFlow (and Keras 2), ``jax.value_and_grad`` on

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from scipy.stats import spearmanr
 
-from dlwp_suite.compat import math_ops, to_numpy, value_and_gradient
+from dlwp_suite.compat import constant, math_ops, to_numpy, value_and_gradient
 
 # 1e listings 5.38-5.40: 40 steps of 1 on a grey image with a little noise (pixels 0-255).
 ASCENT_STEPS = 40
@@ -94,9 +94,10 @@ def filter_ascent(
     x = (rng.random((len(filters), size, size, 3)) * 20 + 128).astype("float32")
     channels = to_numpy(apply(head, x[:1])).shape[-1]
     chosen = np.eye(channels, dtype="float32")[list(filters)]  # image i -> its filter
+    selection = constant(chosen)
 
     def objective(images):
-        return ops.sum(ops.mean(apply(head, images), axis=(1, 2)) * chosen)
+        return ops.sum(ops.mean(apply(head, images), axis=(1, 2)) * selection)
 
     def means(images: np.ndarray) -> np.ndarray:
         return (to_numpy(apply(head, images)).mean(axis=(1, 2)) * chosen).sum(axis=1)
@@ -136,7 +137,7 @@ def grad_cam(
     features = to_numpy(apply(layers[: split + 1], images.astype("float32")))
     tail, unit = layers[split + 1 : -1], layers[-1]
     probability = to_numpy(apply([*tail, unit], features))[:, 0]
-    sign = np.where(probability >= 0.5, 1.0, -1.0).astype("float32")
+    sign = constant(np.where(probability >= 0.5, 1.0, -1.0).astype("float32"))
     ops = math_ops()
 
     def score(f):

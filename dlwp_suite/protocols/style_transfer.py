@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import fmin_l_bfgs_b
 
 from dlwp_suite.baselines import BaselineResult
-from dlwp_suite.compat import math_ops, to_numpy, value_and_gradient
+from dlwp_suite.compat import constant, math_ops, to_numpy, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
 from dlwp_suite.images import save_png
@@ -45,9 +45,9 @@ def style_loss_function(case: Case, data: TaskData, content: np.ndarray, style: 
     p = case.params
     extractor = case.experiment.build_model(p, data)
     ops = math_ops()
-    target = to_numpy(extractor(content[None], training=False)[0])[0]
+    target = constant(to_numpy(extractor(content[None], training=False)[0])[0])
     styles = [to_numpy(out)[0] for out in extractor(style[None], training=False)[1:]]
-    style_grams = [to_numpy(gram(s, ops)) for s in styles]
+    style_grams = [constant(to_numpy(gram(s, ops))) for s in styles]
     height, width = content.shape[:2]
     style_scale = 4.0 * 3**2 * (height * width) ** 2  # the book's channels = 3
 
