@@ -236,6 +236,15 @@ BOOK_TEST = Target(
     source=f"{SRC} text: 'a test accuracy of 90.8%' (the notebook prints nothing)",
     basis=_TEST_BASIS,
 )
+MINI_XCEPTION_LEARNS = Target(
+    "best_val_accuracy",
+    baseline="majority",
+    tolerance=0.18,
+    source=f"{SRC}: 'a test accuracy of 90.8%' after 100 epochs at 180 px, against 0.5 for a coin",
+    basis="quick (64 px, 20 epochs): median - 3 x std of seeds 100-102 (0.757, 0.718, "
+    "0.752: 0.688) less the majority's 0.5, rounded down "
+    "(results/tolerance/runs/ch07-mini-xception-calibration.main.jsonl; 225-239 s a seed)",
+)
 MINI_XCEPTION = Experiment(
     id=EXPERIMENT,
     title="Dogs vs cats, 2,000 training images, a mini Xception trained from scratch",
@@ -268,11 +277,11 @@ MINI_XCEPTION = Experiment(
                 synthetic_data=True,
                 note=SMOKE_NOTE,
             ),
-            # 10 epochs at 64 px took 733 s on the 2-core CPU (35 images/s; best val
-            # 0.683, seed 0; results/tolerance/runs/ch05-rebalance.main.jsonl).
+            # 20 epochs: at 10 (2 minutes a seed) the lowest validation loss can still
+            # be a coin's epoch (seed 101: epoch 3, test 0.5), the first 5 epochs at 0.5.
             "quick": ProfileSpec(
                 variants=("2e",),
-                targets={"2e": (PARAM_COUNT,)},
+                targets={"2e": (PARAM_COUNT, MINI_XCEPTION_LEARNS)},
                 overrides=Frozen({"image_size": 64, "epochs": 20}),
                 note="64 px instead of 180, 20 epochs instead of 100 (about 4 minutes a "
                 "seed on a 2-core CPU)",
