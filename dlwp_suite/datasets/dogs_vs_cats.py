@@ -186,6 +186,14 @@ def _decode(
     return x, np.asarray(labels, dtype=np.int64), unreadable
 
 
+def _layout_file(config: DataConfig, root: Path, folder: FolderCheck) -> ResolvedFile:
+    """The image folder as a verified file of the record: where it was found, its hash."""
+    in_mirror = config.data_dir is not None and root.parent == config.data_dir
+    return ResolvedFile(
+        root, "mirror" if in_mirror else "derived-cache", folder.sha256, folder.vouched_by
+    )
+
+
 def load_images(config: DataConfig, size: int) -> TaskData:
     """Train, validation and (where present) test images at ``size`` x ``size``, uint8."""
     root, archives, source = find_layout(config)
@@ -221,10 +229,7 @@ def load_images(config: DataConfig, size: int) -> TaskData:
         warnings.warn(f"dogs vs cats: {note}", stacklevel=2)
     if "test" not in splits:
         notes.append("no test split in this source: test metrics are not measured")
-    in_mirror = config.data_dir is not None and root.parent == config.data_dir
-    layout_file = ResolvedFile(
-        root, "mirror" if in_mirror else "derived-cache", folder.sha256, folder.vouched_by
-    )
+    layout_file = _layout_file(config, root, folder)
     return TaskData(
         arrays["x_train"],
         arrays["y_train"],
@@ -260,10 +265,7 @@ def load_photos(config: DataConfig, count: int, size: int) -> TaskData:
             for path in chosen
         ]
     )
-    in_mirror = config.data_dir is not None and root.parent == config.data_dir
-    layout_file = ResolvedFile(
-        root, "mirror" if in_mirror else "derived-cache", folder.sha256, folder.vouched_by
-    )
+    layout_file = _layout_file(config, root, folder)
     return TaskData(
         np.zeros((0, size, size, 3), np.uint8),
         np.zeros(0, np.int64),

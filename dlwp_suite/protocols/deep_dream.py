@@ -26,7 +26,7 @@ import numpy as np
 from scipy.ndimage import zoom
 
 from dlwp_suite.baselines import BaselineResult
-from dlwp_suite.compat import math_ops, value_and_gradient
+from dlwp_suite.compat import constant, math_ops, to_numpy, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
 from dlwp_suite.images import save_png
@@ -90,10 +90,9 @@ def dream(
             curve.append(step_direction(x)[0])  # where the last step left it
         losses.append(curve)
         capped.append(stopped)
-        upscaled = resize(shrunk, side)
         same_size = resize(original, side)
-        x = x + (same_size - upscaled)  # the detail shrinking lost
-        shrunk = resize(original, side)
+        x = x + (same_size - resize(shrunk, side))  # the detail shrinking lost
+        shrunk = same_size  # the book resizes the original to this side a second time
     return x[0], losses, capped
 
 
@@ -153,7 +152,7 @@ class DeepDream(Protocol):
         rng = np.random.default_rng(seed)
 
         def random_step(x: np.ndarray) -> tuple[float, np.ndarray]:
-            value, _ = value_and_gradient(loss, x)
+            value = float(to_numpy(loss(constant(x))))  # no gradient: it is not followed
             direction = rng.standard_normal(x.shape).astype("float32")
             return value, direction / np.mean(np.abs(direction))
 
