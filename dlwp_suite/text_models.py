@@ -5,7 +5,10 @@ arithmetic both Keras 2 and 3 share, so they run on every backend.
 - :class:`PositionalEmbedding`: a word embedding plus a learned embedding of each
   position (11.4.3), and the padding mask (id 0);
 - :class:`TransformerEncoder`: self-attention and a dense projection, each with a
-  residual connection and layer normalisation (11.4.3's encoder).
+  residual connection and layer normalisation (11.4.3's encoder);
+- :class:`TransformerDecoder`: causal self-attention, attention over the encoder's
+  outputs, a dense projection, each with a residual connection and layer
+  normalisation (11.5's decoder, which 12.1.4's language model runs on its own inputs).
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class PositionalEmbedding(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
-        return self.tokens(inputs) + self.positions
+        # Sequences may be shorter than ``sequence_length`` (a language model's inputs
+        # drop the last word): the first positions' vectors, as ``range(length)`` looks up.
+        return self.tokens(inputs) + self.positions[: inputs.shape[-1]]
 
     def compute_mask(self, inputs, mask=None):
         return inputs != 0
@@ -105,6 +110,50 @@ class TransformerEncoder(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "embed_dim": self.embed_dim,
+            "dense_dim": self.dense_dim,
+            "num_heads": self.num_heads,
+        }
+
+
+@_SERIALIZABLE
+class TransformerDecoder(keras.layers.Layer):
+    """2e listing 11.33: ``LayerNorm(x + CausalAttention(x, x))``, then
+    ``LayerNorm(y + Attention(y, encoder outputs))``, then ``LayerNorm(z + Dense(Dense(z)))``,
+    ``num_heads`` heads of ``key_dim = embed_dim``.
+
+    The book's second attention masks padded keys and later positions; padding is at the
+    end of every sequence, so a real position's earlier keys are all real and the causal
+    mask alone gives it the same attention (MultiHeadAttention's ``use_causal_mask``, on
+    every backend). The padding mask is passed on, so the loss skips padded positions.
+    """
+
+    def __init__(self, embed_dim: int, dense_dim: int, num_heads: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.embed_dim, self.dense_dim, self.num_heads = embed_dim, dense_dim, num_heads
+        self.self_attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embed_dim)
+        self.cross_attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embed_dim)
+        self.projection = keras.Sequential(
+            [keras.layers.Dense(dense_dim, activation="relu"), keras.layers.Dense(embed_dim)]
+        )
+        self.norm_self = keras.layers.LayerNormalization()
+        self.norm_cross = keras.layers.LayerNormalization()
+        self.norm_projection = keras.layers.LayerNormalization()
+        self.supports_masking = True
+
+    def call(self, inputs, encoder_outputs, mask=None):
+        attended = self.self_attention(inputs, inputs, use_causal_mask=True)
+        attended = self.norm_self(inputs + attended)
+        crossed = self.cross_attention(attended, encoder_outputs, use_causal_mask=True)
+        crossed = self.norm_cross(attended + crossed)
+        return self.norm_projection(crossed + self.projection(crossed))
+
+    def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
+        return inputs_shape
 
     def get_config(self) -> dict:
         return {

@@ -14,8 +14,10 @@ from dlwp_suite.protocols.curves import Curves
 from dlwp_suite.protocols.deep_dream import DeepDream
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
 from dlwp_suite.protocols.forecast import Forecast
+from dlwp_suite.protocols.gan import AdversarialTraining
 from dlwp_suite.protocols.holdout import Holdout
 from dlwp_suite.protocols.kfold import KFold
+from dlwp_suite.protocols.language_model import LanguageModel
 from dlwp_suite.protocols.style_transfer import StyleTransfer
 from dlwp_suite.protocols.tuning import ClassifierTuning, RegressorTuning
 from dlwp_suite.protocols.vae import VariationalAutoencoder
@@ -38,6 +40,8 @@ PROTOCOLS: dict[str, Protocol] = {
         ConvnetViews(),
         DeepDream(),
         StyleTransfer(),
+        AdversarialTraining(),
+        LanguageModel(),
     )
 }
 

@@ -1,0 +1,360 @@
+"""Chapter 8 (2nd edition: chapter 12): the 1st edition's deep convolutional GAN.
+
+1st edition, ``8.5-introduction-to-gans`` (cN = notebook cell): latent vectors of 32;
+the generator is Dense to 16 x 16 x 128, Conv2D 256 (5), Conv2DTranspose 256 (4,
+stride 2), two Conv2D 256 (5), a tanh Conv2D (7) to the image's channels, LeakyReLU
+after each hidden layer: 6,264,579 parameters (c5); the discriminator is Conv2D 128 (3)
+and three Conv2D 128 (4, stride 2), each with LeakyReLU, Flatten, Dropout 0.4 and a
+sigmoid unit: 790,913 parameters (c7), compiled with RMSprop(lr 8e-4, clipvalue 1.0,
+decay 1e-8); then ``discriminator.trainable = False`` and the combined model compiled
+with RMSprop(lr 4e-4, clipvalue 1.0, decay 1e-8) (c9); 10,000 steps of batch 20 on
+CIFAR-10's 5,000 frogs scaled to [0, 1] (c11). Its log, every 100 steps, hovers:
+discriminator loss 0.66-0.76 (median 0.69, ln 2 = 0.693: neither side wins),
+adversarial loss median 0.76. Keras 2's ``decay`` is ``lr / (1 + decay x step)``,
+``InverseTimeDecay`` here (Keras 3 dropped the argument); the generator ends in tanh
+(-1 to 1) while the images are in [0, 1], as written.
+
+Two experiments, one per dataset: ``dcgan`` on the frogs where the mirror or the Keras
+cache has ``cifar-10-python.tar.gz`` (else skipped with the reason), and
+``dcgan_stand_in`` on MNIST (the mirror has no CIFAR-10), the same architecture at 28 x
+28 x 1, labelled STAND-IN wherever its results appear and held to the book's claims
+(no collapse, samples better than noise and an untrained generator), not its numbers.
+
+Each runs two variants: ``1e``, the book's code as written, and ``1e_frozen_copy``, the
+one change Keras 3 needs (``protocols/gan.py``). On Keras 3 the book's freezing leaves
+the discriminator with no trainable weights when its optimizer is built, at its first
+step, so it never trains (``benchmarks/plain_gan_trainable.py``: TensorFlow and JAX;
+tf.keras 2.15 trains it): a known divergence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType as Frozen
+
+import keras
+import numpy as np
+
+from dlwp_suite import synthetic
+from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.datasets import cifar10, mnist
+from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.experiment import Experiment, Params, ProfileSpec
+from dlwp_suite.targets import Target
+
+SRC = "1e 8.5 (8.5-introduction-to-gans)"
+STAND_IN_NOTE = (
+    "STAND-IN data: MNIST digits in the place of CIFAR-10's frogs (not in the mirror); "
+    "held to the book's claims, not its numbers"
+)
+PARAMS_1E = (6_264_579, 790_913)  # 1e c5, c7 (generator, discriminator) on 32 x 32 x 3
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """uint8 images to float32 in [0, 1] with a channel axis (c11: ``/ 255.``)."""
+    images = images[..., None] if images.ndim == 3 else images
+    return (images / 255.0).astype(np.float32)
+
+
+def _task(
+    images: np.ndarray,
+    test: np.ndarray,
+    scorer_train: tuple[np.ndarray, np.ndarray],
+    scorer_test: tuple[np.ndarray, np.ndarray],
+    params: Params,
+    **provenance,
+) -> TaskData:
+    """The GAN's training images (capped by ``train_rows``), the test images its samples
+    are compared with, and the scorer's labelled sets (``extras``). No test labels: a
+    generator has no class to predict, and no classifier ensemble either."""
+    rows = params.get("train_rows")
+    task = TaskData(
+        _scaled(images[:rows] if rows else images),
+        np.zeros(len(images[:rows] if rows else images), dtype=np.int8),
+        _scaled(test),
+        None,
+        notes=[f"the first {rows:,} training images"] if rows else [],
+        **provenance,
+    )
+    task.extras["scorer_train"] = (_scaled(scorer_train[0]), scorer_train[1])
+    task.extras["scorer_test"] = (_scaled(scorer_test[0]), scorer_test[1])
+    return task
+
+
+def load_digits(config: DataConfig, params: Params) -> TaskData:
+    """MNIST's training digits (the stand-in's real images) and test digits, labelled
+    STAND-IN; the labels train and test the scorer only."""
+    data = mnist.load(config)
+    assert data.x_test is not None and data.y_test is not None
+    rows = params["scorer_rows"]
+    task = _task(
+        data.x_train,
+        data.x_test,
+        (data.x_train[:rows], data.y_train[:rows]),
+        (data.x_test, data.y_test),
+        params,
+        source=data.source,
+        files=data.files,
+    )
+    task.notes.insert(0, STAND_IN_NOTE)
+    return task
+
+
+def load_frogs(config: DataConfig, params: Params) -> TaskData:
+    """CIFAR-10's training frogs in file order (c11); the scorer learns all ten classes."""
+    data = cifar10.load(config)
+    assert data.x_test is not None and data.y_test is not None
+    rows = params["scorer_rows"]
+    return _task(
+        data.x_train[data.y_train == cifar10.FROG],
+        data.x_test[data.y_test == cifar10.FROG],
+        (data.x_train[:rows], data.y_train[:rows]),
+        (data.x_test, data.y_test),
+        params,
+        source=data.source,
+        files=data.files,
+    )
+
+
+def _optimizer(learning_rate: float, decay: float) -> keras.optimizers.Optimizer:
+    """Keras 2.0's ``RMSprop(lr, clipvalue=1.0, decay)``: the rate over ``1 + decay x step``."""
+    schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay)
+    return keras.optimizers.RMSprop(schedule, clipvalue=1.0)
+
+
+def build_generator(params: Params, shape: tuple[int, ...]) -> keras.Model:
+    """1e c5, at ``generator_filters`` (the book's 256) and ``dense_channels`` (128)."""
+    half, filters = shape[0] // 2, params["generator_filters"]
+    latent = keras.Input(shape=(params["latent_dim"],))
+    x = keras.layers.LeakyReLU()(keras.layers.Dense(params["dense_channels"] * half * half)(latent))
+    x = keras.layers.Reshape((half, half, params["dense_channels"]))(x)
+    x = keras.layers.LeakyReLU()(keras.layers.Conv2D(filters, 5, padding="same")(x))
+    x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+    x = keras.layers.LeakyReLU()(x)
+    for _ in range(2):
+        x = keras.layers.LeakyReLU()(keras.layers.Conv2D(filters, 5, padding="same")(x))
+    image = keras.layers.Conv2D(shape[-1], 7, activation="tanh", padding="same")(x)
+    return keras.Model(latent, image, name="generator")
+
+
+def build_discriminator(params: Params, shape: tuple[int, ...]) -> keras.Model:
+    """1e c7, at ``discriminator_filters`` (the book's 128)."""
+    filters = params["discriminator_filters"]
+    image = keras.Input(shape=shape)
+    x = keras.layers.LeakyReLU()(keras.layers.Conv2D(filters, 3)(image))
+    for _ in range(3):
+        x = keras.layers.LeakyReLU()(keras.layers.Conv2D(filters, 4, strides=2)(x))
+    x = keras.layers.Dropout(0.4)(keras.layers.Flatten()(x))
+    verdict = keras.layers.Dense(1, activation="sigmoid")(x)
+    return keras.Model(image, verdict, name="discriminator")
+
+
+def build_gan(params: Params, data: TaskData) -> keras.Model:
+    """The two networks and the combined model, compiled in the book's order (c7, c9)."""
+    generator = build_generator(params, data.input_shape)
+    discriminator = build_discriminator(params, data.input_shape)
+    discriminator.compile(_optimizer(8e-4, params["decay"]), "binary_crossentropy")
+    discriminator.trainable = False
+    latent = keras.Input(shape=(params["latent_dim"],))
+    gan = keras.Model(latent, discriminator(generator(latent)), name="gan")
+    gan.compile(_optimizer(4e-4, params["decay"]), "binary_crossentropy")
+    return gan
+
+
+FROZEN_IN_VAIN = Divergence(
+    Stack(keras=">=3.0"),
+    reason="the book sets discriminator.trainable = False before the discriminator's "
+    "first step; Keras 3 builds an optimizer's variables at its first step from the "
+    "trainable weights then, none, so discriminator.train_on_batch never changes a weight "
+    "(Keras 2 fixed the trainable set at compile)",
+    evidence="benchmarks/plain_gan_trainable.py (2026-11-28): the discriminator's step "
+    "moves its weights on tf.keras 2.15 and moves nothing on Keras 3.15.1 with TensorFlow "
+    "and with JAX; this experiment's 1e variant records a weight change of 0 on Keras 3",
+)
+
+
+def discriminator_trains(divergence: Divergence | None) -> Target:
+    """The discriminator's own steps change its weights, on every seed."""
+    return Target(
+        "discriminator_weight_change",
+        value=0.01,
+        comparison="at_least",
+        over="worst",
+        source=f"{SRC} c11: 'Train the discriminator' (discriminator.train_on_batch)",
+        basis="any training moves the weights by far more than 1 % of their norm; a "
+        "discriminator that never trains moves them by exactly 0",
+        divergence=divergence,
+    )
+
+
+def no_collapse(gap: float, loss: float, basis: str) -> tuple[Target, Target]:
+    """Neither side wins: the discriminator's median loss stays within ``gap`` of ln 2
+    and the adversarial loss's median below ``loss``."""
+    source = (
+        f"{SRC} c11 log: discriminator loss 0.66-0.76 (median 0.69 = ln 2), adversarial "
+        "0.51-0.82 (median 0.76)"
+    )
+    return (
+        Target("d_loss_ln2_gap", value=gap, comparison="at_most", source=source, basis=basis),
+        Target("a_loss_median", value=loss, comparison="at_most", source=source, basis=basis),
+    )
+
+
+def beats(metric: str, baseline: str, margin: float, basis: str) -> Target:
+    """The generator's samples score better than ``baseline``'s images by ``margin``."""
+    return Target(
+        metric,
+        baseline=baseline,
+        tolerance=margin,
+        source=f"{SRC} c13 (samples that look like the training images); issue 12: scored "
+        "in a trained convnet's features against noise and an untrained generator",
+        basis=basis,
+    )
+
+
+# Quick seeds 100-102 of 1e_frozen_copy on the stand-in (TF 2.21, Keras 3.15,
+# results/tolerance/runs/ch08-gan-calibration.main.jsonl): discriminator loss medians
+# 0.519 / 0.521 / 0.532, adversarial 1.147 / 1.260 / 0.991, Fréchet distances 27.7 /
+# 27.2 / 26.8 (noise 168.2, the untrained generator 281.6, the Gaussian mixture 20.1,
+# held-out digits 0.5), class scores 4.32 / 4.22 / 4.06 (noise 1.18, digits 8.51).
+QUICK_BASIS = "quick: median + 3 x std of quick seeds 100-102 of 1e_frozen_copy ({seen})"
+QUICK_BARS = (
+    *no_collapse(
+        0.193, 1.55, QUICK_BASIS.format(seen="gaps 0.174, 0.172, 0.161; 1.147, 1.260, 0.991")
+    ),
+    beats(
+        "frechet_distance",
+        "noise",
+        139.7,
+        "quick: median - 3 x std of the gains of seeds 100-102 over noise (140.5, 141.0, 141.4)",
+    ),
+    beats(
+        "frechet_distance",
+        "untrained_generator",
+        252.5,
+        "quick: median - 3 x std of the gains of seeds 100-102 over the untrained generator "
+        "(253.9, 254.4, 254.7)",
+    ),
+    beats(
+        "class_score",
+        "noise",
+        2.70,
+        "quick: median - 3 x std of the gains of seeds 100-102 over noise (3.14, 3.05, 2.88)",
+    ),
+)
+BOOK_BARS = (
+    *no_collapse(
+        0.07,
+        1.0,
+        "provisional: the spread of the book's own log (0.66-0.76 round 0.69; adversarial "
+        "up to 0.82); no book run with 3 seeds yet",
+    ),
+    beats("frechet_distance", "noise", 0.0, "provisional: no book run yet"),
+    beats("frechet_distance", "untrained_generator", 0.0, "provisional: no book run yet"),
+)
+STAND_IN_BOOK_BARS = (
+    *no_collapse(0.193, 1.55, "provisional: the quick profile's bars; no book run yet"),
+    *BOOK_BARS[2:],
+)
+
+
+PARAMS = Frozen(
+    {
+        "latent_dim": 32,
+        "generator_filters": 256,
+        "dense_channels": 128,
+        "discriminator_filters": 128,
+        "decay": 1e-8,
+        "batch_size": 20,
+        "steps": 10_000,
+        "label_noise": 0.05,
+        "scorer_rows": 10_000,
+        "train_rows": None,
+    }
+)
+VARIANTS = Frozen(
+    {
+        "1e": Frozen({"discriminator_update": "book"}),
+        "1e_frozen_copy": Frozen({"discriminator_update": "frozen_copy"}),
+    }
+)
+# The book's networks take seconds a step on the 2-core CPU: the quick profile keeps
+# the architecture at a quarter of its widths (a sixteenth of the convolutions' work).
+QUICK = Frozen(
+    {"generator_filters": 64, "dense_channels": 32, "discriminator_filters": 32, "steps": 300}
+)
+SMOKE = Frozen({**QUICK, "steps": 60, "scorer_rows": 600})
+
+
+def _targets(bars: tuple[Target, ...]) -> dict[str, tuple[Target, ...]]:
+    """The book's code as written carries the known divergence on every target: a
+    discriminator that never trains leaves the generator nothing to learn from."""
+    return {
+        "1e": tuple(
+            dataclasses.replace(t, divergence=FROZEN_IN_VAIN)
+            for t in (discriminator_trains(None), *bars)
+        ),
+        "1e_frozen_copy": (discriminator_trains(None), *bars),
+    }
+
+
+SMOKE_TARGETS = _targets(())
+
+
+def _experiment(name: str, title: str, load, write, quick_targets, book_targets) -> Experiment:
+    return Experiment(
+        id=f"ch08.gan.{name}",
+        title=title,
+        source=f"{SRC} c5-c13",
+        task="regression",  # images; there is no class to predict
+        protocol="gan",
+        load_data=load,
+        write_synthetic=write,
+        build_model=build_gan,
+        params=PARAMS,
+        variants=VARIANTS,
+        profiles=Frozen(
+            {
+                "smoke": ProfileSpec(
+                    variants=tuple(VARIANTS),
+                    targets=SMOKE_TARGETS,
+                    overrides=SMOKE,
+                    synthetic_data=True,
+                    note="generated images, 60 steps: the discriminator trains",
+                ),
+                "quick": ProfileSpec(
+                    variants=tuple(VARIANTS),
+                    targets=quick_targets,
+                    overrides=QUICK,
+                    note="the book's networks at a quarter of their widths, 300 steps of "
+                    "batch 20 (the book: 10,000)",
+                ),
+                "book": ProfileSpec(variants=tuple(VARIANTS), targets=book_targets),
+            }
+        ),
+        baselines=("noise", "untrained_generator", "gaussian_mixture", "real"),
+    )
+
+
+STAND_IN = _experiment(
+    "dcgan_stand_in",
+    "DCGAN, MNIST digits (STAND-IN for CIFAR-10 frogs)",
+    load_digits,
+    synthetic.write_mnist,
+    _targets(QUICK_BARS),
+    _targets(STAND_IN_BOOK_BARS),
+)
+# The frogs' quick bars would come from frogs' seeds, which no machine here has run:
+# its quick profile asserts the discriminator trains and the samples beat noise.
+FROGS = _experiment(
+    "dcgan",
+    "DCGAN, CIFAR-10 frogs",
+    load_frogs,
+    synthetic.write_cifar10,
+    _targets(BOOK_BARS[2:]),
+    _targets(BOOK_BARS),
+)
+
+CLAIMS = ()
+EXPERIMENTS = (FROGS, STAND_IN)
