@@ -302,9 +302,12 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "val_accuracy",
             "kfold_val_mae",
             "val_mae",
-            "val_loss",  # a language model's held-out cross-entropy
+            "val_loss",  # a character model's held-out cross-entropy
+            "val_cross_entropy",  # a word model's, nats a word
             "reconstruction_bce",  # an autoencoder's, per pixel
             "dream_octave_gain",  # DeepDream's loss over an octave (random steps: ~1)
+            "frechet_distance",  # a GAN's samples (and a baseline's images) to real ones
+            "class_score",
             "test_accuracy",
             "test_mae",
         ):

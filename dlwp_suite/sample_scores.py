@@ -4,8 +4,9 @@ Inception Score's), with the suite's own small convnet in the place of Inception
 
 The scorer is the 1st edition's MNIST convnet (5.1: Conv 32-64-64, Dense 64, softmax),
 trained on the dataset's labelled training images; its 64-unit layer gives the features.
-It is trained once per process and dataset, with a fixed seed, so every case and seed of
-a run is scored by the same network.
+It is trained once per process and dataset, with a fixed seed, so every case and seed
+scored in one process is scored by the same network (pytest-xdist workers each train
+their own, identically seeded).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scipy import linalg
 
 SCORER_SEED = 0
 SCORER_EPOCHS = 2
+SINGULAR_OFFSET = 1e-6
 _SCORERS: dict[tuple, tuple[keras.Model, keras.Model, float]] = {}
 
 
@@ -35,8 +37,8 @@ def scorer(
     key: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
 ) -> tuple[keras.Model, keras.Model, float]:
     """The classifier, its feature extractor and its test accuracy, trained on first use
-    for ``key`` (the dataset's source and shape) and reused after."""
-    cache_key = (key, x_train.shape, keras.backend.backend())
+    for ``key`` (the dataset's files and their hashes) and reused after."""
+    cache_key = (key, x_train.shape, SCORER_EPOCHS, keras.backend.backend())
     if cache_key not in _SCORERS:
         keras.utils.set_random_seed(SCORER_SEED)
         classes = int(max(y_train.max(), y_test.max())) + 1
@@ -53,8 +55,13 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = linalg.sqrtm(cov_a @ cov_b)
-    root = root.real  # numerical noise gives tiny imaginary parts
-    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2 * root))
+    if not np.isfinite(root).all():  # singular covariances (silent features): FID's usual offset
+        offset = np.eye(len(cov_a)) * SINGULAR_OFFSET
+        root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    # Rounding leaves small imaginary parts; a large one means the root is wrong.
+    if np.iscomplexobj(root) and np.abs(root.imag).max() > 1e-3 * max(np.abs(root.real).max(), 1):
+        raise ValueError("the covariances' product has no real square root")
+    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2 * root.real))
 
 
 def class_score(probabilities: np.ndarray) -> float:

@@ -135,7 +135,7 @@ def write_mnist(directory: Path, train: int = 600, test: int = 200, seed: int = 
     _update_manifest(directory, "mnist.npz")
 
 
-def write_cifar10(directory: Path, per_batch: int = 100, seed: int = 0) -> None:
+def write_cifar10(directory: Path, per_batch: int = 200, seed: int = 0) -> None:
     """``cifar-10-python.tar.gz`` in the canonical layout (pickled batches of rows of
     3 x 32 x 32 uint8): each class a bright square at its own place on noise."""
     import pickle
@@ -144,7 +144,7 @@ def write_cifar10(directory: Path, per_batch: int = 100, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     with tarfile.open(directory / "cifar-10-python.tar.gz", "w:gz") as tar:
         for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            labels = rng.integers(0, 10, per_batch)
+            labels = np.arange(per_batch) % 10  # every class in every batch
             images = rng.integers(0, 40, size=(per_batch, 3, 32, 32))
             for i, label in enumerate(labels):
                 row, column = divmod(int(label), 5)

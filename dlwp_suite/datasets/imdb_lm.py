@@ -72,7 +72,12 @@ def load(config: DataConfig, params: Params) -> TaskData:
 
     parts = {
         "files": {archive.path.name: [archive.sha256, archive.verification]},
-        "settings": {"max_tokens": max_tokens, "length": length, "split_seed": SPLIT_SEED},
+        "settings": {
+            "max_tokens": max_tokens,
+            "length": length,
+            "split_seed": SPLIT_SEED,
+            "validation_fraction": VALIDATION_FRACTION,
+        },
         "version": VERSION,
     }
     arrays, from_cache = cached_arrays(config.derived / "vectorised", "imdb-lm", parts, build)

@@ -66,7 +66,7 @@ LEARNS = Target(
     value=0.1,
     comparison="at_least",
     source=f"{SRC} c26: the loss falls as training goes on",
-    basis="smoke: any training takes a tenth off the untrained model's cross-entropy "
+    basis="any training takes a tenth off the untrained model's cross-entropy "
     "(ln 15,000 = 9.6 nats a word untrained); a model that learns nothing takes off 0",
 )
 
@@ -86,6 +86,15 @@ def diversity_claim(low: float, high: float) -> Claim:
         basis="distinct words over 50 generated words, mean of 8 draws; no margin",
     )
 
+
+# Quick seeds 100-102 (results/tolerance/runs/ch08-lm-calibration.main.jsonl): 6.044,
+# 6.044 and 6.038 nats a word against the unigram's 6.611 and the bigram's 5.897.
+BEATS_UNIGRAM = beats(
+    "word_unigram",
+    0.0,
+    "no margin: the claim as the issue states it; quick seeds 100-102 beat the unigram "
+    "by 0.567, 0.567 and 0.573 nats a word (a 16-step run of batch 256 did not)",
+)
 
 PARAMS = Frozen(
     {
@@ -134,7 +143,7 @@ LANGUAGE_MODEL = Experiment(
             ),
             "quick": ProfileSpec(
                 variants=("2e",),
-                targets={"2e": (LEARNS, beats("word_unigram", 0.0, "provisional"))},
+                targets={"2e": (LEARNS, BEATS_UNIGRAM)},
                 overrides=QUICK,
                 note=QUICK_NOTE.format(
                     train=QUICK["train_rows"],
@@ -148,8 +157,13 @@ LANGUAGE_MODEL = Experiment(
                 targets={
                     "2e": (
                         LEARNS,
-                        beats("word_unigram", 0.0, "provisional"),
-                        beats("word_bigram", 0.0, "provisional"),
+                        BEATS_UNIGRAM,
+                        beats(
+                            "word_bigram",
+                            0.0,
+                            "no margin: the claim as the issue states it; the quick profile "
+                            "stays above the bigram (6.04 against 5.90 nats a word)",
+                        ),
                     )
                 },
             ),

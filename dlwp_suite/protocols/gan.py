@@ -15,7 +15,8 @@ one ``gan.train_on_batch``.
 compiles, as written; ``"frozen_copy"`` gives the combined model a frozen copy of the
 discriminator whose weights are copied in before every generator step, so the
 discriminator itself is never frozen (the same arithmetic, and a pattern Keras 3
-honours: see ``benchmarks/plain_gan_trainable.py``).
+honours: ``benchmarks/plain_gan_trainable.py`` shows the book's freezing failing there,
+``tests/test_gan.py`` the copy working).
 
 Recorded: the medians over all steps of the discriminator's loss (the book's hovers
 round 0.69, ln 2: neither side wins) and of the adversarial loss, the discriminator's
@@ -23,7 +24,10 @@ weight change over the run relative to its start (0: it never trained), and the
 samples' scores (``dlwp_suite.sample_scores``: Fréchet distance and class score against
 the test images, in the features of the suite's convnet trained on the training images).
 The generator's tanh output is clipped into the images' [0, 1] range for scoring and
-pictures, as the book's ``array_to_img`` does. Baselines on the same scores: uniform
+pictures (the book's ``array_to_img(x * 255, scale=False)`` casts to uint8, which wraps
+negative values round instead). The class score means "varied and confident" only
+where the real images span several classes: for one class (the frogs) it is not
+recorded. Baselines on the same scores: uniform
 noise, the untrained generator, a Gaussian mixture on PCA components of the training
 images (a shallow generative model) and held-out real images (the floor).
 """
@@ -59,8 +63,9 @@ def _scoring(data: TaskData) -> tuple[keras.Model, keras.Model, np.ndarray, floa
     ``extras["scorer_test"]``), its features, the reference features of the first test
     images, and the scorer's test accuracy."""
     assert data.x_test is not None
+    files = ",".join(f"{name}:{digest}" for name, digest in sorted(data.file_hashes.items()))
     model, features, accuracy = scorer(
-        data.source, *data.extras["scorer_train"], *data.extras["scorer_test"]
+        files or data.source, *data.extras["scorer_train"], *data.extras["scorer_test"]
     )
     reference = features.predict(
         data.x_test[: _reference_count(data)], batch_size=INFERENCE_BATCH, verbose=0
@@ -91,7 +96,6 @@ def _frozen_copy(gan: keras.Model) -> tuple[keras.Model, keras.Model]:
     discriminator = gan.get_layer("discriminator")
     discriminator.trainable = True
     frozen = keras.models.clone_model(discriminator)
-    frozen.name = "frozen_discriminator"
     frozen.trainable = False
     generator = gan.get_layer("generator")
     latent = keras.Input(shape=generator.input_shape[1:])
@@ -125,6 +129,10 @@ class AdversarialTraining(Protocol):
             "discriminator_weight_change": 1,
             "frechet_distance": -1,
             "class_score": 1,
+            # The scores' scale belongs to the scorer, which differs by stack; these
+            # place the samples between noise (0) and held-out real images (1).
+            "frechet_progress": 1,
+            "class_score_progress": 1,
             "ensemble_frechet_distance": -1,
         }
     )
@@ -171,12 +179,26 @@ class AdversarialTraining(Protocol):
         mixture = _mixture_samples(data, SCORED, seed)
         half = SCORED // 2
         d_median = float(np.median(d_losses))
+        scores = score_samples(samples, reference, model, features)
+        noise, held_out = (
+            score_samples(_images(name, case, data, seed), reference, model, features)
+            for name in ("noise", "real")
+        )
+        if data.extras.get("one_class"):  # every real image has the same class
+            for scored in (scores, noise, held_out):
+                scored.pop("class_score")
         metrics = {
             "d_loss_median": d_median,
             "d_loss_ln2_gap": abs(d_median - math.log(2)),
             "a_loss_median": float(np.median(a_losses)),
             "discriminator_weight_change": _relative_change(initial, discriminator.get_weights()),
-            **score_samples(samples, reference, model, features),
+            **scores,
+            "frechet_progress": _progress(scores, noise, held_out, "frechet_distance"),
+            **(
+                {"class_score_progress": _progress(scores, noise, held_out, "class_score")}
+                if "class_score" in scores
+                else {}
+            ),
             "ensemble_frechet_distance": score_samples(
                 np.concatenate([samples[:half], mixture[half:]]), reference, model, features
             )["frechet_distance"],
@@ -198,26 +220,39 @@ class AdversarialTraining(Protocol):
         """Score another source of images the way the generator's samples are scored."""
         started = time.perf_counter()
         model, features, reference, _ = _scoring(data)
-        rng = np.random.default_rng(seed)
-        shape = (SCORED, *data.input_shape)
-        if name == "noise":
-            images = rng.random(shape, dtype=np.float32)
-        elif name == "untrained_generator":
-            generator = fresh_model(case, data, seed).get_layer("generator")
-            images = generate(generator, _latent(rng, SCORED, case.params["latent_dim"]))
-        elif name == "gaussian_mixture":
-            images = _mixture_samples(data, SCORED, seed)
-        else:  # held-out real images, disjoint from the reference ones
-            assert data.x_test is not None
-            count = _reference_count(data)
-            images = data.x_test[count : 2 * count]
+        scores = score_samples(_images(name, case, data, seed), reference, model, features)
+        if data.extras.get("one_class"):
+            scores.pop("class_score")
         return BaselineResult(
             name,
-            score_samples(images, reference, model, features),
+            scores,
             {"fit_s": time.perf_counter() - started},
             None,
             trivial=name == "noise",
         )
+
+
+def _images(name: str, case: Case, data: TaskData, seed: int) -> np.ndarray:
+    """A baseline's images: uniform noise, the untrained generator's samples, the
+    Gaussian mixture's, or held-out real images (disjoint from the reference ones)."""
+    rng = np.random.default_rng(seed)
+    if name == "noise":
+        return rng.random((SCORED, *data.input_shape), dtype=np.float32)
+    if name == "untrained_generator":
+        generator = fresh_model(case, data, seed).get_layer("generator")
+        return generate(generator, _latent(rng, SCORED, case.params["latent_dim"]))
+    if name == "gaussian_mixture":
+        return _mixture_samples(data, SCORED, seed)
+    assert data.x_test is not None
+    count = _reference_count(data)
+    return data.x_test[count : 2 * count]
+
+
+def _progress(
+    scores: dict[str, float], noise: dict[str, float], real: dict[str, float], metric: str
+) -> float:
+    """Where the samples' score lies from noise's (0) to held-out real images' (1)."""
+    return (scores[metric] - noise[metric]) / (real[metric] - noise[metric])
 
 
 def _mixture_samples(data: TaskData, count: int, seed: int) -> np.ndarray:

@@ -22,7 +22,9 @@ Recorded:
   at each temperature, as the text describes. The padding id is never drawn (the
   notebook's loop appends it as an empty word);
 - ``ensemble_val_cross_entropy``: the network's probabilities mixed with the word
-  bigram model's, the weight chosen on the first half of the held-out positions.
+  bigram model's, the weight chosen on the first half of the held-out positions and
+  scored on the second; ``ensemble_gain``, the network's own cross-entropy there less
+  the mixture's.
 
 Baselines: word unigram and bigram models (``dlwp_suite.char_ngram``: interpolated
 absolute discounting over word ids) on the training reviews, scored on the same
@@ -58,7 +60,7 @@ from dlwp_suite.sampling import draw, reweight
 #: The notebook's temperatures (2e ch12 part01, the TextGenerator callback).
 TEMPERATURES = (0.2, 0.5, 0.7, 1.0, 1.5)
 PROMPT = "This movie"
-CHUNK = 4_096  # positions scored per softmax product
+CHUNK = 1_024  # positions scored per softmax product (x 15,000 words in float64)
 
 
 def next_word_pairs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +127,8 @@ def generate_words(
     one batch; shape ``(len(temperatures), samples, length)``."""
     hidden_model, kernel, bias = _hidden_and_softmax(model)
     width = model.inputs[0].shape[1]
+    if len(prompt) + length > width:
+        raise ValueError(f"{len(prompt)} prompt words and {length} more exceed the {width} inputs")
     rows = len(temperatures) * samples
     ids = np.zeros((rows, width), dtype=np.int32)
     ids[:, : len(prompt)] = prompt
@@ -160,7 +164,8 @@ class LanguageModel(Protocol):
             "val_loss_fall": 1,
             **CURVE_METRICS,
             **{f"type_token_ratio_{temperature_tag(t)}": 1 for t in TEMPERATURES},
-            "ensemble_val_cross_entropy": -1,
+            "ensemble_val_cross_entropy": -1,  # on the second half of the positions
+            "ensemble_gain": 1,  # the network's cross-entropy there less the mixture's
         }
     )
     baseline_names = frozenset({"word_unigram", "word_bigram"})
@@ -192,13 +197,14 @@ class LanguageModel(Protocol):
         value = cross_entropy(network)
         codes, targets = stream(data.x_val)
         bigram = _ngram(2, data).probabilities(codes, targets)
-        weight, mixed, _ = mixture(network, bigram)
+        weight, mixed, alone = mixture(network, bigram)
         metrics = {
             "val_cross_entropy": value,
             "val_perplexity": float(np.exp(value)),
             "val_loss_fall": 1 - value / untrained,
             **curve_metrics(history),
             "ensemble_val_cross_entropy": mixed,
+            "ensemble_gain": alone - mixed,
         }
         rng = np.random.default_rng(seed)
         index = {word: i for i, word in enumerate(data.extras["vocabulary"])}
