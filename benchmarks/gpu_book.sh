@@ -69,7 +69,8 @@ run() {
         "ch03.py -k imdb" "ch06.py -k imdb2e.bag or imdb2e-bigrams-beat-unigrams or imdb2e-tfidf"
         "ch06.py -k imdb.glove or imdb.embedding or imdb-glove" "ch03.py -k boston"
         "ch06.py -k imdb.sequences or imdb.reversed or imdb-lstm or imdb-reversed or imdb-bidirectional or imdb-conv1d"
-        "ch06.py -k imdb2e.sequences or imdb2e-positional or imdb2e-bigrams-beat-transformer or imdb2e-bigrams-beat-bilstm")
+        "ch06.py -k imdb2e.sequences or imdb2e-positional or imdb2e-bigrams-beat-transformer or imdb2e-bigrams-beat-bilstm"
+        "ch08.py -k dcgan_stand_in" "ch08.py -k transformer_lm or lm-variety")
     for selection in "${selections[@]}"; do  # all checked before any runs
         case "$selection" in
             *" -k "*) ;;
