@@ -175,7 +175,9 @@ def test_every_temperature_pair_is_claimed():
     from dlwp_suite.experiments import claims
 
     book = {c.id for c in claims("book", "ch08")}
-    assert len(book) == 2 * 6 and "char-stand-in-type-token-ratio-t10-t12" in book
+    # Six per character-model text, four for the word model's five temperatures.
+    assert len(book) == 2 * 6 + 4 and "char-stand-in-type-token-ratio-t10-t12" in book
+    assert "lm-variety-t10-t15" in book
     # Real words at 0.2 against 0.5 needs a trained network: the book profile only.
     assert book - {c.id for c in claims("quick", "ch08")} == {
         "char-known-words-t02-t05",

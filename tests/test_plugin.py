@@ -83,8 +83,14 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "--dlwp-device=cpu",
     )
     # VGG16, Xception, InceptionV3 and VGG19 have no generated weights: their comparisons
-    # skip in smoke; chapters 4 to 8 have no claim that generated data must show.
-    result.assert_outcomes(passed=89, skipped=9)
+    # skip in smoke; chapters 4 to 8 have no claim that generated data must show. The
+    # 1st edition's GAN as written (frogs and stand-in) is a known divergence on Keras 3.
+    from dlwp_suite.compat import KERAS_MAJOR
+
+    if KERAS_MAJOR >= 3:
+        result.assert_outcomes(passed=95, skipped=9, xfailed=2)
+    else:
+        result.assert_outcomes(passed=97, skipped=9)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -95,7 +101,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
     models = [r for r in written if r["kind"] == "model"]
     # ch03, ch04, ch05, ch06 weather, text 1e, text 2e, ch07, ch08
-    assert len(models) == 12 + 5 + 8 + 3 + 9 + 8 + 7 + 7
+    assert len(models) == 12 + 5 + 8 + 3 + 9 + 8 + 7 + 12
     model = next(r for r in written if r["kind"] == "model")
     assert model["targets"][0]["seed_value"] is not None and model["targets"][0]["source"]
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(

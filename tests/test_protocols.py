@@ -21,8 +21,8 @@ ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
 def test_an_unknown_protocol_is_a_clear_error():
     # Every registered protocol runs in the smoke profile end to end (test_plugin.py),
     # which checks that each records only the metrics it declares.
-    with pytest.raises(KeyError, match="no protocol 'gan'"):
-        protocol("gan")
+    with pytest.raises(KeyError, match="no protocol 'teleport'"):
+        protocol("teleport")
 
 
 def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
