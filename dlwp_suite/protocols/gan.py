@@ -22,14 +22,16 @@ Recorded: the medians over all steps of the discriminator's loss (the book's hov
 round 0.69, ln 2: neither side wins) and of the adversarial loss, the discriminator's
 weight change over the run relative to its start (0: it never trained), and the
 samples' scores (``dlwp_suite.sample_scores``: Fréchet distance and class score against
-the test images, in the features of the suite's convnet trained on the training images).
-The generator's tanh output is clipped into the images' [0, 1] range for scoring and
+the test images, in the features of the suite's convnet trained on the training images),
+each also as ``*_progress``: where it lies from uniform noise's (0) to held-out real
+images' (1), scored alike in the same run, a scale the scorer does not set. The
+generator's tanh output is clipped into the images' [0, 1] range for scoring and
 pictures (the book's ``array_to_img(x * 255, scale=False)`` casts to uint8, which wraps
 negative values round instead). The class score means "varied and confident" only
 where the real images span several classes: for one class (the frogs) it is not
-recorded. Baselines on the same scores: uniform
-noise, the untrained generator, a Gaussian mixture on PCA components of the training
-images (a shallow generative model) and held-out real images (the floor).
+recorded. Baselines on the same scores: uniform noise, the untrained generator, a
+Gaussian mixture on PCA components of the training images (a shallow generative model)
+and held-out real images (the floor).
 """
 
 from __future__ import annotations
