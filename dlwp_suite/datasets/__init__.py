@@ -2,6 +2,7 @@
 
 from dlwp_suite.datasets import char_text, glove
 from dlwp_suite.datasets.boston_housing import BOSTON_NPZ
+from dlwp_suite.datasets.cifar10 import CIFAR10_TAR
 from dlwp_suite.datasets.dogs_vs_cats import FILTERED_ZIP, KAGGLE_TRAIN_ZIP
 from dlwp_suite.datasets.imdb import ACLIMDB_TAR, IMDB_NPZ, IMDB_WORD_INDEX
 from dlwp_suite.datasets.mnist import MNIST_NPZ
@@ -17,6 +18,7 @@ CANONICAL_FILES = (
     REUTERS_NPZ,
     BOSTON_NPZ,
     MNIST_NPZ,
+    CIFAR10_TAR,
     JENA_ZIP,
     SEATTLE_TEMPS,
 )
