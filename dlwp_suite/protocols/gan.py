@@ -165,8 +165,9 @@ class AdversarialTraining(Protocol):
             labels = fake_then_real + p["label_noise"] * rng.random(fake_then_real.shape)
             d_losses.append(float(np.asarray(discriminator.train_on_batch(images, labels))))
             if frozen is not None:
-                for copy, source in zip(frozen.weights, discriminator.weights, strict=True):
-                    copy.assign(source)
+                # By value: on JAX an assigned array is the same buffer, which the
+                # discriminator's next step donates and deletes.
+                frozen.set_weights(discriminator.get_weights())
             a_losses.append(
                 float(np.asarray(gan.train_on_batch(_latent(rng, batch, dim), misleading)))
             )
