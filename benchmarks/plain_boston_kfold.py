@@ -110,6 +110,30 @@ def kfold_mae(keras, train_data, train_targets, k: int = 4, epochs: int = 100, b
     return scores
 
 
+def kfold_then_test(keras, params, train, test, seed: int) -> dict[str, float]:
+    """The book's whole protocol (listings 3.24-3.28): features normalised with the
+    training statistics, the K-fold validation, then a fresh model trained on all
+    training houses and tested; hyperparameters from the suite's declaration."""
+    (train_data, train_targets), (test_data, test_targets) = train, test
+    mean, std = train_data.mean(axis=0), train_data.std(axis=0)
+    train_data, test_data = (train_data - mean) / std, (test_data - mean) / std
+    keras.utils.set_random_seed(seed)
+    folds = kfold_mae(
+        keras, train_data, train_targets, params["k"], params["epochs"], params["batch_size"]
+    )
+    keras.utils.set_random_seed(seed)
+    model = build_model(keras, train_data.shape[1])
+    model.fit(
+        train_data,
+        train_targets,
+        epochs=params["final_epochs"],
+        batch_size=params["final_batch_size"],
+        verbose=0,
+    )
+    _, test_mae = model.evaluate(test_data, test_targets, verbose=0)
+    return {"kfold_val_mae": float(np.mean(folds)), "test_mae": float(test_mae)}
+
+
 def probe_epoch_order(keras, seed: int, n: int = 12, epochs: int = 3) -> dict:
     """Record the sample order fit(batch_size=1, shuffle=True) feeds in each epoch.
 

@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(Keras' TensorBoard callback; needs tensorflow for its summary writer)",
     )
     group.addoption(
+        "--dlwp-book-code",
+        action="store_true",
+        help="also run the suite against the book's own code (benchmarks/test_book_code.py): "
+        "each pairing trains its case twice, the suite's way and the book's, and times both",
+    )
+    group.addoption(
         "--dlwp-results",
         default="results",
         metavar="DIR",
@@ -125,6 +131,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dlwp_chapter(name): benchmarks of one book chapter; also added as mark <name>"
+    )
+    config.addinivalue_line(
+        "markers", "dlwp_book_code: the suite against the book's own code (--dlwp-book-code)"
     )
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
@@ -338,6 +347,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.addinivalue_line("markers", f"{chapter}: benchmarks of chapter {chapter}")
             registered.add(chapter)
         item.add_marker(chapter)
+    if not config.getoption("--dlwp-book-code"):
+        twice = pytest.mark.skip(
+            reason="the suite against the book's own code trains each case twice: "
+            "run with --dlwp-book-code"
+        )
+        for item in items:
+            if item.get_closest_marker("dlwp_book_code"):
+                item.add_marker(twice)
     # Whatever order a chapter file defines or imports its tests in.
     items.sort(key=_stage)
 
@@ -580,6 +597,75 @@ class Dlwp:
             _stop_on_unwritable_records(self.session, error)
         self._extra_info(benchmark, experiment, outcome.records)
         _fail_on_misses(outcome, self.environment)  # the book's numbers for its baselines
+
+    def check_book_code(
+        self,
+        case: Case,
+        metric: str,
+        book_code: Callable[[int], Mapping[str, float]],
+        benchmark: Any,
+        tolerance: float | None = None,
+        time_goal: float | None = None,
+        note: str = "",
+    ) -> None:
+        """Run ``case`` through the suite and through ``book_code(seed)`` (the book's plain
+        code, its data already in memory), first seed, one after the other in this
+        process; record both measurements and times, and assert that they agree within
+        the tolerance and that the suite meets ``time_goal`` (suite / book's code)."""
+        from dlwp_suite import book_code as pairing
+        from dlwp_suite.experiments import load_task_data
+        from dlwp_suite.protocols import PROTOCOLS
+        from dlwp_suite.results import make_record
+
+        experiment, seed = case.experiment, self.seeds[0]
+        data = self.data(experiment)  # skips or fails with the dataset's reason; fills caches
+        config = self.data_config(experiment)
+        protocol = PROTOCOLS[experiment.protocol]
+
+        def both() -> pairing.BookCodeRun:
+            started = time.perf_counter()
+            theirs = book_code(seed)
+            book_code_s = time.perf_counter() - started
+            started = time.perf_counter()
+            ours = protocol.run(case, load_task_data(experiment, config, self.profile), seed)
+            suite_s = time.perf_counter() - started
+            return pairing.BookCodeRun(
+                metric=metric,
+                suite=pairing.measured(ours.metrics, metric),
+                book_code=pairing.measured(theirs, metric),
+                tolerance=pairing.tolerance(case, metric) if tolerance is None else tolerance,
+                suite_s=suite_s,
+                book_code_s=book_code_s,
+                time_goal=time_goal,
+                note=note,
+            )
+
+        run = benchmark.pedantic(both, rounds=1, iterations=1)
+        benchmark.extra_info.update(run.as_record())
+        record = make_record(
+            run_id=self.store.run_id,
+            experiment=experiment.id,
+            variant=case.variant,
+            kind="reference",
+            name="book_code",
+            profile=self.profile,
+            seed=seed,
+            params=case.params,
+            metrics={metric: run.suite, f"book_code_{metric}": run.book_code},
+            targets=[],
+            timings={"suite_s": run.suite_s, "book_code_s": run.book_code_s},
+            environment=self.environment,
+            data=data.provenance,
+            book_code=run.as_record(),
+        )
+        try:
+            self.store.append(record)
+        except RecordsNotWritten as error:
+            _stop_on_unwritable_records(self.session, error)
+        if experiment.profile(self.profile).synthetic_data:
+            return  # seconds of start-up on tiny generated data: nothing to compare
+        if problems := run.problems():
+            pytest.fail("\n".join(problems), pytrace=False)
 
     def _records_for(self, claim: Claim) -> list[dict[str, Any]]:
         """This run's records once both sides' tests have ended; skip if one has none."""

@@ -766,6 +766,43 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The suite against the book's own code: one row per pairing and stack (newest run).
+
+    Both sides trained the same case with the same seed in one process; ``agree`` says
+    whether their measurements are within the case's tolerance, ``ratio`` is the suite's
+    wall time over the book's code's, judged against the pairing's goal.
+    """
+    # Generated smoke data measures start-up, not the two codes: left out.
+    pairs = frame[(frame["kind"] == "reference") & (frame["profile"] != "smoke")]
+    rows = []
+    for _, record in pairs.iterrows():
+        run = record["book_code"]
+        goal = run.get("time_goal")
+        if goal is None:
+            speed = "no goal: " + (run.get("note") or "the book's code is as fast")
+        else:
+            speed = f"{'met' if run['ratio'] <= goal else 'MISSED'} (goal <= {goal})"
+        rows.append(
+            {
+                "profile": record["profile"],
+                "environment": record["env"],
+                "case": f"{record['experiment']}[{record['variant']}]",
+                "seed": record["seed"],
+                "metric": run["metric"],
+                "suite": _fmt(run["suite"]),
+                "book's code": _fmt(run["book_code"]),
+                "agree": f"{'yes' if run['agree'] else 'NO'} (±{_fmt(run['tolerance'])})",
+                "suite s": f"{run['suite_s']:,.1f}",
+                "book's code s": f"{run['book_code_s']:,.1f}",
+                "ratio": f"{run['ratio']:.2f}",
+                "speed": speed,
+                "data": _data_label(record.get("data")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def findings(frame: pd.DataFrame) -> list[str]:
     """Known divergences with their evidence, and every miss without an established cause."""
     lines = []
@@ -850,6 +887,18 @@ def write_report(
             lines += ["Claims about curves, both sides on one plot (first seed):", ""]
             lines += [f"![{p.stem}](curves/{p.name})" for p in figures]
             lines.append("")
+    if not (against := book_code_table(frame)).empty:
+        lines += ["## Speed against the book's own code", ""]
+        lines += [
+            "Each case trained twice in one process, same seed: by the book's plain code "
+            "(`benchmarks/plain_*.py`, the declaration's hyperparameters, data as "
+            "`keras.datasets` or the book's folder gives it) and by the suite (reading its "
+            "cached inputs inside the clock). `agree`: both measured the metric within the "
+            "case's tolerance; `ratio`: the suite's wall time over the book's code's "
+            "(`pytest benchmarks/ --dlwp-book-code -k test_suite_against_book_code`).",
+            "",
+        ]
+        lines += [_markdown(against), ""]
     if not (times := time_table(frame)).empty:
         lines += ["## Time to reproduce the book", ""]
         lines += [

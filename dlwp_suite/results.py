@@ -22,8 +22,9 @@ from typing import Any
 # 2: targets store their declaration as data; ``claim`` and ``outcome`` records.
 SCHEMA = 2
 # model/baseline/ensemble: measurements; claim: a claim judged on the run's records;
-# outcome: how a benchmark test ended (so claims and the report know what was skipped).
-KINDS = ("model", "baseline", "ensemble", "claim", "outcome")
+# outcome: how a benchmark test ended (so claims and the report know what was skipped);
+# reference: one case run by the suite and by the book's own code, timed side by side.
+KINDS = ("model", "baseline", "ensemble", "claim", "outcome", "reference")
 
 
 def now() -> str:

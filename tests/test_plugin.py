@@ -81,16 +81,19 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         "no:cacheprovider",
         "--benchmark-disable",
         "--dlwp-device=cpu",
+        "--dlwp-book-code",
     )
     # VGG16, Xception, InceptionV3 and VGG19 have no generated weights: their comparisons
     # skip in smoke; chapters 4 to 8 have no claim that generated data must show. The
     # 1st edition's GAN as written (frogs and stand-in) is a known divergence on Keras 3.
-    from dlwp_suite.compat import KERAS_MAJOR
+    # The book's weather code needs tf.data: its pairing skips without TensorFlow.
+    from dlwp_suite.compat import KERAS_MAJOR, tensorflow_backend
 
+    pairings = 5 + int(tensorflow_backend())  # of 6
     if KERAS_MAJOR >= 3:
-        result.assert_outcomes(passed=95, skipped=9, xfailed=2)
+        result.assert_outcomes(passed=94 + pairings, skipped=9 + 6 - pairings, xfailed=2)
     else:
-        result.assert_outcomes(passed=97, skipped=9)
+        result.assert_outcomes(passed=96 + pairings, skipped=9)
     result.stdout.fnmatch_lines(["*dlwp-suite results (run *)*", "*ch03.boston.kfold*pass*"])
     written = records(suite.path / "results")
     (claim,) = [r for r in written if r["kind"] == "claim"]  # judged across both workers
@@ -98,7 +101,7 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert claim["claim"]["per_seed"][0]["held"]
     assert len({r["run_id"] for r in written}) == 1
     kinds = sorted({r["kind"] for r in written})
-    assert kinds == ["baseline", "claim", "ensemble", "model", "outcome"]
+    assert kinds == ["baseline", "claim", "ensemble", "model", "outcome", "reference"]
     models = [r for r in written if r["kind"] == "model"]
     # ch03, ch04, ch05, ch06 weather, text 1e, text 2e, ch07, ch08
     assert len(models) == 12 + 5 + 8 + 3 + 9 + 8 + 7 + 12
