@@ -93,8 +93,9 @@ PAIRINGS = [
     Pairing("ch05.dogs.scratch", "augmented", "best_val_accuracy", _dogs),
     Pairing("ch06.imdb.embedding", "book", "best_val_accuracy", _embedding),
     # No book number for this file (hourly normals): 3 x the std of the quick profile's
-    # seeds 0-2, 1.137 / 1.066 / 1.040 °C (results/runs/20261126T161905Z-3fceb2.main.jsonl).
-    Pairing("ch06.seattle.2e", "dense", "best_val_mae", _weather, tolerance=0.15),
+    # seeds 100-102, 0.671 / 1.328 / 0.959 °C (results/tolerance/runs/*seattle-calibration*):
+    # 500 steps leave the raw-°C output unconverged, so the check is loose.
+    Pairing("ch06.seattle.2e", "dense", "best_val_mae", _weather, tolerance=0.99),
 ]
 
 

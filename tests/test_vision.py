@@ -1,6 +1,7 @@
 """Chapters 5 and 7's vision: MNIST, the dogs-vs-cats layout, pretrained weights, cached
 features, the mini Xception's builder."""
 
+import dataclasses
 import shutil
 import zipfile
 from pathlib import Path
@@ -197,3 +198,30 @@ def test_the_mini_xception_has_the_books_parameter_count_at_any_size(size):
     )
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert (model.count_params(), trainable) == (721_857, 718_849)  # 3,008 BN statistics
+
+
+def test_the_frozen_phase_of_a_fine_tuned_case_is_trained_once(mobilenet_mirror, monkeypatch):
+    """The augmented case is exactly the fine-tuned case's first phase: after the
+    fine-tuned case, the same seed's augmented result is that phase, not a new model."""
+    from dlwp_suite.protocols import PROTOCOLS, fit_evaluate
+
+    quick = ch05.MOBILENET_TRANSFER.case("finetune", "quick")
+    assert fit_evaluate._head_twin(quick).variant == "augmented"
+    smoke = ch05.MOBILENET_TRANSFER.case("finetune", "smoke")
+    assert fit_evaluate._head_twin(smoke) is None  # smoke declares no augmented case
+    frozen_only = {**smoke.params, "finetune": False}
+    twin = dataclasses.replace(smoke, variant="augmented", params=frozen_only)
+    monkeypatch.setattr(fit_evaluate, "_head_twin", lambda case: twin)
+    data = ch05.MOBILENET_TRANSFER.load_data(mobilenet_mirror, smoke.params)
+    protocol = PROTOCOLS["fit_evaluate"]
+    tuned = protocol.run(smoke, data, 3)
+    built = []
+    fresh = fit_evaluate.fresh_model
+    monkeypatch.setattr(fit_evaluate, "fresh_model", lambda *a: built.append(a) or fresh(*a))
+    head = protocol.run(twin, data, 3)
+    assert not built and head.details["reused"] == f"the first phase of {smoke.id}"
+    assert head.metrics["best_val_accuracy"] == tuned.metrics["head_best_val_accuracy"]
+    assert head.history["val_accuracy"] == tuned.history["head_val_accuracy"]
+    assert {"test_accuracy", "param_count"} <= set(head.metrics)
+    assert not any(k.startswith("head_test") for k in tuned.metrics)
+    assert protocol.run(twin, data, 4).details.get("reused") is None and len(built) == 1

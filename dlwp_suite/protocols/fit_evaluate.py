@@ -62,6 +62,60 @@ def _training_input(
     )
 
 
+def _tested(
+    case: Case,
+    data: TaskData,
+    model: keras.Model,
+    metrics: dict[str, float],
+    timings: dict[str, Any],
+    history: dict[str, list[float]],
+    started: float,
+) -> RunResult:
+    """The trained model tested (where the data has a test split), with its size, the
+    data's own metrics and rates, and the wall time since ``started``."""
+    exp, p = case.experiment, case.params
+    predicted = None
+    if data.x_test is not None:
+        y_test = exp.encode_labels(p, data.y_test)
+        metrics["test_accuracy"] = test_metric(model, data.x_test, y_test, "accuracy")
+        predicted, timings["inference_samples_per_s"] = predictions(
+            model, data.x_test, p["batch_size"]
+        )
+    metrics["param_count"] = float(model.count_params())
+    metrics.update(data.extras.get("data_metrics", {}))
+    timings.update(data.timings)
+    add_token_rates(timings, data)
+    timings["wall_s"] = time.perf_counter() - started
+    return RunResult(metrics, timings, history, {}, test_predictions=predicted)
+
+
+# Parameters only the fine-tuning phase reads.
+_FINETUNE_ONLY = ("finetune", "finetune_epochs", "finetune_learning_rate")
+# First phases of fine-tuned cases, kept for the case that is exactly that phase:
+# (experiment, its parameters, data, seed) -> the phase's result.
+_HEADS: dict[tuple[str, str, str, int], RunResult] = {}
+
+
+def _head_params(case: Case) -> str:
+    return repr(sorted((k, repr(v)) for k, v in case.params.items() if k not in _FINETUNE_ONLY))
+
+
+def _head_key(case: Case, data: TaskData, seed: int) -> tuple[str, str, str, int]:
+    return (case.experiment.id, _head_params(case), repr(sorted(data.file_hashes.items())), seed)
+
+
+def _head_twin(case: Case) -> Case | None:
+    """The case of the same profile that trains exactly ``case``'s first phase, if any."""
+    return next(
+        (
+            other
+            for other in case.experiment.cases(case.profile)
+            if not other.params.get("finetune") and _head_params(other) == _head_params(case)
+        ),
+        None,
+    )
+
+
 class FitEvaluate(Protocol):
     """Train watching validation (then fine-tune), and test that same model."""
 
@@ -85,8 +139,14 @@ class FitEvaluate(Protocol):
     reported_metric = "test_accuracy"
 
     def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
-        """Train once watching validation (then fine-tune, if declared) and test that model."""
-        return self.run_keeping_model(case, data, seed)[0]
+        """Train once watching validation (then fine-tune, if declared) and test that model.
+
+        A case that is exactly a fine-tuned case's first phase (the book's frozen base
+        with augmentation, then the same model fine-tuned) is that phase's result when
+        the fine-tuned case ran first in this process with the same seed: the same model
+        is not trained twice. Its record says so (``details["reused"]``)."""
+        reused = _HEADS.pop(_head_key(case, data, seed), None)
+        return reused if reused is not None else self.run_keeping_model(case, data, seed)[0]
 
     def run_keeping_model(
         self, case: Case, data: TaskData, seed: int
@@ -94,7 +154,7 @@ class FitEvaluate(Protocol):
         """:meth:`run`, also returning the tested model and the inputs it saw, for a
         protocol that goes on to look inside it."""
         started = time.perf_counter()
-        p, exp = case.params, case.experiment
+        p, exp, given = case.params, case.experiment, data
         data = exp.case_inputs(p, data)
         model = fresh_model(case, data, seed)
         validation = None
@@ -133,6 +193,12 @@ class FitEvaluate(Protocol):
             metrics["val_accuracy"] = history["val_accuracy"][best.best_epoch - 1]
         if p.get("finetune"):
             assert exp.finetune is not None, f"{exp.id} asks to fine-tune but declares no finetune"
+            if (twin := _head_twin(case)) is not None:
+                head_result = _tested(
+                    case, data, model, dict(metrics), dict(timings), history, started
+                )
+                head_result.details.update(details, reused=f"the first phase of {case.id}")
+                _HEADS[_head_key(twin, given, seed)] = head_result
             exp.finetune(model, p)
             tuned, tuned_timings = fit(
                 case,
@@ -150,23 +216,9 @@ class FitEvaluate(Protocol):
             metrics = {**head, **_validation_metrics(tuned)}
             if "val_accuracy" in metrics:
                 metrics["finetune_gain"] = metrics["val_accuracy"] - head["head_val_accuracy"]
-        predicted = None
-        if data.x_test is not None:
-            y_test = exp.encode_labels(p, data.y_test)
-            metrics["test_accuracy"] = test_metric(model, data.x_test, y_test, "accuracy")
-            predicted, timings["inference_samples_per_s"] = predictions(
-                model, data.x_test, p["batch_size"]
-            )
-        metrics["param_count"] = float(model.count_params())
-        metrics.update(data.extras.get("data_metrics", {}))
-        timings.update(data.timings)
-        add_token_rates(timings, data)
-        timings["wall_s"] = time.perf_counter() - started
-        return (
-            RunResult(metrics, timings, history, details, test_predictions=predicted),
-            model,
-            data,
-        )
+        result = _tested(case, data, model, metrics, timings, history, started)
+        result.details.update(details)
+        return result, model, data
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return classification_baseline(name, case, data, seed)
