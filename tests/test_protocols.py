@@ -155,3 +155,42 @@ def test_ensemble_weights_favour_the_members_that_help_on_validation():
     assert weights[2] < 0.2  # the noise member is all but left out
     assert accuracy(weights @ members, y) > max(accuracy(m, y) for m in members)
     assert fit_weights(members[:1], y) == pytest.approx([1.0])
+
+
+@pytest.mark.parametrize(
+    ("units", "loss", "labels"),
+    [
+        (1, "binary_crossentropy", "binary"),
+        (1, "mse", "binary"),  # "accuracy" is still binary_accuracy
+        (4, "sparse_categorical_crossentropy", "integer"),
+        (4, "categorical_crossentropy", "one_hot"),
+    ],
+)
+def test_the_test_metric_from_predictions_is_the_one_evaluate_gives(units, loss, labels):
+    """One pass over the test set: the accuracy computed from the predictions the
+    ensembles use equals Keras' own ``evaluate``."""
+    from dlwp_suite.protocols.base import tested
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5)).astype("float32")
+    classes = rng.integers(0, units if units > 1 else 2, 300)
+    if labels == "one_hot":
+        y = keras.utils.to_categorical(classes, units)
+    else:
+        y = classes.astype("float32") if labels == "binary" else classes
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(units, activation="sigmoid" if units == 1 else "softmax"),
+        ]
+    )
+    model.compile("rmsprop", loss, metrics=["accuracy"])
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
+    value, predicted, rate = tested(model, x, y, "accuracy", 64)
+    assert value == pytest.approx(expected, abs=1e-6) and rate > 0
+    assert predicted.shape == ((300,) if units == 1 else (300, units))
+    regressor = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1)])
+    regressor.compile("rmsprop", "mse", metrics=["mae"])
+    target = rng.normal(size=300)
+    mae = regressor.evaluate(x, target, verbose=0, return_dict=True)["mae"]
+    assert tested(regressor, x, target, "mae", 64)[0] == pytest.approx(mae, rel=1e-5)

@@ -216,6 +216,31 @@ def predictions(model: keras.Model, x: np.ndarray, batch_size: int) -> tuple[np.
     return (predicted[:, 0] if predicted.shape[-1] == 1 else predicted), rate
 
 
+def scored(predicted: np.ndarray, y: np.ndarray, name: str) -> float:
+    """Keras' ``accuracy`` or ``mae`` of squeezed predictions, as ``evaluate`` computes it:
+    one sigmoid column is right when above 0.5 matches a 1 label (``binary_accuracy``),
+    several columns by their argmax against integer or one-hot labels."""
+    y = np.asarray(y)
+    if name == "mae":
+        return float(np.mean(np.abs(predicted - y.reshape(predicted.shape))))
+    if name != "accuracy":
+        raise ValueError(f"no rule to score {name!r} from predictions")
+    if predicted.ndim == 1:
+        return float(np.mean((predicted > 0.5) == (y.reshape(-1) > 0.5)))
+    labels = y.argmax(axis=-1) if y.ndim == 2 else y
+    return float(np.mean(predicted.argmax(axis=-1) == labels))
+
+
+def tested(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, name: str, batch_size: int
+) -> tuple[float, np.ndarray, float]:
+    """One pass over the test set: Keras' ``name`` metric (computed from the
+    predictions, not by a second ``evaluate`` pass), the squeezed predictions and the
+    inference samples/s."""
+    predicted, rate = predictions(model, x, batch_size)
+    return scored(predicted, y, name), predicted, rate
+
+
 def train_and_test(
     case: Case,
     data: TaskData,
@@ -240,8 +265,10 @@ def train_and_test(
         seed=seed,
         phase="final",
     )
-    metrics = {metric: test_metric(model, data.x_test, y_test, keras_metric)}
-    predicted, timings["inference_samples_per_s"] = predictions(model, data.x_test, INFERENCE_BATCH)
+    value, predicted, timings["inference_samples_per_s"] = tested(
+        model, data.x_test, y_test, keras_metric, INFERENCE_BATCH
+    )
+    metrics = {metric: value}
     return RunResult(
         metrics, timings, {f"final_{k}": v for k, v in history.items()}, test_predictions=predicted
     )

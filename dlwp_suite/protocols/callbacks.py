@@ -40,8 +40,7 @@ from dlwp_suite.protocols.base import (
     curve_metrics,
     fit,
     fresh_model,
-    predictions,
-    test_metric,
+    tested,
 )
 
 
@@ -228,9 +227,8 @@ class CallbackBehaviour(Protocol):
         predicted = None
         if data.x_test is not None:
             y_test = exp.encode_labels(p, data.y_test)
-            metrics["test_accuracy"] = test_metric(model, data.x_test, y_test, "accuracy")
-            predicted, timings["inference_samples_per_s"] = predictions(
-                model, data.x_test, INFERENCE_BATCH
+            metrics["test_accuracy"], predicted, timings["inference_samples_per_s"] = tested(
+                model, data.x_test, y_test, "accuracy", INFERENCE_BATCH
             )
         timings["wall_s"] = time.perf_counter() - started
         details = {"stopped_after_epoch": epochs, "tested_epoch": tested_epoch}

@@ -31,8 +31,8 @@ from dlwp_suite.protocols.base import (
     curve_metrics,
     fit,
     fresh_model,
-    predictions,
     test_metric,
+    tested,
 )
 
 
@@ -77,9 +77,8 @@ def _tested(
     predicted = None
     if data.x_test is not None:
         y_test = exp.encode_labels(p, data.y_test)
-        metrics["test_accuracy"] = test_metric(model, data.x_test, y_test, "accuracy")
-        predicted, timings["inference_samples_per_s"] = predictions(
-            model, data.x_test, p["batch_size"]
+        metrics["test_accuracy"], predicted, timings["inference_samples_per_s"] = tested(
+            model, data.x_test, y_test, "accuracy", p["batch_size"]
         )
     metrics["param_count"] = float(model.count_params())
     metrics.update(data.extras.get("data_metrics", {}))

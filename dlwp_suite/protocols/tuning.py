@@ -40,8 +40,7 @@ from dlwp_suite.protocols.base import (
     Protocol,
     RunResult,
     fit,
-    predictions,
-    test_metric,
+    tested,
 )
 
 
@@ -157,9 +156,8 @@ class Tuning(Protocol):
             seed=seed,
             phase=f"{phase}-refit",
         )
-        test = test_metric(model, data.x_test, exp.encode_labels(p, data.y_test), self.score)
-        predicted, timings["inference_samples_per_s"] = predictions(
-            model, data.x_test, INFERENCE_BATCH
+        test, predicted, timings["inference_samples_per_s"] = tested(
+            model, data.x_test, exp.encode_labels(p, data.y_test), self.score, INFERENCE_BATCH
         )
         return float(val_score), test, predicted, {"best_epoch": best_epoch, **timings}
 
