@@ -42,6 +42,9 @@ class BaselineResult:
     timings: dict[str, float]
     test_predictions: np.ndarray | None
     trivial: bool  # trivial baselines are bars to clear, not ensemble partners
+    # The experiment whose baselines these are, where another declares them its own
+    # (``Experiment.baselines_of``): fitted once, recorded for both.
+    fitted_for: str | None = None
 
 
 CLASSIFIERS: dict[str, Callable[[int], BaseEstimator]] = {

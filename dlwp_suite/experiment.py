@@ -69,6 +69,9 @@ class Experiment:
     # The variant whose network the ensemble averages, where the profile runs it; None:
     # the profile's first variant.
     ensemble_variant: str | None = None
+    # Another experiment whose baselines these are: the same data and baseline inputs
+    # (two networks on one dataset), so one process fits them once.
+    baselines_of: str | None = None
 
     @property
     def chapter(self) -> str:

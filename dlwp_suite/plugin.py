@@ -14,6 +14,7 @@ deselected, skipped or failed before recording.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -539,15 +540,24 @@ class Dlwp:
         """The experiment's named baselines for the first seed, each fitted once.
 
         They are fitted on the splits of the profile's first case, outside any timed
-        region, and shared by its targets and its comparisons test.
+        region, and shared by its targets and its comparisons test, and by experiments
+        that declare them theirs (``baselines_of``).
         """
+        from dlwp_suite.experiments import get
         from dlwp_suite.runner import fit_baselines
 
+        asked_for = experiment.id
+        if experiment.baselines_of is not None:
+            experiment = get(experiment.baselines_of)
+            data = self.data(experiment)
         case, seed = experiment.cases(self.profile)[0], self.seeds[0]
         missing = [n for n in names if (experiment.id, seed, n) not in self._baselines]
         for name, result in fit_baselines(case, data, seed, missing).items():
             self._baselines[(experiment.id, seed, name)] = result
-        return {n: self._baselines[(experiment.id, seed, n)] for n in names}
+        fitted = {n: self._baselines[(experiment.id, seed, n)] for n in names}
+        if experiment.id == asked_for:
+            return fitted
+        return {n: dataclasses.replace(b, fitted_for=experiment.id) for n, b in fitted.items()}
 
     def check_model(self, case: Case, benchmark: Any) -> None:
         """Train the case's model for every seed (timed), record, and assert its targets."""

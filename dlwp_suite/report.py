@@ -743,9 +743,10 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
             models = group[group["kind"] == "model"]
             by_case = models.groupby(["experiment", "variant"], sort=False)
             network_s = sum(t.get("wall_s", 0.0) for t in models["timings"])
-            baseline_s = sum(
-                t.get("fit_s", 0.0) for t in group[group["kind"] == "baseline"]["timings"]
-            )
+            baselines = group[group["kind"] == "baseline"]
+            if "fitted_for" in baselines:  # fitted once for another experiment: counted there
+                baselines = baselines[baselines["fitted_for"].isna()]
+            baseline_s = sum(t.get("fit_s", 0.0) for t in baselines["timings"])
             rates = [r for _, g in by_case if (r := _median_timing(g, "train_samples_per_s"))]
             seeds = [len(g) for _, g in by_case]
             rows.append(

@@ -185,6 +185,7 @@ def run_comparisons(
             targets=[c.as_record() for c in checks[b.name]],
             timings=b.timings,
             trivial=b.trivial,
+            **({"fitted_for": b.fitted_for} if b.fitted_for else {}),
         )
         for b in fitted
     ]

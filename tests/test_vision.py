@@ -225,3 +225,18 @@ def test_the_frozen_phase_of_a_fine_tuned_case_is_trained_once(mobilenet_mirror,
     assert {"test_accuracy", "param_count"} <= set(head.metrics)
     assert not any(k.startswith("head_test") for k in tuned.metrics)
     assert protocol.run(twin, data, 4).details.get("reused") is None and len(built) == 1
+
+
+def test_the_mnist_convnet_takes_the_dense_networks_baselines(data_config: DataConfig):
+    """Declared shared, fitted once: the two networks' baselines see the same inputs
+    and the same held-out slice in every profile."""
+    synthetic.write_mnist(data_config.data_dir)
+    data = mnist.load(data_config)
+    dense, convnet = get("ch05.mnist.dense"), get("ch05.mnist.convnet")
+    assert convnet.baselines_of == dense.id
+    for profile in ("smoke", "quick", "book"):
+        a, b = dense.cases(profile)[0].params, convnet.cases(profile)[0].params
+        assert a["validation_size"] == b["validation_size"]  # the baselines' validation
+        ours, theirs = convnet.baseline_inputs(b, data), dense.baseline_inputs(a, data)
+        for split in ("x_train", "y_train", "x_test", "y_test"):
+            np.testing.assert_array_equal(getattr(ours, split), getattr(theirs, split))

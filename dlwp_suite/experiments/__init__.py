@@ -55,6 +55,20 @@ def _check_experiment(experiment: Experiment) -> None:
                     raise ValueError(f"{experiment.id}: no baseline {target.baseline!r}")
 
 
+def _check_shared_baselines(experiment: Experiment) -> None:
+    """An experiment that takes another's baselines must fit the same ones the same way
+    (that their inputs are equal is tested on generated data)."""
+    owner = EXPERIMENTS.get(experiment.baselines_of or "")
+    if owner is None:
+        raise ValueError(f"{experiment.id}: baselines_of names no experiment")
+    for name in ("protocol", "task", "baseline_inputs", "baselines"):
+        if getattr(owner, name) != getattr(experiment, name):
+            raise ValueError(f"{experiment.id}: baselines_of {owner.id}, whose {name} differs")
+    for profile in experiment.profiles:
+        if profile not in owner.profiles or not owner.cases(profile):
+            raise ValueError(f"{experiment.id}: {owner.id} runs no {profile} case to share")
+
+
 def _check_side(claim: Claim, side: Side) -> None:
     experiment = EXPERIMENTS.get(side.experiment)
     if experiment is None:
@@ -69,6 +83,8 @@ def _check_side(claim: Claim, side: Side) -> None:
 
 for _experiment in EXPERIMENTS.values():
     _check_experiment(_experiment)
+    if _experiment.baselines_of is not None:
+        _check_shared_baselines(_experiment)
 for _claim in CLAIMS.values():
     _check_side(_claim, _claim.a)
     _check_side(_claim, _claim.b)

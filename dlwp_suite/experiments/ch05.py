@@ -96,6 +96,8 @@ def flat_pixels(params: Params, data: TaskData) -> TaskData:
 
 def _mnist(model: str, hidden: int, epochs: int, batch: int, book: Target, cell: str):
     return Experiment(
+        # Both networks read the same digits: the convnet's baselines are the Dense one's.
+        baselines_of=None if model == "dense" else "ch05.mnist.dense",
         id=f"ch05.mnist.{model}",
         title=f"MNIST digits, {'small convnet' if model == 'convnet' else 'Dense 512'}",
         source=f"{MNIST_SRC} {cell}",
