@@ -24,19 +24,26 @@ from dlwp_suite.experiment import Case
 TIME_GOAL = 0.8
 
 
-def tolerance(case: Case, metric: str) -> float:
-    """The band of the book's number for ``metric``: the case's own target, else the
-    same variant's in the book profile (the quick profile often judges a margin over a
-    baseline instead, which says nothing about seed spread)."""
+def single_run_band(case: Case, metric: str) -> float:
+    """The band of the book's number for ``metric`` (3 x the single-seed std): the case's
+    own target, else the same variant's in the book profile (the quick profile often
+    judges a margin over a baseline instead, which says nothing about seed spread)."""
     experiment = case.experiment
     for candidate in (case, experiment.case(case.variant, "book")):
         for target in candidate.targets:
-            if target.metric == metric and target.value is not None:
+            approx = target.comparison == "approx" and target.value is not None
+            if target.metric == metric and approx:
                 return target.tolerance
     raise ValueError(
         f"{case.id}: no target with the book's number on {metric!r} gives a measured "
-        "spread; declare the pairing's tolerance"
+        "spread; declare the pairing's single-run band"
     )
+
+
+def paired_tolerance(band: float) -> float:
+    """How far two single runs may lie apart when each has the single-run ``band``
+    (3 x std): their difference has sqrt(2) x the std."""
+    return math.sqrt(2) * band
 
 
 @dataclass(frozen=True)
@@ -99,3 +106,15 @@ def measured(values: Mapping[str, float], metric: str) -> float:
     """``values[metric]`` as a float, NaN (which fails the check) where it is missing."""
     value = values.get(metric)
     return math.nan if value is None else float(value)
+
+
+def warm_up() -> None:
+    """Build, train and run a tiny model once, so that the backend's start-up (thread
+    pools, kernels, a GPU's context) is paid before either side's clock starts."""
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    model.fit(np.zeros((8, 4)), np.zeros(8), batch_size=4, verbose=0)
+    model.predict(np.zeros((8, 4)), verbose=0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import os
 import re
 import statistics
@@ -318,6 +319,9 @@ def _key(item: pytest.Item) -> str | None:
     params = params.params if params is not None else {}
     if "dlwp_case" in params:
         return model_key(params["dlwp_case"])
+    if item.get_closest_marker("dlwp_book_code") and "pairing" in params:
+        pairing = params["pairing"]
+        return f"book_code:{pairing.experiment}[{pairing.variant}]"
     if "dlwp_experiment" in params:
         return comparisons_key(params["dlwp_experiment"].id)
     return None
@@ -614,14 +618,16 @@ class Dlwp:
         metric: str,
         book_code: Callable[[int], Mapping[str, float]],
         benchmark: Any,
-        tolerance: float | None = None,
+        band: float | None = None,
         time_goal: float | None = None,
         note: str = "",
     ) -> None:
         """Run ``case`` through the suite and through ``book_code(seed)`` (the book's plain
         code, its data already in memory), first seed, one after the other in this
-        process; record both measurements and times, and assert that they agree within
-        the tolerance and that the suite meets ``time_goal`` (suite / book's code)."""
+        process after a warm-up; record both measurements and times, and assert that
+        they agree within the paired tolerance (``band``, the single-run band, defaults
+        to the case's: 3 x the single-seed std) and that the suite meets ``time_goal``
+        (suite / book's code)."""
         from dlwp_suite import book_code as pairing
         from dlwp_suite.experiments import load_task_data
         from dlwp_suite.protocols import PROTOCOLS
@@ -631,6 +637,10 @@ class Dlwp:
         data = self.data(experiment)  # skips or fails with the dataset's reason; fills caches
         config = self.data_config(experiment)
         protocol = PROTOCOLS[experiment.protocol]
+        tolerance = pairing.paired_tolerance(
+            pairing.single_run_band(case, metric) if band is None else band
+        )
+        pairing.warm_up()  # the process' one-time costs on neither side
 
         def both() -> pairing.BookCodeRun:
             started = time.perf_counter()
@@ -643,7 +653,7 @@ class Dlwp:
                 metric=metric,
                 suite=pairing.measured(ours.metrics, metric),
                 book_code=pairing.measured(theirs, metric),
-                tolerance=pairing.tolerance(case, metric) if tolerance is None else tolerance,
+                tolerance=tolerance,
                 suite_s=suite_s,
                 book_code_s=book_code_s,
                 time_goal=time_goal,
@@ -673,7 +683,10 @@ class Dlwp:
         except RecordsNotWritten as error:
             _stop_on_unwritable_records(self.session, error)
         if experiment.profile(self.profile).synthetic_data:
-            return  # seconds of start-up on tiny generated data: nothing to compare
+            # Seconds on tiny generated data: nothing to compare, but both must measure.
+            if not (math.isfinite(run.suite) and math.isfinite(run.book_code)):
+                pytest.fail(f"{metric}: suite {run.suite}, book's code {run.book_code}")
+            return
         if problems := run.problems():
             pytest.fail("\n".join(problems), pytrace=False)
 

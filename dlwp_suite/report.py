@@ -138,6 +138,12 @@ def planned_seeds(group: pd.DataFrame) -> int:
     return int(max((n for n in group["seeds_planned"] if not pd.isna(n)), default=0))
 
 
+def _details_of(record: Any) -> dict[str, Any]:
+    """A record's ``details`` (empty where it has none: the frame fills NaN)."""
+    details = record.get("details")
+    return details if isinstance(details, dict) else {}
+
+
 def _details(group: pd.DataFrame) -> str:
     """Per-fold MAE or the best validation epoch, per seed; seeds recorded twice."""
     notes = []
@@ -147,7 +153,9 @@ def _details(group: pd.DataFrame) -> str:
                 f"seed {record['seed']} recorded {record['times_recorded']} times in this run "
                 "(duplicate: counted once, the latest)"
             )
-        details = record.get("details") or {}
+        details = _details_of(record)
+        if details.get("reused"):
+            notes.append(f"seed {record['seed']}: {details['reused']}, not trained again")
         if "fold_val_mae" in details:
             folds = ", ".join(f"{v:.2f}" for v in details["fold_val_mae"])
             notes.append(f"seed {record['seed']} folds {folds}")
@@ -338,7 +346,7 @@ def sample_rows(frame: pd.DataFrame) -> pd.DataFrame:
     models = frame[frame["kind"] == "model"]
     for (profile, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
         first = group.sort_values("seed").iloc[0]
-        samples = (first.get("details") or {}).get("samples") or {}
+        samples = _details_of(first).get("samples") or {}
         for temperature, text in samples.items():
             tag = f"t{round(float(temperature) * 10):02d}"
             rows.append(
@@ -365,7 +373,7 @@ def pictures(frame: pd.DataFrame, link_prefix: str = "") -> list[str]:
     for (_, env, experiment, variant), group in models.groupby(_KEY[:4], sort=False):
         first = group.sort_values("seed").iloc[0]
         data = _data_label(first.get("data"))  # a stand-in's picture says so
-        for name, path in ((first.get("details") or {}).get("images") or {}).items():
+        for name, path in (_details_of(first).get("images") or {}).items():
             label = f"{experiment} [{variant}] seed {first['seed']}, {name} ({env})"
             label += f", {data}" if data else ""
             lines.append(f"![{label}]({link_prefix}{path})")
@@ -742,10 +750,21 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
             planned = sum(n for c, n in declared.items() if chapter in (c, "all"))
             models = group[group["kind"] == "model"]
             by_case = models.groupby(["experiment", "variant"], sort=False)
-            network_s = sum(t.get("wall_s", 0.0) for t in models["timings"])
+            # A result reused from another case's phase was timed inside that case.
+            details = models["details"] if "details" in models else [None] * len(models)
+            network_s = sum(
+                t.get("wall_s", 0.0)
+                for t, d in zip(models["timings"], details, strict=True)
+                if not (isinstance(d, dict) and d.get("reused"))
+            )
             baselines = group[group["kind"] == "baseline"]
-            if "fitted_for" in baselines:  # fitted once for another experiment: counted there
-                baselines = baselines[baselines["fitted_for"].isna()]
+            if "fitted_for" in baselines:  # fitted once for another experiment: count once
+                owned = set(zip(baselines["experiment"], baselines["name"], strict=True))
+                counted = [
+                    not isinstance(owner, str) or (owner, name) not in owned
+                    for owner, name in zip(baselines["fitted_for"], baselines["name"], strict=True)
+                ]
+                baselines = baselines[pd.Series(counted, index=baselines.index, dtype=bool)]
             baseline_s = sum(t.get("fit_s", 0.0) for t in baselines["timings"])
             rates = [r for _, g in by_case if (r := _median_timing(g, "train_samples_per_s"))]
             seeds = [len(g) for _, g in by_case]
@@ -776,7 +795,30 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
     """
     # Generated smoke data measures start-up, not the two codes: left out.
     pairs = frame[(frame["kind"] == "reference") & (frame["profile"] != "smoke")]
-    rows = []
+    measured = {
+        (p, e, f"{x}[{v}]")
+        for p, e, x, v in pairs[["profile", "env", "experiment", "variant"]].values
+    }
+    ended = (
+        frame[
+            (frame["kind"] == "outcome")
+            & (frame["profile"] != "smoke")
+            & frame["test"].fillna("").str.startswith("book_code:")
+        ]
+        if "test" in frame
+        else frame.iloc[0:0]
+    )
+    rows = [
+        {
+            "profile": o["profile"],
+            "environment": o["env"],
+            "case": o["test"].removeprefix("book_code:"),
+            "speed": f"not measured ({o['outcome']}: {_first_clause(o['reason'])})",
+        }
+        for _, o in ended.iterrows()
+        if (o["profile"], o["env"], o["test"].removeprefix("book_code:")) not in measured
+        and o["outcome"] != "passed"
+    ]
     for _, record in pairs.iterrows():
         run = record["book_code"]
         goal = run.get("time_goal")
@@ -801,7 +843,7 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "data": _data_label(record.get("data")),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype(object).fillna("")
 
 
 def findings(frame: pd.DataFrame) -> list[str]:

@@ -5,9 +5,15 @@ import math
 import pytest
 
 from dlwp_suite import report
-from dlwp_suite.book_code import TIME_GOAL, BookCodeRun, measured, tolerance
+from dlwp_suite.book_code import (
+    TIME_GOAL,
+    BookCodeRun,
+    measured,
+    paired_tolerance,
+    single_run_band,
+)
 from dlwp_suite.experiments import get
-from dlwp_suite.results import make_record
+from dlwp_suite.results import make_outcome, make_record
 
 
 def run(**changes) -> BookCodeRun:
@@ -44,16 +50,22 @@ def test_the_time_goal_is_judged_unless_the_pairing_has_none():
     assert run(suite_s=19.0, time_goal=None).problems() == []
 
 
-def test_the_tolerance_is_the_band_of_the_books_number():
+def test_the_tolerance_is_the_band_of_the_books_number_for_two_runs():
     # Boston's quick K-fold target is a margin over a baseline; the test MAE's band is
     # the measured spread (3 x the single-seed std), in both profiles.
     boston = get("ch03.boston.kfold")
-    assert tolerance(boston.case("book", "quick"), "test_mae") == 0.43
+    assert single_run_band(boston.case("book", "quick"), "test_mae") == 0.43
     # The quick embedding target compares with the majority: the book profile's band.
     embedding = get("ch06.imdb.embedding").case("book", "quick")
-    assert tolerance(embedding, "best_val_accuracy") == pytest.approx(0.0081)
-    with pytest.raises(ValueError, match="declare the pairing's tolerance"):
-        tolerance(get("ch06.seattle.2e").case("dense", "quick"), "best_val_mae")
+    assert single_run_band(embedding, "best_val_accuracy") == pytest.approx(0.0081)
+    with pytest.raises(ValueError, match="declare the pairing's single-run band"):
+        single_run_band(get("ch06.seattle.2e").case("dense", "quick"), "best_val_mae")
+    # One-sided or exact targets say nothing about spread.
+    views = get("ch05.dogs.views").case("scratch", "quick")
+    with pytest.raises(ValueError):
+        single_run_band(views, "first_activation_side")
+    # Two runs, each within a band of 3 std, differ by sqrt(2) x that.
+    assert paired_tolerance(0.43) == pytest.approx(0.6081, abs=1e-4)
 
 
 def reference_record(profile: str, **changes) -> dict:
@@ -92,6 +104,22 @@ def test_the_report_lists_each_pairing_with_its_verdicts():
     assert table.loc["quick", "speed"] == f"met (goal <= {TIME_GOAL})"
     assert table.loc["book", "speed"] == "no goal: one fused loop"
     assert table.loc["book", "ratio"] == "1.50"
+
+
+def test_a_pairing_that_did_not_measure_is_listed_with_why():
+    skipped = make_outcome(
+        run_id="r1",
+        test="book_code:ch06.seattle.2e[dense]",
+        experiment="ch06.seattle.2e",
+        variant="dense",
+        profile="quick",
+        outcome="skipped",
+        reason="the book's weather code builds its windows with tf.data: TensorFlow only",
+        environment={"keras": "3", "backend": "jax", "device": "CPU"},
+    )
+    table = report.book_code_table(report.newest_runs([reference_record("quick"), skipped]))
+    row = table[table["case"] == "ch06.seattle.2e[dense]"].iloc[0]
+    assert row["speed"].startswith("not measured (skipped: the book's weather code")
 
 
 def test_the_report_has_the_section(tmp_path):

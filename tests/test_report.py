@@ -215,7 +215,12 @@ def test_time_to_reproduce_the_book_per_device_and_chapter(tmp_path: Path):
         environment=gpu,
         data={},
     )
-    records = [*on_gpu, baseline, model_record("c", 0, 0.88, True)]
+    # Counted once: a result reused from another case's phase (timed there), and a
+    # baseline another experiment shares (fitted once, for its owner).
+    reused = model_record("g", 0, 0.88, True, env=gpu)
+    reused.update(variant="epochs20", details={"reused": "the first phase of ..."})
+    shared = {**baseline, "experiment": "ch03.reuters.dense", "fitted_for": "ch03.imdb.dense"}
+    records = [*on_gpu, baseline, reused, shared, model_record("c", 0, 0.88, True)]
     text = write_report(records, tmp_path).read_text()
     section = text.split("## Time to reproduce the book")[1].split("\n## ")[0]
     cells = [
@@ -229,7 +234,7 @@ def test_time_to_reproduce_the_book_per_device_and_chapter(tmp_path: Path):
     declared = len(
         [c for e in EXPERIMENTS.values() if e.chapter == "ch03" for c in e.cases("book")]
     )
-    assert gpu_ch03[3:9] == [f"1 of {declared}", "2", "20", "40", "1", "5,000"]
+    assert gpu_ch03[3:9] == [f"2 of {declared}", "1–2", "20", "40", "1", "5,000"]
     assert gpu_ch03[9] == "1,200"
     assert by["GPU NVIDIA H200 x1", "all"][7] == "1"
     assert by["CPU x", "all"][5] == "10"  # each device its own rows

@@ -132,7 +132,7 @@ def add_token_rates(timings: dict[str, float | int | None], data: TaskData) -> N
                 timings[f"{kind}_tokens_per_s"] = rate * length
 
 
-def _threshold(case: Case, metric: str) -> float | None:
+def clock_threshold(case: Case, metric: str) -> float | None:
     """Where the first absolute target on ``metric`` starts to count as reached.
 
     That is the edge of its tolerance band on the worse side of the book's number.
@@ -173,7 +173,7 @@ def fit(
         *tensorboard_callbacks(case.id, seed, phase),
     ]
     target_clock = None
-    if monitor is not None and (threshold := _threshold(case, monitor[0])) is not None:
+    if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         every_callback.insert(1, target_clock)
     steps_per_call = fuse_steps(model) if steps_per_epoch is None else 1
@@ -227,7 +227,7 @@ def scored(predicted: np.ndarray, y: np.ndarray, name: str) -> float:
         raise ValueError(f"no rule to score {name!r} from predictions")
     if predicted.ndim == 1:
         return float(np.mean((predicted > 0.5) == (y.reshape(-1) > 0.5)))
-    labels = y.argmax(axis=-1) if y.ndim == 2 else y
+    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[-1] > 1 else y.reshape(-1)
     return float(np.mean(predicted.argmax(axis=-1) == labels))
 
 

@@ -28,6 +28,7 @@ from dlwp_suite.protocols.base import (
     Protocol,
     RunResult,
     add_token_rates,
+    clock_threshold,
     curve_metrics,
     fit,
     fresh_model,
@@ -104,12 +105,16 @@ def _head_key(case: Case, data: TaskData, seed: int) -> tuple[str, str, str, int
 
 
 def _head_twin(case: Case) -> Case | None:
-    """The case of the same profile that trains exactly ``case``'s first phase, if any."""
+    """The case of the same profile that trains exactly ``case``'s first phase, if any
+    (and times it to the same target: the phase's clock reads ``case``'s)."""
+    clocked = clock_threshold(case, "best_val_accuracy")
     return next(
         (
             other
             for other in case.experiment.cases(case.profile)
-            if not other.params.get("finetune") and _head_params(other) == _head_params(case)
+            if not other.params.get("finetune")
+            and _head_params(other) == _head_params(case)
+            and clock_threshold(other, "best_val_accuracy") == clocked
         ),
         None,
     )
@@ -193,11 +198,13 @@ class FitEvaluate(Protocol):
         if p.get("finetune"):
             assert exp.finetune is not None, f"{exp.id} asks to fine-tune but declares no finetune"
             if (twin := _head_twin(case)) is not None:
+                testing = time.perf_counter()
                 head_result = _tested(
                     case, data, model, dict(metrics), dict(timings), history, started
                 )
                 head_result.details.update(details, reused=f"the first phase of {case.id}")
                 _HEADS[_head_key(twin, given, seed)] = head_result
+                started += time.perf_counter() - testing  # the twin's test, in its record
             exp.finetune(model, p)
             tuned, tuned_timings = fit(
                 case,
