@@ -171,8 +171,9 @@ VIEWS = Experiment(
                     "mobilenet_finetune": (KNOWS_THE_IMAGES, HEATMAPS_CHANGE),
                 },
                 overrides=Frozen({"epochs": 3, "finetune_epochs": 3}),
-                variant_overrides=Frozen({"scratch": Frozen({"epochs": 5, "steps_per_epoch": 50})}),
-                note="the small convnet 5 epochs of 50 batches (book: 100 of 100); "
+                # 3 epochs (5 before issue 13: the training was 100 of its 160 s).
+                variant_overrides=Frozen({"scratch": Frozen({"epochs": 3, "steps_per_epoch": 50})}),
+                note="the small convnet 3 epochs of 50 batches (book: 100 of 100); "
                 "fine-tuning 3 + 3 epochs (book: 30 + 100)",
             ),
             "book": ProfileSpec(
