@@ -864,7 +864,8 @@ def findings(frame: pd.DataFrame) -> list[str]:
         )
     fails = [
         *(
-            f"{r['experiment']}[{r['variant']}] {r['metric']} {r['median']} against {r['book']}"
+            f"{r['experiment']}[{r['variant']}] {r['metric']} {r['median']} against {r['book']} "
+            f"({r['profile']}, {r['environment']})"
             for _, r in models.iterrows()
             if r["result"] == "FAIL"
         ),

@@ -146,7 +146,7 @@ def test_missing_data_skips_with_the_reason(
         "--dlwp-offline",
         f"--dlwp-data-dir={tmp_path / 'mirror'}",
         "-k",
-        "boston and kfold",
+        "boston and kfold and not book_code",
         "-rs",
         "--benchmark-disable",
     )
@@ -166,7 +166,7 @@ def test_corrupt_data_fails_with_one_clear_line(
         "--dlwp-profile=quick",
         f"--dlwp-data-dir={tmp_path / 'mirror'}",
         "-k",
-        "boston and kfold",
+        "boston and kfold and not book_code",
         "--benchmark-disable",
     )
     result.assert_outcomes(failed=2)
