@@ -751,11 +751,10 @@ def time_table(frame: pd.DataFrame, profile: str = "book") -> pd.DataFrame:
             models = group[group["kind"] == "model"]
             by_case = models.groupby(["experiment", "variant"], sort=False)
             # A result reused from another case's phase was timed inside that case.
-            details = models["details"] if "details" in models else [None] * len(models)
             network_s = sum(
-                t.get("wall_s", 0.0)
-                for t, d in zip(models["timings"], details, strict=True)
-                if not (isinstance(d, dict) and d.get("reused"))
+                record["timings"].get("wall_s", 0.0)
+                for _, record in models.iterrows()
+                if not _details_of(record).get("reused")
             )
             baselines = group[group["kind"] == "baseline"]
             if "fitted_for" in baselines:  # fitted once for another experiment: count once
