@@ -3,12 +3,12 @@
 A pairing runs a declared case through the suite (its cached inputs, its protocol) and
 through the book's plain code for it (written outside the suite, in
 ``benchmarks/plain_*.py``, reading its hyperparameters from the same declaration). Both
-must measure the same metric within the case's tolerance (3 x the single-seed standard
-deviation: two code paths that train the same model differ by no more than a seed
-does), and the wall-time ratio suite / book's code is recorded for the report's "Speed
-against the book's own code" table. Where the suite's inputs come from its cache, its
-side includes reading them; both sides start from what ``keras.datasets`` (or the
-book's folder) gives.
+must measure the same metric within sqrt(2) x the case's single-run band (3 x the
+single-seed standard deviation: two code paths that train the same model should differ
+by no more than two runs of one do), and the wall-time ratio suite / book's code is
+recorded for the report's "Speed against the book's own code" table. Where the suite's
+inputs come from its cache, its side includes reading them; both sides start from what
+``keras.datasets`` (or the book's folder) gives.
 """
 
 from __future__ import annotations
