@@ -194,3 +194,39 @@ def test_the_test_metric_from_predictions_is_the_one_evaluate_gives(units, loss,
     target = rng.normal(size=300)
     mae = regressor.evaluate(x, target, verbose=0, return_dict=True)["mae"]
     assert tested(regressor, x, target, "mae", 64)[0] == pytest.approx(mae, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
+def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monkeypatch, loss):
+    """`fit` scores a small held-out set with one ``test_on_batch`` an epoch: the same
+    training, Keras' own validation numbers, and the pass not charged to training;
+    larger sets go through Keras' evaluate."""
+    from dlwp_suite.protocols import base
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 6)).astype("float32")
+    y = (rng.random(120) > 0.5).astype("float32")
+    case = get("ch03.boston.kfold").case("book", "smoke")
+
+    def trained(one_batch_bytes: int) -> tuple[dict, dict, list[np.ndarray]]:
+        monkeypatch.setattr(base, "ONE_BATCH_VALIDATION_BYTES", one_batch_bytes)
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+        )
+        model.compile(optimizer="rmsprop", loss=loss, metrics=["mae"])
+        history, timings = base.fit(
+            case, model, x[:90], y[:90], 3, 4, validation=(x[90:], y[90:]), seed=0
+        )
+        return history, timings, model.get_weights()
+
+    assert base.scored_in_one_batch((x[90:], y[90:]))
+    (keras_history, keras_timings, keras_weights) = trained(0)
+    (history, timings, weights) = trained(base.ONE_BATCH_VALIDATION_BYTES)
+    assert set(history) == set(keras_history) >= {"val_loss", "val_mae"}
+    for key in ("val_loss", "val_mae", "loss"):
+        np.testing.assert_allclose(history[key], keras_history[key], rtol=1e-5)
+    for a, b in zip(weights, keras_weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert timings["validation_s"] > 0 and keras_timings["validation_s"] > 0
+    assert not base.scored_in_one_batch((np.zeros((2, 2 << 20), "float32"), np.zeros(2)))

@@ -27,6 +27,10 @@ from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
 
 INFERENCE_BATCH = 512
 
+# Held-out sets up to this many bytes of inputs are scored in one batch per epoch (see
+# OneBatchValidation); larger ones go through Keras' own per-epoch evaluate.
+ONE_BATCH_VALIDATION_BYTES = 4 << 20
+
 # Read off a validation loss curve, for the book's overfitting claims ("the smaller
 # network starts overfitting later"): where its minimum falls, and where it ends.
 CURVE_METRICS = declare({"best_val_loss": -1, "best_val_loss_epoch": 1, "last_val_loss": -1})
@@ -143,6 +147,42 @@ def clock_threshold(case: Case, metric: str) -> float | None:
     return None
 
 
+class OneBatchValidation(keras.callbacks.Callback):
+    """Scores a small held-out set in one ``test_on_batch`` call at each epoch's end and
+    adds ``val_<metric>`` to the epoch's logs, as ``fit(validation_data=...)`` would.
+
+    One batch holding the whole set gives every metric its whole-set value, as Keras'
+    batched evaluate does (to float rounding), without its per-epoch set-up (a dataset,
+    an iterator, one step per training batch: 101 steps at Boston's batch 1), which
+    costs more than the arithmetic on sets this small. Listed first, so every later
+    callback and the history see the scores; the clock is told, so that the pass is
+    not charged to training.
+    """
+
+    def __init__(self, x, y, clock: EpochClock) -> None:
+        super().__init__()
+        self.x, self.y, self.clock = x, y, clock
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.clock.on_test_begin()
+        scores = self.model.test_on_batch(self.x, self.y, return_dict=True)
+        self.clock.on_test_end()
+        if logs is not None:
+            logs.update({f"val_{name}": float(value) for name, value in scores.items()})
+
+
+def scored_in_one_batch(validation: tuple | None) -> bool:
+    """Whether ``validation`` is arrays small enough for `OneBatchValidation`."""
+    if validation is None:
+        return False
+    inputs = validation[0]
+    if isinstance(inputs, Mapping):
+        inputs = list(inputs.values())
+    parts = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    sizes = [getattr(a, "nbytes", None) for a in parts]  # None: not an array (sparse, a stream)
+    return None not in sizes and sum(sizes) <= ONE_BATCH_VALIDATION_BYTES
+
+
 def fit(
     case: Case,
     model: keras.Model,
@@ -164,7 +204,8 @@ def fit(
     ``x`` may be a batch iterator (then ``y`` and ``batch_size`` are None and
     ``samples_per_epoch`` says how many samples an epoch holds); ``callbacks`` run
     after the clocks, then TensorBoard's where logs were asked for (``seed`` and
-    ``phase`` name the run). Arrays train with fused steps where the backend gains.
+    ``phase`` name the run). Arrays train with fused steps where the backend gains; a
+    small validation set is scored in one batch an epoch (`OneBatchValidation`).
     """
     clock = EpochClock()
     every_callback: list[keras.callbacks.Callback] = [
@@ -172,6 +213,9 @@ def fit(
         *callbacks,
         *tensorboard_callbacks(case.id, seed, phase),
     ]
+    if scored_in_one_batch(validation):
+        every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
+        validation = None
     target_clock = None
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
