@@ -840,9 +840,12 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "ratio": f"{run['ratio']:.2f}",
                 "speed": speed,
                 "data": _data_label(record.get("data")),
+                # What the book's side needed to run the book's protocol, where it says.
+                "note": run.get("note", "") if goal is not None else "",
             }
         )
-    return pd.DataFrame(rows).astype(object).fillna("")
+    table = pd.DataFrame(rows).astype(object).fillna("")
+    return table.loc[:, (table != "").any(axis=0)] if not table.empty else table
 
 
 def findings(frame: pd.DataFrame) -> list[str]:
