@@ -230,3 +230,4 @@ def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monke
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert timings["validation_s"] > 0 and keras_timings["validation_s"] > 0
     assert not base.scored_in_one_batch((np.zeros((2, 2 << 20), "float32"), np.zeros(2)))
+    assert not base.scored_in_one_batch((np.zeros((2000, 2), "float32"), np.zeros(2000)))

@@ -27,8 +27,10 @@ from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
 
 INFERENCE_BATCH = 512
 
-# Held-out sets up to this many bytes of inputs are scored in one batch per epoch (see
-# OneBatchValidation); larger ones go through Keras' own per-epoch evaluate.
+# Held-out sets of at most this many samples and bytes of inputs are scored in one
+# batch per epoch (see OneBatchValidation): tabular sets like Boston's folds, whose
+# activations stay small; larger ones go through Keras' own per-epoch evaluate.
+ONE_BATCH_VALIDATION_SAMPLES = 1024
 ONE_BATCH_VALIDATION_BYTES = 4 << 20
 
 # Read off a validation loss curve, for the book's overfitting claims ("the smaller
@@ -180,7 +182,9 @@ def scored_in_one_batch(validation: tuple | None) -> bool:
         inputs = list(inputs.values())
     parts = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     sizes = [getattr(a, "nbytes", None) for a in parts]  # None: not an array (sparse, a stream)
-    return None not in sizes and sum(sizes) <= ONE_BATCH_VALIDATION_BYTES
+    if None in sizes or sum(sizes) > ONE_BATCH_VALIDATION_BYTES:
+        return False
+    return len(parts[0]) <= ONE_BATCH_VALIDATION_SAMPLES
 
 
 def fit(
