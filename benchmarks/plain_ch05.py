@@ -113,11 +113,12 @@ def dogs_augmented(params, folder: Path, seed: int) -> dict[str, float]:
     # iterator as a PyDataset of 63 batches and cuts an epoch short where
     # steps_per_epoch runs past a pass ("Your input ran out of data; interrupting
     # training"): epochs of 63 batches instead of listing 5.14's 100, or 50 and 13 in
-    # turn at the quick profile's 50. Read as a stream, it trains the listing's steps.
+    # turn at the quick profile's 50. Read as a stream, it trains the listing's steps
+    # (one pass an epoch where the profile sets none: an endless stream needs a count).
     train_stream = (batch for batch in train_generator)
     history = model.fit(
         train_stream,
-        steps_per_epoch=params["steps_per_epoch"],
+        steps_per_epoch=params["steps_per_epoch"] or len(train_generator),
         epochs=params["epochs"],
         validation_data=validation_generator,
         # Each validation image once, as the suite validates (listing 5.14's 50 steps of
