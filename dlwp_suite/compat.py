@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 KERAS_MAJOR = int(keras.__version__.split(".", 1)[0])
+KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
 
 
 def tensorflow_backend() -> bool:

@@ -845,7 +845,9 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows).astype(object).fillna("")
-    return table.loc[:, (table != "").any(axis=0)] if not table.empty else table
+    if "note" in table and not (table["note"] != "").any():
+        table = table.drop(columns="note")
+    return table
 
 
 def findings(frame: pd.DataFrame) -> list[str]:

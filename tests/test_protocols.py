@@ -220,7 +220,8 @@ def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monke
         )
         return history, timings, model.get_weights()
 
-    assert base.scored_in_one_batch((x[90:], y[90:]))
+    small = keras.Sequential([keras.Input((6,)), keras.layers.Dense(1)])
+    assert base.scored_in_one_batch((x[90:], y[90:]), small)
     (keras_history, keras_timings, keras_weights) = trained(0)
     (history, timings, weights) = trained(base.ONE_BATCH_VALIDATION_BYTES)
     assert set(history) == set(keras_history) >= {"val_loss", "val_mae"}
@@ -229,5 +230,7 @@ def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monke
     for a, b in zip(weights, keras_weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert timings["validation_s"] > 0 and keras_timings["validation_s"] > 0
-    assert not base.scored_in_one_batch((np.zeros((2, 2 << 20), "float32"), np.zeros(2)))
-    assert not base.scored_in_one_batch((np.zeros((2000, 2), "float32"), np.zeros(2000)))
+    wide = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2 << 20)])
+    assert not base.scored_in_one_batch((np.zeros((2, 2 << 20), "float32"), np.zeros(2)), small)
+    assert not base.scored_in_one_batch((np.zeros((2000, 2), "float32"), np.zeros(2000)), small)
+    assert not base.scored_in_one_batch((np.zeros((10, 2), "float32"), np.zeros(10)), wide)

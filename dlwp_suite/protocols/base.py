@@ -9,6 +9,7 @@ splits, and the metrics it records with their directions. The registry in
 from __future__ import annotations
 
 import abc
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import keras
 import numpy as np
 
 from dlwp_suite.baselines import BaselineResult
-from dlwp_suite.compat import fuse_steps
+from dlwp_suite.compat import KERAS_VERSION, fuse_steps
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
@@ -167,15 +168,18 @@ class OneBatchValidation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.clock.on_test_begin()
+        self.model.reset_metrics()  # older Keras 3 releases kept the epoch's training state
         scores = self.model.test_on_batch(self.x, self.y, return_dict=True)
         self.clock.on_test_end()
         if logs is not None:
             logs.update({f"val_{name}": float(value) for name, value in scores.items()})
 
 
-def scored_in_one_batch(validation: tuple | None) -> bool:
-    """Whether ``validation`` is arrays small enough for `OneBatchValidation`."""
-    if validation is None:
+def scored_in_one_batch(validation: tuple | None, model: keras.Model) -> bool:
+    """Whether ``validation`` is an ``(x, y)`` pair of arrays small enough for
+    `OneBatchValidation`: its inputs and the model's outputs on them (a language model's
+    next-word probabilities are large for small ids) within the caps."""
+    if validation is None or len(validation) != 2:
         return False
     inputs = validation[0]
     if isinstance(inputs, Mapping):
@@ -184,7 +188,17 @@ def scored_in_one_batch(validation: tuple | None) -> bool:
     sizes = [getattr(a, "nbytes", None) for a in parts]  # None: not an array (sparse, a stream)
     if None in sizes or sum(sizes) > ONE_BATCH_VALIDATION_BYTES:
         return False
-    return len(parts[0]) <= ONE_BATCH_VALIDATION_SAMPLES
+    count = len(parts[0])
+    shapes = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
+    output_bytes = sum(4 * count * math.prod(d or 1 for d in shape[1:]) for shape in shapes)
+    # Fused test steps read several batches a call; releases before 3.15 (the one this
+    # was checked on) do so from test_on_batch's one-batch generator too.
+    fused = int(getattr(model, "steps_per_execution", 1) or 1) > 1
+    return (
+        count <= ONE_BATCH_VALIDATION_SAMPLES
+        and output_bytes <= ONE_BATCH_VALIDATION_BYTES
+        and not (fused and KERAS_VERSION < (3, 15))
+    )
 
 
 def fit(
@@ -217,14 +231,14 @@ def fit(
         *callbacks,
         *tensorboard_callbacks(case.id, seed, phase),
     ]
-    if scored_in_one_batch(validation):
-        every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
-        validation = None
     target_clock = None
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         every_callback.insert(1, target_clock)
     steps_per_call = fuse_steps(model) if steps_per_epoch is None else 1
+    if scored_in_one_batch(validation, model):
+        every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
+        validation = None
     history = model.fit(
         x,
         y,
