@@ -234,3 +234,29 @@ def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monke
     assert not base.scored_in_one_batch((np.zeros((2, 2 << 20), "float32"), np.zeros(2)), small)
     assert not base.scored_in_one_batch((np.zeros((2000, 2), "float32"), np.zeros(2000)), small)
     assert not base.scored_in_one_batch((np.zeros((10, 2), "float32"), np.zeros(10)), wide)
+
+
+def test_a_target_reached_in_the_first_epoch_counts_that_epoch_with_one_batch_validation():
+    """The target clock reads the epoch clock after it has timed the epoch, also when a
+    small validation set is scored by `OneBatchValidation` (listed first)."""
+    from dlwp_suite.protocols import base
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 4)).astype("float32"), rng.random(60).astype("float32")
+    case = get("ch03.boston.kfold").case("book", "book")  # K-fold MAE target 2.38: easy here
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    assert base.scored_in_one_batch((x[40:], y[40:]), model)
+    _, timings = base.fit(
+        case,
+        model,
+        x[:40],
+        y[:40],
+        2,
+        8,
+        validation=(x[40:], y[40:]),
+        monitor=("kfold_val_mae", lambda _, logs: float(logs["val_mae"])),
+        seed=0,
+    )
+    assert timings["epochs_to_target"] == 1 and timings["time_to_target_s"] > 0
