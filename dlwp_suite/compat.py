@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import keras
 import numpy as np
 
-KERAS_MAJOR = int(keras.__version__.split(".", 1)[0])
 KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
+KERAS_MAJOR = KERAS_VERSION[0]
 
 
 def tensorflow_backend() -> bool:

@@ -175,10 +175,13 @@ class OneBatchValidation(keras.callbacks.Callback):
             logs.update({f"val_{name}": float(value) for name, value in scores.items()})
 
 
-def scored_in_one_batch(validation: tuple | None, model: keras.Model) -> bool:
+def scored_in_one_batch(
+    validation: tuple | None, model: keras.Model, steps_per_call: int = 1
+) -> bool:
     """Whether ``validation`` is an ``(x, y)`` pair of arrays small enough for
     `OneBatchValidation`: its inputs and the model's outputs on them (a language model's
-    next-word probabilities are large for small ids) within the caps."""
+    next-word probabilities are large for small ids) within the caps. ``steps_per_call``:
+    the fused steps `fuse_steps` put in force."""
     if validation is None or len(validation) != 2:
         return False
     inputs = validation[0]
@@ -193,11 +196,10 @@ def scored_in_one_batch(validation: tuple | None, model: keras.Model) -> bool:
     output_bytes = sum(4 * count * math.prod(d or 1 for d in shape[1:]) for shape in shapes)
     # Fused test steps read several batches a call; releases before 3.15 (the one this
     # was checked on) do so from test_on_batch's one-batch generator too.
-    fused = int(getattr(model, "steps_per_execution", 1) or 1) > 1
     return (
         count <= ONE_BATCH_VALIDATION_SAMPLES
         and output_bytes <= ONE_BATCH_VALIDATION_BYTES
-        and not (fused and KERAS_VERSION < (3, 15))
+        and not (steps_per_call > 1 and KERAS_VERSION < (3, 15))
     )
 
 
@@ -236,7 +238,7 @@ def fit(
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         every_callback.insert(1, target_clock)
     steps_per_call = fuse_steps(model) if steps_per_epoch is None else 1
-    if scored_in_one_batch(validation, model):
+    if scored_in_one_batch(validation, model, steps_per_call):
         every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
         validation = None
     history = model.fit(
