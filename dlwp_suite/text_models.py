@@ -80,8 +80,35 @@ class PositionalEmbedding(keras.layers.Layer):
         }
 
 
+class _TransformerBlock(keras.layers.Layer):
+    """What the encoder and decoder share: their sizes (and config) and the
+    ``Dense(dense_dim, relu) -> Dense(embed_dim)`` projection."""
+
+    def __init__(self, embed_dim: int, dense_dim: int, num_heads: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.embed_dim, self.dense_dim, self.num_heads = embed_dim, dense_dim, num_heads
+
+    def _projection(self) -> keras.Sequential:
+        # Built by each subclass after its attention layers: an unseeded initialiser
+        # draws its seed when constructed, so this order keeps a seed's weights.
+        return keras.Sequential(
+            [
+                keras.layers.Dense(self.dense_dim, activation="relu"),
+                keras.layers.Dense(self.embed_dim),
+            ]
+        )
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "embed_dim": self.embed_dim,
+            "dense_dim": self.dense_dim,
+            "num_heads": self.num_heads,
+        }
+
+
 @_SERIALIZABLE
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(_TransformerBlock):
     """``LayerNorm(x + Attention(x, x))``, then ``LayerNorm(y + Dense(Dense(y)))``, with
     ``num_heads`` heads of ``key_dim = embed_dim`` and a ``dense_dim`` relu projection.
 
@@ -90,12 +117,9 @@ class TransformerEncoder(keras.layers.Layer):
     """
 
     def __init__(self, embed_dim: int, dense_dim: int, num_heads: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.embed_dim, self.dense_dim, self.num_heads = embed_dim, dense_dim, num_heads
+        super().__init__(embed_dim, dense_dim, num_heads, **kwargs)
         self.attention = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
-        self.projection = keras.Sequential(
-            [keras.layers.Dense(dense_dim, activation="relu"), keras.layers.Dense(embed_dim)]
-        )
+        self.projection = self._projection()
         self.norm_attention = keras.layers.LayerNormalization()
         self.norm_projection = keras.layers.LayerNormalization()
 
@@ -111,17 +135,9 @@ class TransformerEncoder(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "embed_dim": self.embed_dim,
-            "dense_dim": self.dense_dim,
-            "num_heads": self.num_heads,
-        }
-
 
 @_SERIALIZABLE
-class TransformerDecoder(keras.layers.Layer):
+class TransformerDecoder(_TransformerBlock):
     """2e listing 11.33: ``LayerNorm(x + CausalAttention(x, x))``, then
     ``LayerNorm(y + Attention(y, encoder outputs))``, then ``LayerNorm(z + Dense(Dense(z)))``,
     ``num_heads`` heads of ``key_dim = embed_dim``.
@@ -133,13 +149,10 @@ class TransformerDecoder(keras.layers.Layer):
     """
 
     def __init__(self, embed_dim: int, dense_dim: int, num_heads: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.embed_dim, self.dense_dim, self.num_heads = embed_dim, dense_dim, num_heads
+        super().__init__(embed_dim, dense_dim, num_heads, **kwargs)
         self.self_attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embed_dim)
         self.cross_attention = keras.layers.MultiHeadAttention(num_heads, key_dim=embed_dim)
-        self.projection = keras.Sequential(
-            [keras.layers.Dense(dense_dim, activation="relu"), keras.layers.Dense(embed_dim)]
-        )
+        self.projection = self._projection()
         self.norm_self = keras.layers.LayerNormalization()
         self.norm_cross = keras.layers.LayerNormalization()
         self.norm_projection = keras.layers.LayerNormalization()
@@ -154,11 +167,3 @@ class TransformerDecoder(keras.layers.Layer):
 
     def compute_output_shape(self, inputs_shape, encoder_outputs_shape):
         return inputs_shape
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "embed_dim": self.embed_dim,
-            "dense_dim": self.dense_dim,
-            "num_heads": self.num_heads,
-        }
