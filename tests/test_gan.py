@@ -108,3 +108,14 @@ def test_baselines_score_images_as_the_samples(smoke_data):
         for name in experiment.baselines
     }
     assert max(scores["real"], scores["gaussian_mixture"]) < scores["noise"]
+
+
+def test_the_mixture_is_fitted_once_for_the_run_and_its_baseline(smoke_data):
+    from dlwp_suite.protocols import gan
+
+    experiment = get("ch08.gan.dcgan_stand_in")
+    case = experiment.case("1e", "smoke")
+    data = smoke_data(experiment)
+    first = gan._images("gaussian_mixture", case, data, 0)
+    assert gan._mixture_samples(data, gan.SCORED, 0) is first
+    assert gan._mixture_samples(data, gan.SCORED, 1) is not first

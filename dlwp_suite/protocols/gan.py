@@ -65,9 +65,8 @@ def _scoring(data: TaskData) -> tuple[keras.Model, keras.Model, np.ndarray, floa
     ``extras["scorer_test"]``), its features, the reference features of the first test
     images, and the scorer's test accuracy."""
     assert data.x_test is not None
-    files = ",".join(f"{name}:{digest}" for name, digest in sorted(data.file_hashes.items()))
     model, features, accuracy = scorer(
-        files or data.source, *data.extras["scorer_train"], *data.extras["scorer_test"]
+        _files_key(data) or data.source, *data.extras["scorer_train"], *data.extras["scorer_test"]
     )
     reference = features.predict(
         data.x_test[: _reference_count(data)], batch_size=INFERENCE_BATCH, verbose=0
@@ -258,9 +257,27 @@ def _progress(
     return (scores[metric] - noise[metric]) / (real[metric] - noise[metric])
 
 
+def _files_key(data: TaskData) -> str:
+    """What identifies the data's files (their digests), or its source when generated."""
+    return ",".join(f"{name}:{digest}" for name, digest in sorted(data.file_hashes.items()))
+
+
+_MIXTURE_SAMPLES: dict[tuple, np.ndarray] = {}
+
+
 def _mixture_samples(data: TaskData, count: int, seed: int) -> np.ndarray:
     """Images sampled from a Gaussian mixture fitted on PCA components of the first
-    ``MIXTURE_ROWS`` training images, mapped back to pixels and clipped into [0, 1]."""
+    ``MIXTURE_ROWS`` training images, mapped back to pixels and clipped into [0, 1].
+
+    Kept per data, count and seed: the run (for its ensemble) and the mixture baseline
+    want the same samples, and the fit takes seconds."""
+    key = (_files_key(data) or data.source, data.x_train.shape, count, seed)
+    if key not in _MIXTURE_SAMPLES:
+        _MIXTURE_SAMPLES[key] = _fit_mixture_samples(data, count, seed)
+    return _MIXTURE_SAMPLES[key]
+
+
+def _fit_mixture_samples(data: TaskData, count: int, seed: int) -> np.ndarray:
     images = data.x_train[:MIXTURE_ROWS]
     flat = images.reshape(len(images), -1)
     pca = PCA(min(PCA_COMPONENTS, *flat.shape), random_state=seed).fit(flat)
