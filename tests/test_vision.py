@@ -200,6 +200,29 @@ def test_the_mini_xception_has_the_books_parameter_count_at_any_size(size):
     assert (model.count_params(), trainable) == (721_857, 718_849)  # 3,008 BN statistics
 
 
+def test_the_mini_xception_trains_compiled_on_jax_with_fresh_augmentation_each_step():
+    """Keras turns compilation off for its random rotation and zoom layers (for
+    TensorFlow's sake); on JAX the suite turns it back on, and the compiled steps still
+    draw new transforms each step (the layers' seed states advance)."""
+    from dlwp_suite.compat import jit_augmentation_on_jax
+    from dlwp_suite.protocols.base import fresh_model
+
+    experiment = get(ch07.EXPERIMENT)
+    case = experiment.case("2e", "smoke")
+    images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype="uint8")
+    model = fresh_model(case, TaskData(images, np.zeros(8), None, None, "none"), 0)
+    jit_augmentation_on_jax(model)
+    on_jax = keras.backend.backend() == "jax"
+    assert bool(model.jit_compile) == on_jax
+    if on_jax:
+        seeds = [v for v in model.non_trainable_variables if "seed_generator" in v.path]
+        before = [np.asarray(v.value).copy() for v in seeds]
+        model.fit(images, np.zeros(8), batch_size=4, epochs=1, verbose=0)
+        assert all(
+            not np.array_equal(np.asarray(v.value), b) for v, b in zip(seeds, before, strict=True)
+        )
+
+
 def test_the_frozen_phase_of_a_fine_tuned_case_is_trained_once(mobilenet_mirror, monkeypatch):
     """The augmented case is exactly the fine-tuned case's first phase: after the
     fine-tuned case, the same seed's augmented result is that phase, not a new model."""

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from dlwp_suite.baselines import BaselineResult
-from dlwp_suite.compat import KERAS_VERSION, fuse_steps
+from dlwp_suite.compat import KERAS_VERSION, fuse_steps, jit_augmentation_on_jax
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
@@ -225,7 +225,8 @@ def fit(
     ``samples_per_epoch`` says how many samples an epoch holds); ``callbacks`` run
     after the clocks, then TensorBoard's where logs were asked for (``seed`` and
     ``phase`` name the run). Arrays train with fused steps where the backend gains; a
-    small validation set is scored in one batch an epoch (`OneBatchValidation`).
+    small validation set is scored in one batch an epoch (`OneBatchValidation`); on
+    JAX, in-model augmentation is compiled (`jit_augmentation_on_jax`).
     """
     clock = EpochClock()
     every_callback: list[keras.callbacks.Callback] = [
@@ -237,6 +238,7 @@ def fit(
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         every_callback.insert(1, target_clock)
+    jit_augmentation_on_jax(model)
     steps_per_call = fuse_steps(model) if steps_per_epoch is None else 1
     if scored_in_one_batch(validation, model, steps_per_call):
         every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
