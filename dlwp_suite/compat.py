@@ -68,6 +68,8 @@ def jit_augmentation_on_jax(model: keras.Model) -> None:
         for layer in uncompilable:
             layer.supports_jit = True
         model.jit_compile = True
+        # Keras 3 keeps step functions already built (an evaluate before the fit).
+        model.test_function = model.predict_function = None
 
 
 def cast(x, dtype: str):

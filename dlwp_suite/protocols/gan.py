@@ -269,11 +269,15 @@ def _mixture_samples(data: TaskData, count: int, seed: int) -> np.ndarray:
     """Images sampled from a Gaussian mixture fitted on PCA components of the first
     ``MIXTURE_ROWS`` training images, mapped back to pixels and clipped into [0, 1].
 
-    Kept per data, count and seed: the run (for its ensemble) and the mixture baseline
-    want the same samples, and the fit takes seconds."""
-    key = (_files_key(data) or data.source, data.x_train.shape, count, seed)
+    Kept per data files, count and seed (read-only): the run (for its ensemble) and the
+    mixture baseline want the same samples, and the fit takes seconds."""
+    if not data.file_hashes:  # arrays built in memory: nothing identifies them
+        return _fit_mixture_samples(data, count, seed)
+    key = (_files_key(data), data.x_train.shape, count, seed)
     if key not in _MIXTURE_SAMPLES:
-        _MIXTURE_SAMPLES[key] = _fit_mixture_samples(data, count, seed)
+        samples = _fit_mixture_samples(data, count, seed)
+        samples.setflags(write=False)
+        _MIXTURE_SAMPLES[key] = samples
     return _MIXTURE_SAMPLES[key]
 
 
