@@ -166,9 +166,14 @@ MNIST_CONVNET = _mnist(
     Target(
         "test_accuracy",
         value=0.991,
-        tolerance=0.0025,
+        tolerance=0.0037,
         source="1e 5.1 c14–15 (test acc 0.991; the text says 99.3 %); 2e/3e 0.991",
-        basis="3 x seed std 0.00082 (seeds 100-104: 0.9897-0.9917)",
+        # TF's seeded fit replays one sample order (BISECT.md), which hides the spread
+        # a reshuffled order adds: its seeds gave 0.00082, the band torch's seed 0 left.
+        basis="3 x seed std 0.00123 on JAX, whose fit reshuffles every epoch as the "
+        "book's does (seeds 100-104: 0.9903-0.9931, "
+        "results/tolerance/runs/mnist-convnet-calibration-jax.main.jsonl); "
+        "TF 2.21 seeds 100-104, one sample order: std 0.00082",
     ),
     "listing 5.1",
 )
