@@ -37,6 +37,7 @@ import keras
 import numpy as np
 
 from dlwp_suite import synthetic
+from dlwp_suite.compat import binary_crossentropy_loss
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import cifar10, mnist
 from dlwp_suite.datasets.task_data import TaskData
@@ -157,11 +158,11 @@ def build_gan(params: Params, data: TaskData) -> keras.Model:
     """The two networks and the combined model, compiled in the book's order (c7, c9)."""
     generator = build_generator(params, data.input_shape)
     discriminator = build_discriminator(params, data.input_shape)
-    discriminator.compile(_optimizer(8e-4, params["decay"]), "binary_crossentropy")
+    discriminator.compile(_optimizer(8e-4, params["decay"]), binary_crossentropy_loss())
     discriminator.trainable = False
     latent = keras.Input(shape=(params["latent_dim"],))
     gan = keras.Model(latent, discriminator(generator(latent)), name="gan")
-    gan.compile(_optimizer(4e-4, params["decay"]), "binary_crossentropy")
+    gan.compile(_optimizer(4e-4, params["decay"]), binary_crossentropy_loss())
     return gan
 
 
