@@ -72,22 +72,23 @@ def jit_augmentation_on_jax(model: keras.Model) -> None:
         model.test_function = model.predict_function = None
 
 
+def soft_binary_crossentropy(y_true, y_pred):
+    """Keras' binary cross-entropy of probabilities as its JAX and TensorFlow backends
+    compute it (clipped to [eps, 1 - eps], mean over the last axis), for any target."""
+    ops, eps = keras.ops, keras.backend.epsilon()
+    y_pred = ops.clip(y_pred, eps, 1.0 - eps)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    bce = y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred)
+    return -ops.mean(bce, axis=-1)
+
+
 def binary_crossentropy_loss():
-    """``"binary_crossentropy"``, except on torch: there the same formula as Keras' JAX
-    and TensorFlow backends (clip to [eps, 1 - eps], mean over the last axis), because
-    torch's kernel refuses targets outside [0, 1] and the 1st edition's GAN adds label
-    noise up to 1.05 (listing 8.31)."""
+    """``"binary_crossentropy"``, except on torch: `soft_binary_crossentropy` there,
+    because torch's kernel refuses targets outside [0, 1] and the 1st edition's GAN adds
+    label noise up to 1.05 (1e 8.5's training loop)."""
     if KERAS_MAJOR < 3 or keras.backend.backend() != "torch":
         return "binary_crossentropy"
-
-    def binary_crossentropy(y_true, y_pred):
-        ops, eps = keras.ops, keras.backend.epsilon()
-        y_pred = ops.clip(y_pred, eps, 1.0 - eps)
-        y_true = ops.cast(y_true, y_pred.dtype)
-        bce = y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred)
-        return -ops.mean(bce, axis=-1)
-
-    return binary_crossentropy
+    return soft_binary_crossentropy
 
 
 def cast(x, dtype: str):

@@ -119,3 +119,17 @@ def test_the_mixture_is_fitted_once_for_the_run_and_its_baseline(smoke_data):
     first = gan._images("gaussian_mixture", case, data, 0)
     assert gan._mixture_samples(data, gan.SCORED, 0) is first
     assert gan._mixture_samples(data, gan.SCORED, 1) is not first
+
+
+@pytest.mark.skipif(KERAS_MAJOR < 3, reason="keras.ops is Keras 3's")
+def test_the_soft_binary_crossentropy_is_keras_own_and_takes_noisy_labels():
+    from dlwp_suite.compat import soft_binary_crossentropy
+
+    predicted = np.array([[0.2], [0.9], [1.0]], dtype="float32")
+    labels = np.array([[0.0], [1.0], [0.7]], dtype="float32")
+    np.testing.assert_allclose(
+        np.asarray(soft_binary_crossentropy(labels, predicted)),
+        np.asarray(keras.losses.binary_crossentropy(labels, predicted)),
+        rtol=1e-5,
+    )
+    assert np.isfinite(np.asarray(soft_binary_crossentropy(labels + 0.05, predicted))).all()
