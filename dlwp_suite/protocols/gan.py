@@ -258,7 +258,8 @@ def _progress(
 
 
 def _files_key(data: TaskData) -> str:
-    """What identifies the data's files (their digests), or its source when generated."""
+    """What identifies the data's files: their names and digests ("" for arrays built
+    in memory, which have none)."""
     return ",".join(f"{name}:{digest}" for name, digest in sorted(data.file_hashes.items()))
 
 
