@@ -21,7 +21,7 @@ from dlwp_suite.claims import Claim
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.environment import label
 from dlwp_suite.results import run_starts
-from dlwp_suite.targets import Target
+from dlwp_suite.targets import Target, bar_text
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
 MODEL_COLUMNS = [
@@ -184,7 +184,8 @@ def _diverges(declared: dict[str, Any], environment: dict) -> bool:
 
 
 def _book_column(target: dict[str, Any]) -> str:
-    """The bar: ``0.885``, ``≥ 0.8``, ``beats majority by 0.1`` or ``—`` (recorded only)."""
+    """The bar as checked: ``0.885 ± 0.011``, ``≥ 0.8 - 0.02``, ``beats majority by 0.1``
+    or ``—`` (recorded only)."""
     declared = target.get("declared")
     if not declared:
         return "—"
@@ -193,8 +194,7 @@ def _book_column(target: dict[str, Any]) -> str:
         if comparison == "at_most":
             return f"beats {declared['baseline']} by ≤ {margin:g}"
         return f"beats {declared['baseline']}" + (f" by {margin:g}" if margin else "")
-    sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, "")
-    return f"{sign}{_fmt(declared['value'])}"
+    return bar_text(comparison, declared["value"], margin)
 
 
 def model_rows(frame: pd.DataFrame) -> pd.DataFrame:

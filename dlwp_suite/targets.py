@@ -51,10 +51,8 @@ class Target:
             if self.comparison == "at_most":
                 return f"beats {self.baseline} by at most {self.tolerance:g}"
             return f"beats {self.baseline} by {self.tolerance:g}"
-        sign = {"approx": "≈", "at_least": "≥", "at_most": "≤", "exact": "="}[self.comparison]
-        band = f" ± {self.tolerance:g}" if self.tolerance else ""
         every = " (every seed)" if self.over == "worst" else ""
-        return f"{sign} {self.value:g}{band}{every}"
+        return f"{bar_text(self.comparison, self.value, self.tolerance, '≈ ')}{every}"
 
     def declared(self) -> dict[str, Any]:
         """The declaration as data, so a report can rebuild it with :meth:`from_declared`."""
@@ -126,6 +124,19 @@ class Target:
         return self.tolerance - delta
 
 
+def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:
+    """A number target's bar as checked: ``0.885 ± 0.011``, ``≥ 0.8 - 0.02`` (the book's
+    number, loosened by the tolerance on its one side) or ``= 721857``."""
+    if comparison == "exact" or not tolerance:
+        sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, approx_sign)
+        return f"{sign}{value:g}"
+    if comparison == "at_least":
+        return f"≥ {value:g} - {tolerance:g}"
+    if comparison == "at_most":
+        return f"≤ {value:g} + {tolerance:g}"
+    return f"{approx_sign}{value:g} ± {tolerance:g}"
+
+
 #: A book target's band until the book protocol's seed spread is measured (2 points).
 UNMEASURED_TOLERANCE = 0.02
 
@@ -185,4 +196,4 @@ class TargetCheck:
         }
 
 
-__all__ = ["Divergence", "Stack", "Target", "TargetCheck"]
+__all__ = ["Divergence", "Stack", "Target", "TargetCheck", "bar_text"]

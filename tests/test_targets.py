@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from dlwp_suite.targets import Target
+from dlwp_suite.targets import Target, bar_text
 
 
 def target(**kw) -> Target:
@@ -26,6 +26,18 @@ def test_one_sided_mae():
     t = target(metric="test_mae", value=2.5, tolerance=0.1, comparison="at_most")
     assert t.check([1.0]).passed and t.check([2.55]).passed
     assert not t.check([2.7]).passed
+
+
+def test_a_bar_reads_as_it_is_checked():
+    """A one-sided bar shows its tolerance on the side it loosens: "≤ 2.5 + 0.1" passes
+    2.55, which "≤ 2.5" alone would read as a miss."""
+    assert target(metric="test_mae", value=2.5, tolerance=0.1, comparison="at_most").describe() == (
+        "≤ 2.5 + 0.1"
+    )
+    assert target(value=0.8, tolerance=0.02, comparison="at_least").describe() == "≥ 0.8 - 0.02"
+    assert target(value=0.885, tolerance=0.011).describe() == "≈ 0.885 ± 0.011"
+    assert bar_text("approx", 0.885, 0.011) == "0.885 ± 0.011"
+    assert bar_text("at_least", 0.8, 0.0) == "≥ 0.8"
 
 
 def test_baseline_target_respects_direction():
