@@ -125,15 +125,15 @@ class Target:
 
 
 def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:
-    """A number target's bar as checked: ``0.885 ± 0.011``, ``≥ 0.8 - 0.02`` (the book's
-    number, loosened by the tolerance on its one side) or ``= 721857``."""
+    """A number target's bar as checked: ``0.885 ± 0.011``, ``≥ 0.78 (0.8 - 0.02)`` (a
+    one-sided number loosened by the tolerance on its side) or ``= 721857``."""
     if comparison == "exact" or not tolerance:
         sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, approx_sign)
         return f"{sign}{value:g}"
     if comparison == "at_least":
-        return f"≥ {value:g} - {tolerance:g}"
+        return f"≥ {round(value - tolerance, 10):g} ({value:g} - {tolerance:g})"
     if comparison == "at_most":
-        return f"≤ {value:g} + {tolerance:g}"
+        return f"≤ {round(value + tolerance, 10):g} ({value:g} + {tolerance:g})"
     return f"{approx_sign}{value:g} ± {tolerance:g}"
 
 

@@ -29,12 +29,14 @@ def test_one_sided_mae():
 
 
 def test_a_bar_reads_as_it_is_checked():
-    """A one-sided bar shows its tolerance on the side it loosens: "≤ 2.5 + 0.1" passes
+    """A one-sided bar shows the threshold it is checked at: "≤ 2.6 (2.5 + 0.1)" passes
     2.55, which "≤ 2.5" alone would read as a miss."""
     assert target(metric="test_mae", value=2.5, tolerance=0.1, comparison="at_most").describe() == (
-        "≤ 2.5 + 0.1"
+        "≤ 2.6 (2.5 + 0.1)"
     )
-    assert target(value=0.8, tolerance=0.02, comparison="at_least").describe() == "≥ 0.8 - 0.02"
+    assert (
+        target(value=0.8, tolerance=0.02, comparison="at_least").describe() == "≥ 0.78 (0.8 - 0.02)"
+    )
     assert target(value=0.885, tolerance=0.011).describe() == "≈ 0.885 ± 0.011"
     assert bar_text("approx", 0.885, 0.011) == "0.885 ± 0.011"
     assert bar_text("at_least", 0.8, 0.0) == "≥ 0.8"
