@@ -184,7 +184,7 @@ def _diverges(declared: dict[str, Any], environment: dict) -> bool:
 
 
 def _book_column(target: dict[str, Any]) -> str:
-    """The bar as checked: ``0.885 ± 0.011``, ``≥ 0.8 - 0.02``, ``beats majority by 0.1``
+    """The bar as checked: ``0.885 ± 0.011``, ``≥ 0.78 (0.8 - 0.02)``, ``beats majority by 0.1``
     or ``—`` (recorded only)."""
     declared = target.get("declared")
     if not declared:

@@ -103,21 +103,26 @@ def beats_unigram(margin: float, basis: str) -> Target:
 SMOKE_TARGETS = (
     beats_unigram(0.1, "generated text with word-to-word structure: beat frequencies"),
 )
-# Seeds 100-102 of the quick profile on the stand-in (results/tolerance/runs/
-# ch08-calibration.main.jsonl): training loss 1.859 / 1.853 / 1.877 after 2 epochs,
-# held-out 1.815 / 1.802 / 1.834 against the unigram's 2.980.
+# Seeds 100-113 of the quick profile on the stand-in, TF 2.21 (results/tolerance/runs/
+# ch08-calibration.main.jsonl, 100-102; ch08-calibration-seeds103-107 and -seeds108-113):
+# training loss after 2 epochs median 1.870, std 0.0115 (1.853-1.891); held-out median
+# 1.816, std 0.0143 (1.798-1.850) against the unigram's 2.980. Seeds 100-102 alone had
+# put the loss bar at 1.896, which one run of TF's seed 2 (1.917) missed.
 QUICK_LOSS = Target(
     "loss",
-    value=1.859,
+    value=1.870,
     comparison="at_most",
-    tolerance=0.037,
+    tolerance=0.034,
     source=f"{SRC}: the loss falls (1.990 after the book's first epoch on Nietzsche; the "
     "stand-in's bound is its own)",
-    basis="quick, stand-in: median + 3 x std of seeds 100-102 (1.859, 1.853, 1.877)",
+    basis="quick, stand-in: median + 3 x std of seeds 100-113 (median 1.870, std 0.0115)",
 )
 QUICK_STAND_IN_TARGETS = (
     QUICK_LOSS,
-    beats_unigram(1.1, "quick: unigram - median - 3 x std of seeds 100-102 (1.815, 1.802, 1.834)"),
+    beats_unigram(
+        1.1,
+        "quick: unigram - median - 3 x std of seeds 100-113 (2.980 - 1.816 - 0.043 = 1.12)",
+    ),
 )
 # The quick profile's 2 epochs of every 6th window see as many windows (200,278) as the
 # book's first epoch, after which it printed 1.990.
