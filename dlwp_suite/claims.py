@@ -9,23 +9,23 @@ A claim names two sides of the same run, a metric, a relation and a margin:
 - ``later``: A's value exceeds B's by more than ``margin`` (e.g. the epoch of the
   validation-loss minimum: "starts overfitting later").
 
-It is judged on the medians over the seeds each side recorded; the per-seed paired
-outcome ("held on k of n seeds") is recorded beside it. A baseline has one value (it
-is fitted once per experiment), which pairs with every seed of the other side.
+It is weighed on the paired seeds of its two sides: it holds when the medians clear it
+and the pairs agree beyond seed noise, does not hold when they agree the other way, and
+is inconclusive otherwise (``dlwp_suite.results.bars.weigh``). A baseline has one value
+(it is fitted once per experiment), which pairs with every seed of the other side.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.metrics import TIMING_METRICS, direction
+from dlwp_suite.results.bars import PairedEvidence, Relation, RelationRule, weigh
 
-Relation = Literal["beats", "within", "no_better", "faster", "later"]
 _WORDS = {
     "beats": "beats",
     "within": "is within {m} of",
@@ -146,84 +146,54 @@ class Claim:
         """Whether this claim is a declared divergence on that stack."""
         return self.divergence is not None and self.divergence.stack.matches(environment)
 
-    def slack(self, a: float, b: float) -> float:
-        """How far past the bar A stands against B (>= 0 holds; > 0 for the strict ones)."""
-        if self.relation == "faster":
-            return a / b - self.margin
-        if self.relation == "later":
-            return (a - b) - self.margin
-        improvement = direction(self.metric) * (a - b)
-        if self.relation == "beats":
-            return improvement - self.margin
-        if self.relation == "within":
-            return self.margin - abs(a - b)
-        return self.margin - improvement  # no_better
+    def rule(self) -> RelationRule:
+        """The relation as plain data, with the metric's direction: what the judge weighs."""
+        return RelationRule(self.relation, self.margin, direction(self.metric))
 
     def holds(self, a: float, b: float) -> bool:
         """The relation on one pair of values."""
-        slack = self.slack(a, b)
-        strict = self.relation in ("beats", "later")
-        return slack > 0 if strict else slack >= 0
+        return self.rule().holds(a, b)
 
     def judge(self, a: Mapping[int, float], b: Mapping[int, float]) -> ClaimCheck:
-        """Judge on the medians over seeds; pair seeds (a single value pairs with all)."""
+        """Weigh the claim on paired seeds (a single value pairs with all): holds, does
+        not hold, or inconclusive (``dlwp_suite.results.bars.weigh``)."""
         if not a or not b:
             raise ValueError(f"claim {self.id}: both sides need at least one value")
-        a_median, b_median = statistics.median(a.values()), statistics.median(b.values())
-        if len(b) == 1:
-            pairs = {seed: (value, next(iter(b.values()))) for seed, value in a.items()}
-        elif len(a) == 1:
-            pairs = {seed: (next(iter(a.values())), value) for seed, value in b.items()}
-        else:
-            pairs = {seed: (a[seed], b[seed]) for seed in sorted(a.keys() & b.keys())}
-        per_seed = [
-            {"seed": seed, "a": x, "b": y, "held": self.holds(x, y)}
-            for seed, (x, y) in sorted(pairs.items())
-        ]
-        return ClaimCheck(
-            self,
-            a_median,
-            b_median,
-            self.holds(a_median, b_median),
-            self.slack(a_median, b_median),
-            per_seed,
-        )
+        return ClaimCheck(self, weigh(self.rule(), a, b))
 
 
 @dataclass(frozen=True)
 class ClaimCheck:
-    """A claim judged on one run."""
+    """A claim weighed on one run's paired seeds."""
 
     claim: Claim
-    a: float
-    b: float
-    passed: bool
-    slack: float
-    per_seed: list[dict[str, Any]]
+    weighed: PairedEvidence
 
     @property
-    def held(self) -> str:
-        """``3 of 3 seeds``."""
-        held = sum(p["held"] for p in self.per_seed)
-        return f"{held} of {len(self.per_seed)} seed(s)"
+    def evidence(self) -> str:
+        """``holds``, ``inconclusive`` or ``does not hold``."""
+        return self.weighed.evidence
 
     def message(self) -> str:
-        """One line: the claim, the medians, and whether (and by how much) it held."""
-        c = self.claim
-        verdict = "held" if self.passed else f"DID NOT HOLD (short by {abs(self.slack):.4g})"
+        """One line: the claim, the medians, the pairs and what they show."""
+        w = self.weighed
         return (
-            f"{c.describe()}: median {self.a:.4g} vs {self.b:.4g}, {verdict}; "
-            f"paired: held on {self.held} ({c.source})"
+            f"{self.claim.describe()}: median {w.a:.4g} vs {w.b:.4g}; {w.held} of "
+            f"{len(w.pairs)} seed pair(s) hold (sign test p = {w.p_holds:.3g}): "
+            f"{w.evidence.upper()} ({self.claim.source})"
         )
 
     def as_record(self) -> dict[str, Any]:
-        """The claim and its outcome, as stored in a ``claim`` record."""
+        """The claim and its evidence, as stored in a ``claim`` record."""
+        w = self.weighed
         return {
             "declared": self.claim.declared(),
             "direction": direction(self.claim.metric),
-            "a": self.a,
-            "b": self.b,
-            "passed": self.passed,
-            "slack": self.slack,
-            "per_seed": self.per_seed,
+            "a": w.a,
+            "b": w.b,
+            "evidence": w.evidence,
+            "slack": w.slack,
+            "per_seed": [{"seed": s, "a": x, "b": y, "held": h} for s, x, y, h in w.pairs],
+            "p_holds": w.p_holds,
+            "p_fails": w.p_fails,
         }

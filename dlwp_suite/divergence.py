@@ -45,10 +45,12 @@ class Divergence:
     stack: Stack
     reason: str  # one sentence: what differs and why
     evidence: str  # the measurements that establish it, with where to find them
+    id: str  # short and stable: how the report numbers and cites it
 
     def as_record(self) -> dict[str, object]:
         """The form stored beside the target or claim in a record."""
         return {
+            "id": self.id,
             "stack": {"keras": self.stack.keras, "backends": list(self.stack.backends)},
             "applies_to": self.stack.describe(),
             "reason": self.reason,
@@ -59,7 +61,7 @@ class Divergence:
     def from_record(cls, fields: Mapping[str, Any]) -> Divergence:
         """The divergence a record stored."""
         stack = Stack(fields["stack"]["keras"], tuple(fields["stack"]["backends"]))
-        return cls(stack, fields["reason"], fields["evidence"])
+        return cls(stack, fields["reason"], fields["evidence"], fields.get("id", ""))
 
 
 class DivergenceObserved(AssertionError):

@@ -262,7 +262,7 @@ def judge_claim(
         profile=profile,
         seed=None,
         params={},
-        metrics={"a": check.a, "b": check.b},
+        metrics={"a": check.weighed.a, "b": check.weighed.b},
         targets=[],
         timings={},
         environment=env,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.metrics import direction
+from dlwp_suite.results.bars import Bar
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,9 @@ class Target:
     # "worst": checked on the seed furthest from passing, for behaviours that must hold
     # on every seed (a callback's rule), not on the median.
     over: Literal["median", "worst"] = "median"
+    # Whether the bar is the book's printed number with a measured band (the one kind
+    # of bar that "reproduces"); None: a two-sided number (``approx``) is, others not.
+    book_number: bool | None = None
 
     def __post_init__(self) -> None:
         direction(self.metric)
@@ -44,6 +46,25 @@ class Target:
             raise ValueError(f"target on {self.metric}: give exactly one of value or baseline")
         if self.comparison == "exact" and (self.baseline is not None or self.tolerance):
             raise ValueError(f"exact target on {self.metric}: a book value, no tolerance")
+
+    @property
+    def is_book_number(self) -> bool:
+        """Whether a pass on the book's real data says "reproduces" (else "bar met")."""
+        if self.book_number is not None:
+            return self.book_number
+        return self.value is not None and self.comparison == "approx"
+
+    def bar(self) -> Bar:
+        """The bar as plain data, with the metric's direction: what the judge checks."""
+        return Bar(
+            self.metric,
+            direction(self.metric),
+            self.value,
+            self.tolerance,
+            self.comparison,
+            self.baseline,
+            self.over,
+        )
 
     def describe(self) -> str:
         """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial``."""
@@ -87,41 +108,12 @@ class Target:
     def check(self, values: list[float], baseline_value: float | None = None) -> TargetCheck:
         """Check the median of ``values`` (or its worst, ``over="worst"``);
         ``baseline_value`` is needed for baseline targets."""
-        if self.baseline is not None:
-            if baseline_value is None:
-                raise ValueError(f"target {self.describe()} needs the baseline's value")
-            reference = baseline_value
-        else:
-            assert self.value is not None
-            reference = self.value
-        if not all(math.isfinite(v) for v in values):
-            measured = math.nan  # a seed that measured nothing (or NaN) never passes
-        elif self.over == "worst":
-            measured = min(values, key=lambda v: self._margin(v, reference))
-        else:
-            measured = statistics.median(values)
-        margin = self._margin(measured, reference)
-        passed = (
-            margin > 0
-            if self.baseline is not None and self.comparison != "at_most"
-            else (margin >= 0)
+        if self.baseline is not None and baseline_value is None:
+            raise ValueError(f"target {self.describe()} needs the baseline's value")
+        checked = self.bar().check(values, baseline_value)
+        return TargetCheck(
+            self, checked.measured, checked.reference, checked.passed, checked.margin, len(values)
         )
-        return TargetCheck(self, measured, reference, passed, margin, len(values))
-
-    def _margin(self, measured: float, reference: float) -> float:
-        """How far ``measured`` is inside the bar (>= 0) or outside it (< 0)."""
-        if self.baseline is not None:
-            improvement = direction(self.metric) * (measured - reference)
-            if self.comparison == "at_most":
-                return self.tolerance - improvement
-            # Positive margin: how far past the bar (in the good direction) we are.
-            return improvement - self.tolerance
-        delta = measured - reference
-        if self.comparison in ("approx", "exact"):  # exact: tolerance 0
-            return self.tolerance - abs(delta)
-        if self.comparison == "at_least":
-            return delta + self.tolerance
-        return self.tolerance - delta
 
 
 def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:

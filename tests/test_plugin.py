@@ -222,7 +222,7 @@ def pytest_configure(config):
     smoke = boston.profiles["smoke"]
     diverging = Target(
         "test_mae", source="test", basis="test", value=0.0, tolerance=1e-9,
-        divergence=Divergence(Stack(), "{reason}", "evidence"),
+        divergence=Divergence(Stack(), "{reason}", "evidence", "d1"),
     )
     profiles = dict(boston.profiles)
     profiles["smoke"] = dataclasses.replace(smoke, targets={{"book": (diverging,)}})

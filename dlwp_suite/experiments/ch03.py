@@ -267,7 +267,8 @@ def standardise(data: TaskData) -> TaskData:
 # seed (as the suite and any reproducible script do), every epoch and every fold's fit()
 # sees the same order. At batch size 1 for 100 epochs that degrades SGD.
 FROZEN_SHUFFLE = Divergence(
-    Stack(keras=">=3.0", backends=("tensorflow",)),
+    id="tf-fixed-sample-order",
+    stack=Stack(keras=">=3.0", backends=("tensorflow",)),
     reason="on Keras 3 with TensorFlow, a seeded model.fit(shuffle=True) replays one "
     "fixed sample order in every epoch and every fold (the TF data adapter re-iterates "
     "a dataset whose seeded tf.random.shuffle restarts with each iterator; Keras 2 "

@@ -192,7 +192,8 @@ OVERFITTING = Experiment(
 
 
 RMSPROP_STEP = Divergence(
-    Stack(keras=">=3.0"),
+    id="rmsprop-step",
+    stack=Stack(keras=">=3.0"),
     reason="Keras 3's RMSprop divides by sqrt(a + 1e-7) where the book's Keras 2.0.8 "
     "divided by sqrt(a) + eps, so the weights of rarely seen words (tiny gradients) take "
     "far smaller steps and the 512-512 network memorises more slowly: its validation "

@@ -167,7 +167,8 @@ def build_gan(params: Params, data: TaskData) -> keras.Model:
 
 
 FROZEN_IN_VAIN = Divergence(
-    Stack(keras=">=3.0"),
+    id="gan-frozen-discriminator",
+    stack=Stack(keras=">=3.0"),
     reason="the book sets discriminator.trainable = False before the discriminator's "
     "first step; Keras 3 builds an optimizer's variables at its first step from the "
     "trainable weights then, none, so discriminator.train_on_batch never changes a weight "
