@@ -131,17 +131,6 @@ class Claim:
         fields["divergence"] = self.divergence.as_record() if self.divergence else None
         return fields
 
-    @classmethod
-    def from_declared(cls, fields: Mapping[str, Any]) -> Claim:
-        """The claim a record stored (its divergence kept as data, not re-applied)."""
-        kept = {f.name for f in dataclasses.fields(cls)} - {"divergence", "a", "b", "profiles"}
-        return cls(
-            a=Side(**fields["a"]),
-            b=Side(**fields["b"]),
-            profiles=tuple(fields.get("profiles", ())),
-            **{k: v for k, v in fields.items() if k in kept},
-        )
-
     def diverges_on(self, environment: Mapping[str, object]) -> bool:
         """Whether this claim is a declared divergence on that stack."""
         return self.divergence is not None and self.divergence.stack.matches(environment)

@@ -88,8 +88,39 @@ def _data(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from dlwp_suite.report import write_report
     from dlwp_suite.results import read_records
+    from dlwp_suite.results.manifest import Manifest, find_manifest
 
-    path = write_report(read_records(args.results), args.out or args.results, args.results)
+    found = args.manifest or find_manifest(args.results)
+    if found is None:
+        print(
+            f"dlwp-suite report: no manifest.json in {args.results}: write one with "
+            "`dlwp-suite manifest --out DIR` (a run writes it too), or give --manifest FILE",
+            file=sys.stderr,
+        )
+        return 2
+    path = write_report(
+        read_records(args.results),
+        args.out or args.results,
+        Manifest.read(found),
+        args.results,
+        stack=args.stack,
+        provenance={"revision": _revision()},
+    )
+    print(f"wrote {path}, the chapter pages, verdicts.json and index.html")
+    return 0
+
+
+def _revision() -> str:
+    from dlwp_suite.environment import git_revision
+
+    return git_revision(Path.cwd())
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from dlwp_suite.declarations import build_manifest
+    from dlwp_suite.results.manifest import MANIFEST_NAME
+
+    path = build_manifest(_revision()).write(args.out / MANIFEST_NAME)
     print(f"wrote {path}")
     return 0
 
@@ -97,6 +128,7 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from dlwp_suite.compare import as_table, compare
     from dlwp_suite.results import read_records
+    from dlwp_suite.results.manifest import Manifest, find_manifest
 
     for name, directory in (("old", args.old), ("new", args.new)):
         if not (directory / "runs").is_dir():
@@ -106,7 +138,17 @@ def _compare(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    comparison = compare(read_records(args.old), read_records(args.new), args.threshold)
+    found = args.manifest or find_manifest(args.new) or find_manifest(args.old)
+    if found is None:
+        print(
+            "dlwp-suite compare: neither results directory has a manifest.json: give the "
+            "declarations to judge by with --manifest FILE (`dlwp-suite manifest` writes one)",
+            file=sys.stderr,
+        )
+        return 2
+    comparison = compare(
+        read_records(args.old), read_records(args.new), Manifest.read(found), args.threshold
+    )
     print(as_table(comparison))
     failures = comparison.failures(args.allow_missing)
     print(
@@ -140,10 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     data.add_argument("--data-dir", default=None, help="mirror directory ($DLWP_DATA_DIR)")
     data.add_argument("--download", action="store_true", help="download what is missing")
     data.set_defaults(run=_data)
-    report = commands.add_parser("report", help="Markdown tables and curves from run records")
+    report = commands.add_parser(
+        "report",
+        help="verdicts of run records: report.md, chapter pages, verdicts.json, index.html",
+    )
     report.add_argument("--results", type=Path, default=Path("results"))
     report.add_argument("--out", type=Path, default=None, help="default: the results dir")
+    report.add_argument(
+        "--manifest", type=Path, default=None, help="default: <results>/manifest.json"
+    )
+    report.add_argument(
+        "--stack", default=None, help="show this stack first (part of 'stack device')"
+    )
     report.set_defaults(run=_report)
+    manifest = commands.add_parser(
+        "manifest", help="write manifest.json: every profile's bars, claims and divergences"
+    )
+    manifest.add_argument("--out", type=Path, default=Path("results"))
+    manifest.set_defaults(run=_manifest)
     comparing = commands.add_parser(
         "compare",
         help="flag regressions between two result sets (exit 1 on any, on nothing "
@@ -158,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         "--allow-missing",
         action="store_true",
         help="pass although cases or checked metrics of the old run are missing from the new",
+    )
+    comparing.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help="the declarations to judge both sets by (default: the new set's manifest.json, "
+        "else the old one's)",
     )
     comparing.set_defaults(run=_compare)
     generate = commands.add_parser(

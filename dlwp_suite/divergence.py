@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -56,12 +55,6 @@ class Divergence:
             "reason": self.reason,
             "evidence": self.evidence,
         }
-
-    @classmethod
-    def from_record(cls, fields: Mapping[str, Any]) -> Divergence:
-        """The divergence a record stored."""
-        stack = Stack(fields["stack"]["keras"], tuple(fields["stack"]["backends"]))
-        return cls(stack, fields["reason"], fields["evidence"], fields.get("id", ""))
 
 
 class DivergenceObserved(AssertionError):

@@ -27,7 +27,8 @@ def _git(where: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def _git_revision(where: Path) -> str:
+def git_revision(where: Path) -> str:
+    """The checkout's short revision, ``-dirty`` with uncommitted changes."""
     # A tree copied to another machine (a GPU machine's) may carry a stale .git: the
     # caller who copied it says which revision it is.
     if told := os.environ.get("DLWP_GIT_REVISION"):
@@ -156,7 +157,7 @@ def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
         "device": accelerator() or f"CPU {_cpu_model()} ({os.cpu_count()} cores)",
         "cpu": f"{_cpu_model()} ({os.cpu_count()} cores)",
         "platform": f"{sys.platform}-{platform.machine()}",
-        "git_revision": _git_revision(repository or Path(__file__).resolve().parent),
+        "git_revision": git_revision(repository or Path(__file__).resolve().parent),
     }
 
 

@@ -15,6 +15,7 @@ deselected, skipped or failed before recording.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import math
 import os
@@ -43,6 +44,8 @@ from dlwp_suite.results import (
     new_run_id,
     read_run,
 )
+from dlwp_suite.results.manifest import MANIFEST_NAME, Manifest
+from dlwp_suite.results.verdicts import Status
 
 RUN_ID_KEY = "dlwp_run_id"
 INVOCATION_KEY = "dlwp_invocation"
@@ -130,7 +133,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# pytest-benchmark's default columns (None in 5.x: "deferred"), which carry nothing for
+# one round of a test that takes minutes: min = max = mean, no spread, one iteration.
+_BENCHMARK_DEFAULTS = (
+    None,
+    ["min", "max", "mean", "stddev", "median", "iqr", "outliers", "ops", "rounds", "iterations"],
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
 def pytest_configure(config: pytest.Config) -> None:
+    option = config.option
+    if hasattr(option, "benchmark_columns") and option.benchmark_columns in _BENCHMARK_DEFAULTS:
+        option.benchmark_columns = ["mean"]
+        if getattr(option, "benchmark_time_unit", None) in (None, "auto"):
+            option.benchmark_time_unit = "s"  # a fit takes seconds to minutes
     config.addinivalue_line(
         "markers", "dlwp_chapter(name): benchmarks of one book chapter; also added as mark <name>"
     )
@@ -370,6 +387,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     under_xdist = hasattr(session.config, "workerinput")  # the controller checked
     if not under_xdist and (selected or any(_is_claim(item) for item in session.items)):
         _check_before_training(session.config)
+        # The declarations this run judges by, beside its records, for the report.
+        run_manifest().write(_results_dir(session.config) / MANIFEST_NAME)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -466,19 +485,31 @@ def _stop_on_unwritable_records(session: pytest.Session, error: RecordsNotWritte
     pytest.fail(str(error), pytrace=False)
 
 
-def _fail_on_misses(outcome: Any, environment: Mapping[str, Any]) -> None:
-    """Fail the test with one line per missed target (no traceback).
+@functools.cache
+def run_manifest() -> Manifest:
+    """The manifest of the declarations this process runs (built once)."""
+    from dlwp_suite.declarations import build_manifest
 
-    Targets missed where a divergence is declared for this stack raise
-    ``DivergenceObserved`` instead, which the test's strict xfail expects; any other
-    miss fails it outright.
+    return build_manifest(_environment().get("git_revision") or "")
+
+
+def _assert_verdicts(records: list[dict[str, Any]], subjects: set[str]) -> None:
+    """Judge this test's records and fail with one line per miss (no traceback).
+
+    The judge (``dlwp_suite.results.judge``) decides, as it does for the report. A miss
+    whose declared divergence applies to this stack raises ``DivergenceObserved``,
+    which the test's strict xfail expects; any other miss fails it outright.
     """
-    expected = [c for c in outcome.failures if c.target.diverges_on(environment)]
-    unexpected = [c for c in outcome.failures if c not in expected]
-    if unexpected:
-        pytest.fail("\n".join(c.message() for c in unexpected), pytrace=False)
-    if expected:
-        raise DivergenceObserved("\n".join(c.message() for c in expected))
+    from dlwp_suite.report.terminal import verdict_line
+    from dlwp_suite.results.judge import judge
+
+    verdicts = [v for v in judge(records, run_manifest()) if v.subject in subjects]
+    failing = [v for v in verdicts if v.status.failing or v.status is Status.INCOMPLETE]
+    if failing:
+        pytest.fail("\n".join(verdict_line(v) for v in failing), pytrace=False)
+    diverging = [v for v in verdicts if v.status is Status.KNOWN_DIVERGENCE]
+    if diverging:
+        raise DivergenceObserved("\n".join(verdict_line(v) for v in diverging))
 
 
 class Dlwp:
@@ -582,7 +613,7 @@ class Dlwp:
             _stop_on_unwritable_records(self.session, error)
         self._tested[(case.id, self.seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
-        _fail_on_misses(outcome, self.environment)
+        _assert_verdicts(outcome.records, {case.id})
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
         """Record the baselines and the ensemble for the experiment's ensemble case (its
@@ -610,7 +641,8 @@ class Dlwp:
         except RecordsNotWritten as error:
             _stop_on_unwritable_records(self.session, error)
         self._extra_info(benchmark, experiment, outcome.records)
-        _fail_on_misses(outcome, self.environment)  # the book's numbers for its baselines
+        # The book's numbers for its baselines.
+        _assert_verdicts(outcome.records, {f"{experiment.id}:{b}" for b in experiment.baselines})
 
     def check_book_code(
         self,
@@ -723,21 +755,30 @@ class Dlwp:
         return records
 
     def check_claim(self, claim: Claim) -> None:
-        """Judge a claim on this run's records of its two sides; record and assert it."""
+        """Judge a claim on this run's records of its two sides; record and assert it.
+
+        It passes when it holds, fails when it does not (xfails where its divergence
+        applies) and skips, saying why, when the seeds cannot conclude.
+        """
+        from dlwp_suite.report.terminal import verdict_line
+        from dlwp_suite.results.judge import judge
         from dlwp_suite.runner import judge_claim
 
         records = self._records_for(claim)
-        check, record = judge_claim(
-            claim, records, self.store.run_id, self.profile, self.environment
-        )
+        _, record = judge_claim(claim, records, self.store.run_id, self.profile, self.environment)
         try:
             self.store.append(record)
         except RecordsNotWritten as error:
             _stop_on_unwritable_records(self.session, error)
-        if not check.passed:
-            if claim.diverges_on(self.environment):
-                raise DivergenceObserved(check.message())
-            pytest.fail(check.message(), pytrace=False)
+        here = [r for r in records if r.get("run_id") == self.store.run_id]
+        (verdict,) = [v for v in judge(here, run_manifest()) if v.subject == claim.id]
+        line = f"{verdict_line(verdict)} ({claim.source})"
+        if verdict.status is Status.KNOWN_DIVERGENCE:
+            raise DivergenceObserved(line)
+        if verdict.status.failing:
+            pytest.fail(line, pytrace=False)
+        if verdict.status is Status.INCONCLUSIVE:
+            pytest.skip(f"inconclusive: {verdict.reason}; run more seeds (--dlwp-seeds 3)")
 
 
 @pytest.fixture(scope="session")
@@ -759,11 +800,28 @@ def dlwp(
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    from dlwp_suite import report
+    from dlwp_suite.report.terminal import run_summary
+    from dlwp_suite.results.judge import judge
+    from dlwp_suite.results.records import device_label, stack_label
 
     base = _results_dir(config)
     run_id = config.stash.get(_run_id, None)
     records = read_run(base, run_id) if base.is_dir() and run_id else []
-    if records:
-        terminalreporter.write_sep("=", f"dlwp-suite results (run {run_id})")
-        terminalreporter.write_line(report.summary(records))
+    if not records or config.get_verbosity() < 0:
+        return
+    environment = records[0]["environment"]
+    first = config.getoption("--dlwp-first-seed")
+    last = first + config.getoption("--dlwp-seeds") - 1
+    run = {
+        "profile": config.getoption("--dlwp-profile"),
+        "stack": stack_label(environment),
+        "device": device_label(environment),
+        "seeds": f"{first}" if first == last else f"{first}-{last}",
+        "run_id": run_id,
+        "records": f"{base / 'runs' / run_id}.*.jsonl",
+        "results": base,
+    }
+    verdicts = judge(records, run_manifest())
+    terminalreporter.write_sep("=", "dlwp-suite")
+    for line in run_summary(verdicts, run, verbose=config.get_verbosity() > 0):
+        terminalreporter.write_line(line)

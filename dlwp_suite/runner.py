@@ -6,7 +6,6 @@ The case's protocol plug-in (``dlwp_suite.protocols``) does the training.
 
 from __future__ import annotations
 
-import math
 import resource
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from dlwp_suite.environment import accelerator_peak_memory_mb
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import TIMING_METRICS
 from dlwp_suite.results import make_record
-from dlwp_suite.targets import TargetCheck
 
 
 def peak_rss_mb() -> float:
@@ -31,17 +29,12 @@ def peak_rss_mb() -> float:
 
 @dataclass
 class Outcome:
-    """What running a case (or its comparisons) produced: checks and records."""
+    """What running a case (or its comparisons) produced: its records (the judge,
+    ``dlwp_suite.results.judge``, decides what they say)."""
 
-    checks: list[TargetCheck] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     # The first seed's tested model, so the comparisons can reuse it instead of retraining.
     tested: protocols.RunResult | None = None
-
-    @property
-    def failures(self) -> list[TargetCheck]:
-        """The targets that missed."""
-        return [c for c in self.checks if not c.passed]
 
 
 def fit_baselines(
@@ -66,19 +59,6 @@ def baseline_references(case: Case, baselines: Mapping[str, BaselineResult]) -> 
     return [
         None if t.baseline is None else _baseline_score(baselines[t.baseline], t.metric)
         for t in case.targets
-    ]
-
-
-def check_targets(
-    case: Case, per_seed: Sequence[Mapping[str, float]], baselines: Mapping[str, BaselineResult]
-) -> list[TargetCheck]:
-    """Check each of the case's targets on the median over seeds (a seed that did not
-    record the metric counts as NaN: the target fails)."""
-    return [
-        target.check([m.get(target.metric, math.nan) for m in per_seed], reference)
-        for target, reference in zip(
-            case.targets, baseline_references(case, baselines), strict=True
-        )
     ]
 
 
@@ -111,8 +91,8 @@ def run_case(
 
     Each seed's record goes to ``write`` as soon as that seed finishes, so an interrupted
     run keeps the seeds it completed. It holds each target's declaration, the value it
-    is checked against and the seed's value; the verdict is on the median over seeds
-    (the report re-checks it on every seed a run recorded). ``baselines`` holds the
+    is checked against and the seed's value; the judge checks the bar on the seeds'
+    median. ``baselines`` holds the
     fitted baselines its targets compare with (fitted once per experiment and seed,
     outside this timed call).
     """
@@ -147,8 +127,7 @@ def run_case(
         write(record)
         runs.append(result)
         records.append(record)
-    checks = check_targets(case, [r.metrics for r in runs], baselines)
-    return Outcome(checks, records, runs[0])
+    return Outcome(records, runs[0])
 
 
 def run_comparisons(
@@ -169,9 +148,6 @@ def run_comparisons(
     protocol = protocols.get(case.experiment.protocol)
     fitted = list(baselines.values())
     book = case.experiment.profile(case.profile).baseline_targets
-    checks = {
-        b.name: [t.check([b.metrics[t.metric]]) for t in book.get(b.name, ())] for b in fitted
-    }
     records = [
         _record(
             case,
@@ -182,7 +158,10 @@ def run_comparisons(
             name=b.name,
             seed=seed,
             metrics=b.metrics,
-            targets=[c.as_record() for c in checks[b.name]],
+            targets=[
+                {**t.as_record(None), "seed_value": b.metrics[t.metric]}
+                for t in book.get(b.name, ())
+            ],
             timings=b.timings,
             trivial=b.trivial,
             **({"fitted_for": b.fitted_for} if b.fitted_for else {}),
@@ -191,9 +170,8 @@ def run_comparisons(
     ]
     for record in records:
         write(record)
-    all_checks = [c for name in checks for c in checks[name]]
     if data.y_test is None:  # no test split to ensemble on
-        return Outcome(all_checks, records)
+        return Outcome(records)
     network = network or protocol.tested_model(case, data, seed)
     assert network.test_predictions is not None
     metric = protocol.reported_metric
@@ -223,7 +201,7 @@ def run_comparisons(
         beats_partner=ensemble.beats_partner,
     )
     write(ensemble_record)
-    return Outcome(all_checks, [*records, ensemble_record])
+    return Outcome([*records, ensemble_record])
 
 
 def side_values(side: Side, metric: str, records: Iterable[Mapping[str, Any]]) -> dict[int, float]:

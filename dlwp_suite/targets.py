@@ -10,6 +10,7 @@ from typing import Any, Literal
 from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.metrics import direction
 from dlwp_suite.results.bars import Bar
+from dlwp_suite.words import bar_text, describe_bar
 
 
 @dataclass(frozen=True)
@@ -67,25 +68,15 @@ class Target:
         )
 
     def describe(self) -> str:
-        """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial``."""
-        if self.baseline is not None:
-            if self.comparison == "at_most":
-                return f"beats {self.baseline} by at most {self.tolerance:g}"
-            return f"beats {self.baseline} by {self.tolerance:g}"
-        every = " (every seed)" if self.over == "worst" else ""
-        return f"{bar_text(self.comparison, self.value, self.tolerance, '≈ ')}{every}"
+        """Short human form: ``≈ 0.885 ± 0.010`` or ``beats trivial by 0.1``."""
+        fields = ("comparison", "value", "tolerance", "baseline", "over")
+        return describe_bar({name: getattr(self, name) for name in fields})
 
     def declared(self) -> dict[str, Any]:
-        """The declaration as data, so a report can rebuild it with :meth:`from_declared`."""
+        """The declaration as data, as records store it."""
         fields = dataclasses.asdict(self)
         fields["divergence"] = self.divergence.as_record() if self.divergence else None
         return fields
-
-    @classmethod
-    def from_declared(cls, fields: Mapping[str, Any]) -> Target:
-        """The target a record stored (its divergence is kept as data, not re-applied)."""
-        kept = {f.name for f in dataclasses.fields(cls)} - {"divergence"}
-        return cls(**{k: v for k, v in fields.items() if k in kept})
 
     def as_record(self, reference: float | None) -> dict[str, object]:
         """The declaration as stored in records, with the reference it is checked against."""
@@ -104,29 +95,6 @@ class Target:
     def diverges_on(self, environment: Mapping[str, object]) -> bool:
         """Whether this target is a declared divergence on that stack."""
         return self.divergence is not None and self.divergence.stack.matches(environment)
-
-    def check(self, values: list[float], baseline_value: float | None = None) -> TargetCheck:
-        """Check the median of ``values`` (or its worst, ``over="worst"``);
-        ``baseline_value`` is needed for baseline targets."""
-        if self.baseline is not None and baseline_value is None:
-            raise ValueError(f"target {self.describe()} needs the baseline's value")
-        checked = self.bar().check(values, baseline_value)
-        return TargetCheck(
-            self, checked.measured, checked.reference, checked.passed, checked.margin, len(values)
-        )
-
-
-def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:
-    """A number target's bar as checked: ``0.885 ± 0.011``, ``≥ 0.78 (0.8 - 0.02)`` (a
-    one-sided number loosened by the tolerance on its side) or ``= 721857``."""
-    if comparison == "exact" or not tolerance:
-        sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, approx_sign)
-        return f"{sign}{value:g}"
-    if comparison == "at_least":
-        return f"≥ {round(value - tolerance, 10):g} ({value:g} - {tolerance:g})"
-    if comparison == "at_most":
-        return f"≤ {round(value + tolerance, 10):g} ({value:g} + {tolerance:g})"
-    return f"{approx_sign}{value:g} ± {tolerance:g}"
 
 
 #: A book target's band until the book protocol's seed spread is measured (2 points).
@@ -157,35 +125,4 @@ def quick_bar(metric: str, margin: float, seen: str, source: str) -> Target:
     )
 
 
-@dataclass(frozen=True)
-class TargetCheck:
-    """The outcome of checking one target."""
-
-    target: Target
-    measured: float
-    reference: float
-    passed: bool
-    margin: float  # >= 0 inside the tolerance; < 0 says by how much it missed
-    seeds: int
-
-    def message(self) -> str:
-        """One line saying what was measured against what, and by how much it missed."""
-        t = self.target
-        verdict = "passed" if self.passed else f"MISSED by {abs(self.margin):.4g}"
-        against = f"{t.baseline} = {self.reference:.4g}" if t.baseline else f"{self.reference:g}"
-        return (
-            f"{t.metric}: median {self.measured:.4g} over {self.seeds} seed(s) vs {against} "
-            f"({t.describe()}; {t.source}) {verdict}"
-        )
-
-    def as_record(self) -> dict[str, object]:
-        """The form stored in results records: the declaration and the outcome."""
-        return {
-            **self.target.as_record(self.reference),
-            "value": self.measured,
-            "passed": self.passed,
-            "margin": self.margin,
-        }
-
-
-__all__ = ["Divergence", "Stack", "Target", "TargetCheck", "bar_text"]
+__all__ = ["Divergence", "Stack", "Target", "bar_text"]

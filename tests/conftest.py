@@ -31,3 +31,11 @@ def smoke_data(tmp_path_factory: pytest.TempPathFactory):
         return loaded[experiment.id]
 
     return load
+
+
+@pytest.fixture(scope="session")
+def manifest():
+    """Today's declarations as the results layer reads them."""
+    from dlwp_suite.declarations import build_manifest
+
+    return build_manifest("test")

@@ -4,7 +4,6 @@ import math
 
 import pytest
 
-from dlwp_suite import report
 from dlwp_suite.book_code import (
     TIME_GOAL,
     BookCodeRun,
@@ -13,6 +12,7 @@ from dlwp_suite.book_code import (
     single_run_band,
 )
 from dlwp_suite.experiments import get
+from dlwp_suite.report import tables, write_report
 from dlwp_suite.results import make_outcome, make_record
 
 
@@ -90,14 +90,14 @@ def reference_record(profile: str, **changes) -> dict:
 
 
 def test_the_report_lists_each_pairing_with_its_verdicts():
-    frame = report.newest_runs(
+    frame = tables.newest_runs(
         [
             reference_record("quick"),
             reference_record("book", suite_s=30.0, time_goal=None, note="one fused loop"),
             reference_record("smoke", book_code=0.5),  # generated data: not shown
         ]
     )
-    table = report.book_code_table(frame).set_index("profile")
+    table = tables.book_code_table(frame).set_index("profile")
     assert set(table.index) == {"quick", "book"}
     assert table.loc["quick", "agree"] == "yes (±0.011)"
     assert table.loc["quick", "ratio"] == "0.50"
@@ -117,14 +117,14 @@ def test_a_pairing_that_did_not_measure_is_listed_with_why():
         reason="the book's weather code builds its windows with tf.data: TensorFlow only",
         environment={"keras": "3", "backend": "jax", "device": "CPU"},
     )
-    table = report.book_code_table(report.newest_runs([reference_record("quick"), skipped]))
+    table = tables.book_code_table(tables.newest_runs([reference_record("quick"), skipped]))
     row = table[table["case"] == "ch06.seattle.2e[dense]"].iloc[0]
     assert row["speed"].startswith("not measured (skipped: the book's weather code")
 
 
-def test_the_report_has_the_section(tmp_path):
-    path = report.write_report([reference_record("quick", book_code=0.9)], tmp_path)
-    text = path.read_text()
+def test_the_report_has_the_section(tmp_path, manifest):
+    write_report([reference_record("quick", book_code=0.9)], tmp_path, manifest)
+    text = (tmp_path / "time.md").read_text()
     assert "## Speed against the book's own code" in text
     assert "NO (±0.011)" in text
 

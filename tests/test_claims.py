@@ -1,13 +1,10 @@
 """Claims across cases, and declared divergences: judged, recorded and reported."""
 
-import dataclasses
-
 import pytest
 
 from dlwp_suite.claims import Claim, baseline, network
 from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.experiments import claims
-from dlwp_suite.report import claim_rows, findings, newest_runs, write_report
 from dlwp_suite.results import make_record
 from dlwp_suite.runner import judge_claim, side_values
 
@@ -101,7 +98,9 @@ def test_a_baseline_pairs_with_every_seed():
 
 
 def test_claim_is_stored_as_data_and_rebuilt():
-    original = claim("within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs", "d1"))
+    original = claim(
+        "within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs", "d1")
+    )
     _check, stored = judge_claim(
         original,
         [record(GRU, 0, 2.2), record(REVERSED, 0, 2.25), record(GRU, 1, 2.3)],
@@ -110,8 +109,7 @@ def test_claim_is_stored_as_data_and_rebuilt():
         ENV,
     )
     assert stored["kind"] == "claim" and stored["claim"]["evidence"] == "inconclusive"
-    rebuilt = Claim.from_declared(stored["claim"]["declared"])
-    assert rebuilt == claim("within", 0.1)  # the divergence stays data, not re-applied
+    assert stored["claim"]["declared"]["relation"] == "within"
     assert stored["claim"]["declared"]["divergence"]["stack"] == {
         "keras": ">=3",
         "backends": ["jax"],
@@ -132,21 +130,6 @@ def test_divergence_matches_its_stack_only():
     assert not tf3.matches({**ENV, "backend": "jax"})
     assert not tf3.matches({**ENV, "keras": "2.15.0"})
     assert Stack().matches(ENV) and tf3.describe() == "Keras >=3.0 on tensorflow"
-
-
-def test_report_lists_claims_and_divergences(tmp_path):
-    divergence = Divergence(Stack(">=3.0", ("tensorflow",)), "fixed shuffle.", "5 seeds", "d1")
-    # A declared claim's id: the report leaves out claims no profile declares.
-    failing = dataclasses.replace(claim(divergence=divergence), id="jena-1e-reversed-gru-worse")
-    _, stored = judge_claim(
-        failing, [record(GRU, 0, 2.5), record(REVERSED, 0, 2.4)], "r", "quick", ENV
-    )
-    frame = newest_runs([stored])
-    rows = claim_rows(frame)
-    assert rows.iloc[0]["result"] == "known divergence"
-    assert "fixed shuffle. Evidence: 5 seeds" in findings(frame)[0]
-    text = write_report([stored], tmp_path).read_text()
-    assert "known divergence: fixed shuffle." in text and "## Claims" in text
 
 
 def test_claims_run_where_the_profile_runs_both_sides():

@@ -42,5 +42,8 @@ def test_data_checks_the_image_folder_against_the_manifest(tmp_path: Path, monke
 
 
 def test_report_without_records(tmp_path: Path, capsys):
+    assert main(["report", "--results", str(tmp_path)]) == 2  # no manifest to judge by
+    assert "dlwp-suite manifest" in capsys.readouterr().err
+    assert main(["manifest", "--out", str(tmp_path)]) == 0
     assert main(["report", "--results", str(tmp_path)]) == 0
-    assert "no records yet" in (tmp_path / "report.md").read_text()
+    assert "No verdicts yet" in (tmp_path / "report.md").read_text()

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dlwp_suite.report import model_rows, newest_runs, write_report
+from dlwp_suite.report import write_report
 from dlwp_suite.results import read_records
+from dlwp_suite.results.judge import judge
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SEEDS = 4
@@ -31,7 +32,7 @@ def model_seeds(results: Path) -> list[int]:
 
 
 def test_a_run_killed_mid_case_keeps_finished_seeds_and_the_rerun_counts_each_once(
-    pytester: pytest.Pytester, tmp_path: Path
+    pytester: pytest.Pytester, tmp_path: Path, manifest
 ):
     shutil.copytree(BENCHMARKS, pytester.path / "benchmarks")
     results = pytester.path / "results"
@@ -62,14 +63,16 @@ def test_a_run_killed_mid_case_keeps_finished_seeds_and_the_rerun_counts_each_on
         "the kill came before the first or after the last seed"
     )
     assert survived == list(range(len(survived)))  # each finished seed, whole
-    (row,) = model_rows(newest_runs(read_records(results))).to_dict("records")
-    assert row["result"] == f"incomplete ({len(survived)} of {SEEDS} seeds)"
+    case = "ch03.imdb.dense[book]"
+    (verdict,) = [v for v in judge(read_records(results), manifest) if v.subject == case]
+    assert verdict.status == "incomplete"
+    assert verdict.reason == f"{len(survived)} of {SEEDS} seeds recorded"
 
     rerun = subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stdout[-2000:]
-    (row,) = model_rows(newest_runs(read_records(results))).to_dict("records")
-    assert row["seeds"] == SEEDS
-    for seed in survived:
-        assert f"seed {seed} recorded 2 times in this run" in row["notes"]
-    report = write_report(read_records(results), tmp_path / "report").read_text()
-    assert "seed 0 recorded 2 times in this run (duplicate" in report
+    (verdict,) = [v for v in judge(read_records(results), manifest) if v.subject == case]
+    assert len(verdict.values) == SEEDS
+    twice = ", ".join(f"seed {seed}" for seed in survived)
+    assert verdict.reason.endswith(f"{twice} recorded twice (the latest counts)")
+    write_report(read_records(results), tmp_path / "report", manifest)
+    assert f"{twice} recorded twice" in (tmp_path / "report" / "ch03.md").read_text()

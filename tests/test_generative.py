@@ -164,7 +164,8 @@ def test_a_claim_within_one_case_compares_two_of_its_metrics():
         for seed in range(3)
     ]
     check, record = judge_claim(rises, records, "r", "quick", env)
-    assert check.passed and check.a == pytest.approx(0.81) and check.b == 0.3
+    assert check.evidence == "holds" and check.weighed.a == pytest.approx(0.81)
+    assert check.weighed.b == 0.3
     assert record["claim"]["declared"]["b"]["metric"] == cold
     assert "type_token_ratio_t12" in rises.a.label
     with pytest.raises(ValueError, match="other way"):

@@ -35,8 +35,8 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     # Memory peaks: the process' resident set always; the accelerator's only where one is.
     assert outcome.records[0]["timings"]["process_peak_rss_mb"] > 0
     assert ("device_peak_memory_mb" in outcome.records[0]["timings"]) == (accelerator() is not None)
-    (check,) = outcome.checks
-    assert check.reference == baselines["majority"].metrics["test_accuracy"]
+    (target,) = outcome.records[0]["targets"]
+    assert target["reference"] == baselines["majority"].metrics["test_accuracy"]
     assert outcome.records[0]["targets"][0]["declared"]["baseline"] == "majority"
     compared = run_comparisons(
         case, data, 0, "run", ENV, baselines, written.append, network=outcome.tested

@@ -168,9 +168,7 @@ def weigh(rule: RelationRule, a: Mapping[int, float], b: Mapping[int, float]) ->
     if not a or not b:
         raise ValueError("both sides need at least one value")
     a_median, b_median = statistics.median(a.values()), statistics.median(b.values())
-    pairs = tuple(
-        (seed, x, y, rule.holds(x, y)) for seed, (x, y) in sorted(pair_up(a, b).items())
-    )
+    pairs = tuple((seed, x, y, rule.holds(x, y)) for seed, (x, y) in sorted(pair_up(a, b).items()))
     n, held = len(pairs), sum(p[3] for p in pairs)
     p_holds = binomtest(held, n, 0.5, alternative="greater").pvalue if n else 1.0
     p_fails = binomtest(held, n, 0.5, alternative="less").pvalue if n else 1.0

@@ -122,8 +122,7 @@ class _StackView:
             "values": values,
             "seeds_planned": planned,
             "runs": tuple(sorted({r["run_id"] for r in found})),
-            "bar_changed": stored is None
-            or _bar_of(stored["declared"]) != _bar_of(bar.as_data()),
+            "bar_changed": stored is None or _bar_of(stored["declared"]) != _bar_of(bar.as_data()),
             **_spread(values),
         }
         reference = None
@@ -139,6 +138,11 @@ class _StackView:
         status, reason = self._status(check.passed, target, data)
         if len(values) < planned:
             status, reason = Status.INCOMPLETE, f"{len(values)} of {planned} seeds recorded"
+        twice = [f"seed {r['seed']}" for r in found if r.get("times_recorded", 1) > 1]
+        if twice:  # two invocations sharing a run id: each seed counted once, its latest
+            reason = "; ".join(
+                filter(None, [reason, f"{', '.join(twice)} recorded twice (the latest counts)"])
+            )
         return Verdict(
             **common,
             status=status,
@@ -152,9 +156,7 @@ class _StackView:
         divergence = self.manifest.divergences.get(target.divergence or "")
         applies = divergence is not None and divergence.matches(self.environment)
         if passed:
-            status = (
-                Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
-            )
+            status = Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
             note = f"the declared divergence {divergence.id} did not show" if applies else ""
             return status, note
         if applies:
@@ -212,13 +214,9 @@ class _StackView:
         data = max(kinds, key=_KIND_ORDER.__getitem__)
         if not a or not b:
             side = claim.a if not a else claim.b
-            test = (
-                f"model:{side.label}" if side.variant else f"comparisons:{side.experiment}"
-            )
+            test = f"model:{side.label}" if side.variant else f"comparisons:{side.experiment}"
             status, why = self._not_run_reason(test)
-            return Verdict(
-                **base, status=status, data_kind=data, reason=f"{side.label} {why}"
-            )
+            return Verdict(**base, status=status, data_kind=data, reason=f"{side.label} {why}")
         weighed = weigh(claim.rule, a, b)
         status = {
             "holds": Status.HOLDS,
@@ -274,6 +272,4 @@ def _stored_target(record: Mapping[str, Any], metric: str) -> Mapping[str, Any] 
 
 def _bar_of(fields: Mapping[str, Any]) -> tuple:
     """What makes two bars the same bar (not their wording)."""
-    return tuple(
-        fields.get(k) for k in ("value", "tolerance", "comparison", "baseline", "over")
-    )
+    return tuple(fields.get(k) for k in ("value", "tolerance", "comparison", "baseline", "over"))

@@ -1,0 +1,253 @@
+"""Markdown renderers: the report's first screen and one page per chapter.
+
+They only format what the judge and ``scoreboard`` computed. The first screen stays
+within 100 lines of at most 160 characters; the detail lives on the chapter pages.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from dlwp_suite.report.scoreboard import (
+    ScoreRow,
+    chapter_counts,
+    divergences_seen,
+    failures,
+    scoreboard,
+)
+from dlwp_suite.results.manifest import DivergenceSpec
+from dlwp_suite.results.verdicts import Status, Verdict
+from dlwp_suite.words import describe_bar
+
+WIDTH = 100  # prose is wrapped here; tables stay under 160 characters
+# One short mark per verdict for the matrix of stacks.
+MARKS = {
+    Status.REPRODUCES: "R",
+    Status.HOLDS: "H",
+    Status.BAR_MET: "M",
+    Status.INCONCLUSIVE: "?",
+    Status.KNOWN_DIVERGENCE: "D",
+    Status.FAILS: "F",
+    Status.BAR_MISSED: "X",
+    Status.DOES_NOT_HOLD: "N",
+    Status.INCOMPLETE: "i",
+    Status.NOT_RUN: "·",
+}
+LEGEND = (
+    "R reproduces · H holds · M bar met · ? inconclusive · D known divergence · "
+    "F fails · X bar missed · N does not hold · i incomplete · · not run"
+)
+WORDS = (
+    "**reproduces**: a book number, on the book's real data, inside its measured band. "
+    "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
+    "test: three seeds that agree are the least that concludes). A suite **bar** (over "
+    "a baseline, an invariant, a pipeline check, or any bar on stand-in or generated "
+    "data) is **met** or **missed**. A **known divergence** is a miss with an "
+    "established, declared cause."
+)
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
+def _table(rows: Sequence[Mapping[str, Any]]) -> str:
+    return pd.DataFrame(list(rows)).to_markdown(index=False) if rows else "_none_"
+
+
+def number(value: float | None) -> str:
+    """A measured value: whole numbers in full, others to 4 significant digits."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+def measured(v: Verdict) -> str:
+    """``0.882 [0.88–0.884], 3 seeds`` (a claim: ``A 0.88 vs B 0.86, 3 pairs``)."""
+    if v.median is None:
+        return ""
+    if v.kind == "claim":
+        pairs = len(v.evidence.get("pairs", ()))
+        return (
+            f"{number(v.median)} vs {number(v.b)}, {pairs} pair(s) ({v.evidence.get('held')} hold)"
+        )
+    spread = f" [{number(v.low)}–{number(v.high)}]" if len(v.values) > 1 else ""
+    return f"{number(v.median)}{spread}, {len(v.values)} seed(s)"
+
+
+def status_text(v: Verdict) -> str:
+    """The status with what qualifies it: its divergence, its data, a changed bar."""
+    text = str(v.status)
+    if v.divergence:
+        text += f" ({v.divergence})"
+    if v.data_kind != "real" and v.status not in (Status.NOT_RUN,):
+        text += f", {v.data_kind} data"
+    if v.bar_changed and v.status is not Status.NOT_RUN:
+        text += "; bar changed since this run: rerun"
+    return text
+
+
+def _short(reason: str, limit: int = 70) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1].rstrip() + "…"
+
+
+def _score_cells(row: ScoreRow) -> dict[str, Any]:
+    s = row.statuses
+    not_run = ", ".join(f"{n} {why}" for why, n in row.not_run.most_common())
+    return {
+        "profile": row.profile,
+        "stack": row.stack,
+        "device": row.device,
+        "reproduces": f"{s[Status.REPRODUCES]} of {row.book_numbers}",
+        "claims H/?/N": f"{s[Status.HOLDS]}/{s[Status.INCONCLUSIVE]}/{s[Status.DOES_NOT_HOLD]}",
+        "bars met/missed": f"{s[Status.BAR_MET]}/{s[Status.BAR_MISSED]}",
+        "diverge": s[Status.KNOWN_DIVERGENCE],
+        "fails": s[Status.FAILS],
+        "incompl": s[Status.INCOMPLETE],
+        "not run": f"{s[Status.NOT_RUN]}" + (f" ({_short(not_run, 32)})" if not_run else ""),
+    }
+
+
+def _scoreboard_table(rows: Sequence[ScoreRow]) -> str:
+    """The scoreboard, leaving out count columns that are 0 on every row."""
+    cells = pd.DataFrame([_score_cells(r) for r in rows])
+    empty = [c for c in ("diverge", "fails", "incompl") if not cells[c].any()]
+    return cells.drop(columns=empty).to_markdown(index=False)
+
+
+def _span(runs: Sequence[str]) -> str:
+    """A few run ids, or the first and last."""
+    return ", ".join(runs) if len(runs) <= 3 else f"{runs[0]} … {runs[-1]}"
+
+
+def provenance_lines(provenance: Mapping[str, Any]) -> list[str]:
+    """When, from which revision and which records the report was made."""
+    runs = provenance.get("runs") or []
+    declared_at = provenance.get("manifest_revision") or "?"
+    return _wrap(
+        f"Made {provenance.get('generated_at', '?')} by `dlwp-suite report` at revision "
+        f"{provenance.get('revision') or '?'} from {provenance.get('records', 0):,} records "
+        f"of {len(runs)} runs in `runs/` ({_span(runs)}), judged at the "
+        f"bars declared in `manifest.json` (revision {declared_at}). "
+        "Each row is one software stack on one device: values never cross stacks."
+    )
+
+
+def front_page(
+    verdicts: Sequence[Verdict],
+    divergences: Mapping[str, DivergenceSpec],
+    provenance: Mapping[str, Any],
+    shown: Mapping[str, tuple[str, str]],
+) -> str:
+    """``report.md``: provenance, scoreboard, divergences once each, failures, and per
+    chapter the counts of each profile's shown stack, with links to the chapter pages."""
+    lines = ["# dlwp-suite results", "", *provenance_lines(provenance), ""]
+    if not verdicts:
+        return "\n".join([*lines, "No verdicts yet: no records of a declared case.", ""])
+    lines += ["## Scoreboard", "", _scoreboard_table(scoreboard(verdicts)), ""]
+    lines += [*_wrap(WORDS), ""]
+    seen = divergences_seen(verdicts)
+    lines += ["## Known divergences", ""]
+    for number_, (key, where) in enumerate(seen.items(), 1):
+        spec = divergences.get(key)
+        stacks = "; ".join(sorted({f"{stack} {device}" for _, stack, device in where}))
+        reason = spec.reason if spec else "(no longer declared)"
+        lines += _wrap(f"{number_}. **{key}**, seen on {stacks}: {reason}", "   ")
+        if spec:
+            lines += _wrap(f"   Evidence: {spec.evidence}", "   ")
+    if not seen:
+        lines.append("none seen")
+    missed = failures(verdicts)
+    lines += ["", f"## Failures without an established cause ({len(missed)})", ""]
+    for v in missed:
+        what = v.subject if v.kind == "claim" else f"{v.subject} {v.metric}"
+        lines += _wrap(
+            f"- {what}: {status_text(v)}, {measured(v)} against "
+            f"{_short(describe_bar(v.bar), 50)} ({v.profile}, {v.stack} {v.device})",
+            "  ",
+        )
+    if not missed:
+        lines.append("none")
+    lines.append("")
+    for profile, (stack, device) in shown.items():
+        counts = chapter_counts(verdicts, profile, stack, device)
+        lines += [f"## Profile `{profile}` on {stack} {device}", ""]
+        rows = [
+            {
+                "chapter": f"[{chapter}]({chapter}.md)",
+                **{str(s): c[s] for s in Status if any(k[s] for k in counts.values())},
+            }
+            for chapter, c in counts.items()
+        ]
+        lines += [_table(rows), ""]
+    others = "; ".join(f"`{p}`: {s} {d}" for p, (s, d) in shown.items())
+    lines += _wrap(
+        f"Shown above and first on each chapter page: {others} (the stack with the most "
+        "answers; `dlwp-suite report --stack NAME` picks another). Every other stack is in "
+        "the chapter pages' matrices, `verdicts.json` (the verdicts as data) and "
+        "`index.html` (sortable, filterable); time and speed per stack in [time.md](time.md)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def verdict_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
+    """One table row per verdict of one stack: what, measured, bar, verdict, why."""
+    return [
+        {
+            "case or claim": v.subject,
+            "metric": v.metric,
+            "measured": measured(v),
+            "bar": _short(describe_bar(v.bar), 60),
+            "verdict": status_text(v),
+            "why / source": _short(v.reason or v.source, 80),
+        }
+        for v in verdicts
+    ]
+
+
+def matrix_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
+    """One row per (subject, metric), one short mark per stack and device."""
+    columns = sorted({f"{v.stack} {v.device}" for v in verdicts})
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for v in verdicts:
+        row = cells.setdefault((v.subject, v.metric), {c: "" for c in columns})
+        row[f"{v.stack} {v.device}"] = MARKS[v.status]
+    return [{"case or claim": s, "metric": m, **row} for (s, m), row in cells.items()]
+
+
+def chapter_page(
+    chapter: str,
+    verdicts: Sequence[Verdict],
+    shown: Mapping[str, tuple[str, str]],
+    details: Mapping[str, list[str]],
+    provenance: Mapping[str, Any],
+) -> str:
+    """``<chapter>.md``: per profile, the shown stack's verdicts, the other stacks'
+    marks, then the detail blocks (curves with captions, baselines, samples, data)."""
+    lines = [
+        f"# {chapter}",
+        "",
+        *provenance_lines(provenance),
+        "",
+        "[back to the report](report.md)",
+        "",
+    ]
+    mine = [v for v in verdicts if v.chapter == chapter]
+    for profile in dict.fromkeys(v.profile for v in mine):
+        in_profile = [v for v in mine if v.profile == profile]
+        stack, device = shown.get(profile, (in_profile[0].stack, in_profile[0].device))
+        here = [v for v in in_profile if (v.stack, v.device) == (stack, device)]
+        counts = Counter(str(v.status) for v in here)
+        lines += [f"## Profile `{profile}` on {stack} {device}", ""]
+        lines += [", ".join(f"{n} {s}" for s, n in counts.most_common()), ""]
+        lines += [_table(verdict_rows(here)), ""]
+        if len({(v.stack, v.device) for v in in_profile}) > 1:
+            lines += [f"### `{profile}` on every stack", "", LEGEND, ""]
+            lines += [_table(matrix_rows(in_profile)), ""]
+        lines += details.get(profile, [])
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""What the report's first screen counts, computed from verdicts (no formatting here)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dlwp_suite.results.verdicts import Status, Verdict
+
+PROFILE_ORDER = ("book", "quick", "smoke")
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One profile on one software stack and device (MLPerf's rule: one row, one
+    stack on one platform)."""
+
+    profile: str
+    stack: str
+    device: str
+    statuses: Counter[Status]
+    book_numbers: int  # book numbers declared in the profile
+    not_run: Counter[str]  # by reason category
+
+    @property
+    def answered(self) -> int:
+        """Verdicts that say something (neither not run nor incomplete)."""
+        return sum(
+            n for s, n in self.statuses.items() if s not in (Status.NOT_RUN, Status.INCOMPLETE)
+        )
+
+
+def not_run_category(reason: str) -> str:
+    """A not-run reason in a few words: which kind of gap it is."""
+    if "dataset unavailable" in reason or ("weights" in reason and "unavailable" in reason):
+        return "data missing"
+    if "not attempted" in reason:
+        return "not attempted"
+    if "not selected" in reason or "deselected" in reason:
+        return "deselected"
+    if "--dlwp-book-code" in reason:
+        return "needs --dlwp-book-code"
+    return "skipped"
+
+
+def _key(verdict: Verdict) -> tuple[str, str, str]:
+    return verdict.profile, verdict.stack, verdict.device
+
+
+def scoreboard(verdicts: Iterable[Verdict]) -> list[ScoreRow]:
+    """One row per profile x stack x device, book profile first, most answered first."""
+    groups: dict[tuple[str, str, str], list[Verdict]] = {}
+    for verdict in verdicts:
+        groups.setdefault(_key(verdict), []).append(verdict)
+    rows = [
+        ScoreRow(
+            *key,
+            statuses=Counter(v.status for v in group),
+            book_numbers=sum(v.kind == "book number" for v in group),
+            not_run=Counter(
+                not_run_category(v.reason) for v in group if v.status is Status.NOT_RUN
+            ),
+        )
+        for key, group in groups.items()
+    ]
+    order = {p: i for i, p in enumerate(PROFILE_ORDER)}
+    return sorted(rows, key=lambda r: (order.get(r.profile, 9), -r.answered, r.stack, r.device))
+
+
+def default_stack(verdicts: Sequence[Verdict], profile: str) -> tuple[str, str] | None:
+    """The stack and device a profile's verdict table shows by default: the one with
+    the most answers, ties to the newest run."""
+    rows = [r for r in scoreboard(verdicts) if r.profile == profile]
+    if not rows:
+        return None
+    newest = {
+        (v.stack, v.device): max(v.runs, default="") for v in verdicts if v.profile == profile
+    }
+    best = max(rows, key=lambda r: (r.answered, newest.get((r.stack, r.device), "")))
+    return best.stack, best.device
+
+
+def chapter_counts(
+    verdicts: Iterable[Verdict], profile: str, stack: str, device: str
+) -> dict[str, Counter[Status]]:
+    """Per chapter, the statuses of one profile on one stack and device."""
+    counts: dict[str, Counter[Status]] = {}
+    for v in verdicts:
+        if (v.profile, v.stack, v.device) == (profile, stack, device):
+            counts.setdefault(v.chapter, Counter())[v.status] += 1
+    return dict(sorted(counts.items()))
+
+
+def divergences_seen(verdicts: Iterable[Verdict]) -> dict[str, list[tuple[str, str, str]]]:
+    """Each divergence id with the (profile, stack, device) where it showed, in order."""
+    seen: dict[str, list[tuple[str, str, str]]] = {}
+    for v in verdicts:
+        if v.status is Status.KNOWN_DIVERGENCE and v.divergence:
+            where = seen.setdefault(v.divergence, [])
+            if _key(v) not in where:
+                where.append(_key(v))
+    return seen
+
+
+def failures(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    """Misses without an established cause, and tests that broke."""
+    return [v for v in verdicts if v.status.failing]

@@ -1,0 +1,31 @@
+"""How a bar reads, the same in ``dlwp-suite list``, a failing test and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:
+    """A number target's bar as checked: ``0.885 ± 0.011``, ``≥ 0.78 (0.8 - 0.02)`` (a
+    one-sided number loosened by the tolerance on its side) or ``= 721857``."""
+    if comparison == "exact" or not tolerance:
+        sign = {"at_least": "≥ ", "at_most": "≤ ", "exact": "= "}.get(comparison, approx_sign)
+        return f"{sign}{value:g}"
+    if comparison == "at_least":
+        return f"≥ {round(value - tolerance, 10):g} ({value:g} - {tolerance:g})"
+    if comparison == "at_most":
+        return f"≤ {round(value + tolerance, 10):g} ({value:g} + {tolerance:g})"
+    return f"{approx_sign}{value:g} ± {tolerance:g}"
+
+
+def describe_bar(bar: Mapping[str, Any]) -> str:
+    """A verdict's bar as data, in words: a claim's relation, "beats mean by 3", or a
+    number's bar (``every seed`` where the worst seed is checked)."""
+    if "as_checked" in bar:
+        return str(bar["as_checked"])
+    if bar.get("baseline") is not None:
+        at_most = " at most" if bar["comparison"] == "at_most" else ""
+        return f"beats {bar['baseline']} by{at_most} {bar['tolerance']:g}"
+    every = " (every seed)" if bar.get("over") == "worst" else ""
+    return bar_text(bar["comparison"], bar["value"], bar["tolerance"], "≈ ") + every
