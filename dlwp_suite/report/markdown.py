@@ -109,7 +109,7 @@ def _score_cells(row: ScoreRow) -> dict[str, Any]:
         "diverge": s[Status.KNOWN_DIVERGENCE],
         "fails": s[Status.FAILS],
         "incompl": s[Status.INCOMPLETE],
-        "not run": f"{s[Status.NOT_RUN]}" + (f" ({_short(not_run, 32)})" if not_run else ""),
+        "not run": f"{s[Status.NOT_RUN]}" + (f" ({_short(not_run, 22)})" if not_run else ""),
     }
 
 
@@ -211,13 +211,16 @@ def verdict_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
 
 
 def matrix_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
-    """One row per (subject, metric), one short mark per stack and device."""
+    """One row per declared bar or claim, one short mark per stack and device."""
     columns = sorted({f"{v.stack} {v.device}" for v in verdicts})
-    cells: dict[tuple[str, str], dict[str, str]] = {}
+    cells: dict[tuple[str, str, str], dict[str, str]] = {}
     for v in verdicts:
-        row = cells.setdefault((v.subject, v.metric), {c: "" for c in columns})
+        key = (v.subject, v.metric, _short(describe_bar(v.bar), 40))
+        row = cells.setdefault(key, {c: "" for c in columns})
         row[f"{v.stack} {v.device}"] = MARKS[v.status]
-    return [{"case or claim": s, "metric": m, **row} for (s, m), row in cells.items()]
+    return [
+        {"case or claim": s, "metric": m, "bar": b, **row} for (s, m, b), row in cells.items()
+    ]
 
 
 def chapter_page(
