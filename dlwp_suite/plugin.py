@@ -807,7 +807,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     base = _results_dir(config)
     run_id = config.stash.get(_run_id, None)
     records = read_run(base, run_id) if base.is_dir() and run_id else []
-    if not records or config.get_verbosity() < 0:
+    if not records:
         return
     environment = records[0]["environment"]
     first = config.getoption("--dlwp-first-seed")

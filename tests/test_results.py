@@ -130,3 +130,18 @@ def test_the_writability_check_leaves_no_empty_records_file(tmp_path: Path):
     fresh.append(record(seed=0))
     ResultsStore(tmp_path, "r1").check_writable()  # a later invocation of the run
     assert [r["seed"] for r in read_records(tmp_path)] == [0]
+
+
+def test_old_records_are_upgraded_and_newer_ones_refused(tmp_path: Path):
+    from dlwp_suite.results.store import SCHEMA, NewerRecords
+
+    old = record()
+    old["schema"], old["targets"] = 1, [{"metric": "test_accuracy", "book": 0.885}]
+    newer = {**record(), "schema": SCHEMA + 1}
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.main.jsonl").write_text(json.dumps(old) + "\n")
+    (upgraded,) = read_records(tmp_path)
+    assert upgraded["schema"] == SCHEMA and upgraded["targets"][0]["declared"] is None
+    (tmp_path / "runs" / "b.main.jsonl").write_text(json.dumps(newer) + "\n")
+    with pytest.raises(NewerRecords, match="upgrade dlwp-suite"):
+        list(read_records(tmp_path))

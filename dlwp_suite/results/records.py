@@ -3,42 +3,12 @@ stack and device, and cut down to the newest run of each case on each stack."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dlwp_suite.results.store import SCHEMA, run_starts
+from dlwp_suite.results.store import run_starts, upgraded
 
 Record = dict[str, Any]
-
-
-def _upgrade_1_to_2(record: Record) -> Record:
-    # Schema 1 stored targets without their declaration; the judge reads today's bars
-    # from the manifest, so an undeclared stored target only loses "bar changed".
-    targets = [{**t, "declared": t.get("declared")} for t in record.get("targets") or []]
-    return {**record, "targets": targets, "schema": 2}
-
-
-# schema n -> its upgrade to n + 1 (asv's ``update_to_2`` idea).
-UPGRADES: dict[int, Callable[[Record], Record]] = {1: _upgrade_1_to_2}
-
-
-class NewerRecords(ValueError):
-    """Records written by a newer dlwp-suite than this one reads."""
-
-
-def upgraded(record: Mapping[str, Any]) -> Record:
-    """A record in the current schema; a newer schema is refused with what to do."""
-    current = dict(record)
-    version = int(current.get("schema", 1))
-    if version > SCHEMA:
-        raise NewerRecords(
-            f"record of run {current.get('run_id')} has schema {version}; this dlwp-suite "
-            f"reads up to {SCHEMA}: upgrade dlwp-suite"
-        )
-    while version < SCHEMA:
-        current = UPGRADES[version](current)
-        version = int(current["schema"])
-    return current
 
 
 def stack_label(environment: Mapping[str, Any]) -> str:
@@ -76,7 +46,7 @@ def newest(records: Iterable[Mapping[str, Any]]) -> list[Record]:
     id). A seed recorded twice in that run (two invocations sharing a run id) counts
     once, its latest record, with ``times_recorded`` saying how often.
     """
-    rows = [upgraded(r) for r in records]
+    rows = [upgraded(r) for r in records]  # records made in memory, not read
     starts = run_starts(rows)
     for row in rows:
         row["stack"] = stack_label(row["environment"])
