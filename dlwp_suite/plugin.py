@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from dlwp_suite import progress
 from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
@@ -122,6 +123,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="results",
         metavar="DIR",
         help="where run records (runs/*.jsonl) go (default: results/)",
+    )
+    group.addoption(
+        "--dlwp-progress-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a progress line (case, seed, epoch, metric, time left) at most this often "
+        "during a fit; none under -q or in xdist workers (default: 30)",
     )
     group.addoption(
         "--dlwp-claim-wait",
@@ -387,11 +396,72 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     under_xdist = hasattr(session.config, "workerinput")  # the controller checked
     if not under_xdist and (selected or any(_is_claim(item) for item in session.items)):
         _check_before_training(session.config)
+        if (write := _progress_writer(session.config)) is not None:
+            write(_plan(session))
         # The declarations this run judges by, beside its records, for the report.
         run_manifest().write(_results_dir(session.config) / MANIFEST_NAME)
 
 
+def _progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
+    """A line writer to the terminal past output capture; None under ``-q`` and in xdist
+    workers (whose terminal no one sees)."""
+    if config.get_verbosity() < 0 or hasattr(config, "workerinput"):
+        return None
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if terminal is None:
+        return None
+
+    def write(line: str) -> None:
+        if capture is None:
+            terminal.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+
+    return write
+
+
+def _plan(session: pytest.Session) -> str:
+    """How many cases and seeds will train, and the time earlier runs of the same cases
+    on this stack and device took (median wall time a seed)."""
+    from dlwp_suite.results import read_records
+    from dlwp_suite.results.records import device_label, newest, stack_label
+
+    config = session.config
+    cases = {
+        item.callspec.params["dlwp_case"].id
+        for item in session.items
+        if "dlwp_case" in getattr(getattr(item, "callspec", None), "params", {})
+    }
+    seeds = config.getoption("--dlwp-seeds")
+    profile = config.getoption("--dlwp-profile")
+    here = _environment()
+    stack, device = stack_label(here), device_label(here)
+    base = _results_dir(config)
+    walls: dict[str, list[float]] = {}
+    for r in newest(read_records(base)) if (base / "runs").is_dir() else []:
+        case = f"{r['experiment']}[{r['variant']}]"
+        wall = (r.get("timings") or {}).get("wall_s")
+        same_run_kind = r["kind"] == "model" and r["profile"] == profile and case in cases
+        if same_run_kind and wall and (r["stack"], r["device"]) == (stack, device):
+            walls.setdefault(case, []).append(wall)
+    line = f"dlwp-suite plan: {len(cases)} case(s) x {seeds} seed(s), {profile} profile"
+    if walls:
+        total = sum(statistics.median(v) for v in walls.values()) * seeds
+        line += (
+            f"; earlier runs on {stack} {device} give ~{progress.duration(total)} for "
+            f"{len(walls)} of them"
+        )
+    if untimed := len(cases) - len(walls):
+        line += f"; {untimed} never timed on this stack"
+    return line
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    progress.attach(
+        _progress_writer(session.config), session.config.getoption("--dlwp-progress-every")
+    )
     # An xdist controller collects nothing, and a usage error inside a worker crashes it
     # with an INTERNALERROR: the controller checks before the workers start.
     if getattr(session.config.option, "numprocesses", None) and not hasattr(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlwp_suite import protocols
+from dlwp_suite import progress, protocols
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.claims import Claim, ClaimCheck, Side
 from dlwp_suite.datasets.task_data import TaskData
@@ -99,8 +99,9 @@ def run_case(
     protocol = protocols.get(case.experiment.protocol)
     references = baseline_references(case, baselines)
     runs, records = [], []
-    for seed in seeds:
-        result = protocol.run(case, data, seed)
+    for index, seed in enumerate(seeds):
+        with progress.seed(case.id, seed, index, len(seeds)):
+            result = protocol.run(case, data, seed)
         # The process' peaks so far: the latest seed's are the case's upper bounds.
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
         if (device_peak := accelerator_peak_memory_mb()) is not None:

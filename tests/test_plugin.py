@@ -267,3 +267,20 @@ def test_models_run_before_the_comparisons_that_reuse_them(suite: pytest.Pyteste
     stages = ["test_model", "test_baselines_and_ensemble", "test_claim"]
     assert [stages.index(t) for t in tests] == sorted(stages.index(t) for t in tests)
     assert tests[0] == "test_model" and "test_baselines_and_ensemble" in tests
+
+
+def test_progress_lines_show_in_the_terminal_and_q_silences_them(suite: pytest.Pytester):
+    """A long fit is watched: case, seed, epoch, metric, time left; -q is quiet."""
+    args = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "-k", "boston and test_model"]
+    args += ["--benchmark-disable", "--dlwp-progress-every", "0", "-p", "no:cacheprovider"]
+    shown = suite.runpytest_subprocess(*args)
+    shown.assert_outcomes(passed=1)
+    shown.stdout.fnmatch_lines(
+        [
+            "dlwp-suite plan: 1 case(s) x 1 seed(s), smoke profile*",
+            "ch03.boston.kfold[[]book] seed 0 (1 of 1) · * epoch */* · * elapsed · ~* left",
+        ]
+    )
+    quiet = suite.runpytest_subprocess(*args, "-q")
+    quiet.assert_outcomes(passed=1)
+    assert not [line for line in quiet.outlines if " elapsed · " in line or "plan:" in line]

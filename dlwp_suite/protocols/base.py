@@ -18,6 +18,7 @@ from typing import ClassVar
 import keras
 import numpy as np
 
+from dlwp_suite import progress
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.compat import KERAS_VERSION, fuse_steps, jit_augmentation_on_jax
 from dlwp_suite.datasets.task_data import TaskData
@@ -203,6 +204,25 @@ def scored_in_one_batch(
     )
 
 
+# The curve a progress line shows, the first a fit logs.
+PROGRESS_METRICS = ("val_accuracy", "val_mae", "val_loss", "accuracy", "mae", "loss")
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """Tells ``dlwp_suite.progress`` that an epoch ended (a clock read; it writes a line
+    at most every 30 s, and nothing where no one is watching)."""
+
+    def __init__(self, phase: str, epochs: int) -> None:
+        super().__init__()
+        self.phase, self.epochs = phase, epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        shown = next((m for m in PROGRESS_METRICS if m in logs), None)
+        value = (shown, float(logs[shown])) if shown else None
+        progress.step(f"{self.phase} epoch", epoch + 1, self.epochs, value)
+
+
 def fit(
     case: Case,
     model: keras.Model,
@@ -233,6 +253,7 @@ def fit(
         clock,
         *callbacks,
         *tensorboard_callbacks(case.id, seed, phase),
+        EpochProgress(phase, epochs),
     ]
     target_clock = None
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:

@@ -23,7 +23,13 @@ from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
 from dlwp_suite.forecast import Windows, for_case
 from dlwp_suite.metrics import declare
-from dlwp_suite.protocols.base import CURVE_METRICS, Protocol, RunResult, curve_metrics
+from dlwp_suite.protocols.base import (
+    CURVE_METRICS,
+    EpochProgress,
+    Protocol,
+    RunResult,
+    curve_metrics,
+)
 from dlwp_suite.timing import EpochClock
 
 # Every forecasting baseline: the first two are trivial bars, the others shallow models.
@@ -101,7 +107,11 @@ class Forecast(Protocol):
             epochs=p["epochs"],
             steps_per_epoch=steps,
             validation_data=val,
-            callbacks=[clock, *tensorboard_callbacks(case.id, seed, "fit")],
+            callbacks=[
+                clock,
+                *tensorboard_callbacks(case.id, seed, "fit"),
+                EpochProgress("fit", p["epochs"]),
+            ],
             verbose=0,
         ).history
         scale = data.extras["to_celsius"][0]

@@ -44,6 +44,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
+from dlwp_suite import progress
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
@@ -158,7 +159,7 @@ class AdversarialTraining(Protocol):
         initial = discriminator.get_weights()
         start = 0
         training = time.perf_counter()
-        for _ in range(p["steps"]):
+        for step in range(p["steps"]):
             fakes = generator.predict_on_batch(_latent(rng, batch, dim))
             images = np.concatenate([fakes, real[start : start + batch]])
             labels = fake_then_real + p["label_noise"] * rng.random(fake_then_real.shape)
@@ -173,6 +174,7 @@ class AdversarialTraining(Protocol):
             start += batch
             if start > len(real) - batch:
                 start = 0
+            progress.step("step", step + 1, p["steps"], ("a_loss", a_losses[-1]))
         train_s = time.perf_counter() - training
         model, features, reference, accuracy = _scoring(data)
         generating = time.perf_counter()

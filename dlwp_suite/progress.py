@@ -1,0 +1,86 @@
+"""Progress a person can watch: one line at most every ``interval_s`` during a long fit.
+
+The plugin attaches a writer (pytest's terminal, past output capture); without one, as
+in a notebook, nothing is written. The runner says which case and seed is running and
+the fits report their epochs; this module only keeps the time and writes the line.
+Nothing here touches a model: the timed region gains one clock read per epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+Write = Callable[[str], None]
+
+
+@dataclass
+class _State:
+    write: Write | None = None
+    interval_s: float = 30.0
+    case: str = ""
+    seed: int = 0
+    seed_index: int = 0  # 0-based position among the case's seeds
+    seeds: int = 1
+    seed_started: float = field(default_factory=time.monotonic)
+    seconds_per_seed: list[float] = field(default_factory=list)
+    last_line: float = 0.0
+    phase: str = ""
+    phase_started: float = 0.0  # about when the phase's first step began
+    last_step: float = 0.0
+
+
+_STATE = _State()
+
+
+def attach(write: Write | None, interval_s: float = 30.0) -> None:
+    """Send progress lines to ``write`` (None: silence), at most one per ``interval_s``."""
+    _STATE.write, _STATE.interval_s = write, interval_s
+
+
+@contextmanager
+def seed(case: str, seed_: int, index: int, seeds: int) -> Iterator[None]:
+    """Mark one seed of a case as running (the runner wraps each seed in this)."""
+    if index == 0:
+        _STATE.seconds_per_seed = []
+    _STATE.case, _STATE.seed, _STATE.seed_index, _STATE.seeds = case, seed_, index, seeds
+    _STATE.seed_started = _STATE.last_line = _STATE.last_step = time.monotonic()
+    _STATE.phase = ""
+    try:
+        yield
+    finally:
+        _STATE.seconds_per_seed.append(time.monotonic() - _STATE.seed_started)
+
+
+def duration(seconds: float) -> str:
+    """``4m05s`` or ``2h10m``."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = None) -> None:
+    """Report that ``done`` of ``total`` steps (epochs, iterations) of a phase ended;
+    a line is written only when the interval has passed since the last one."""
+    now = time.monotonic()
+    if phase != _STATE.phase or done == 1:  # a new phase began when the last step ended
+        _STATE.phase, _STATE.phase_started = phase, _STATE.last_step
+    _STATE.last_step = now
+    if _STATE.write is None or now - _STATE.last_line < _STATE.interval_s:
+        return
+    _STATE.last_line = now
+    parts = [
+        f"{_STATE.case} seed {_STATE.seed} ({_STATE.seed_index + 1} of {_STATE.seeds})",
+        f"{phase} {done}/{total}",
+    ]
+    if metric is not None:
+        parts.append(f"{metric[0]} {metric[1]:.4g}")
+    parts.append(f"{duration(now - _STATE.seed_started)} elapsed")
+    parts.append(f"~{duration((now - _STATE.phase_started) / done * (total - done))} left")
+    if later := _STATE.seeds - _STATE.seed_index - 1:
+        finished = _STATE.seconds_per_seed
+        each = f" of ~{duration(sum(finished) / len(finished))}" if finished else ""
+        parts[-1] += f" in this phase, then {later} seed(s){each}"
+    _STATE.write(" · ".join(parts))
