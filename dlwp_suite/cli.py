@@ -31,7 +31,10 @@ def _list(args: argparse.Namespace) -> int:
                 if target.divergence is not None:
                     d = target.divergence
                     print(f"    known divergence on {d.stack.describe()}: {d.reason}")
-    print(f"\nclaims ({args.profile} profile): A <relation> B, judged on medians over seeds")
+    print(
+        f"\nclaims ({args.profile} profile): A <relation> B, weighed on paired seeds "
+        "(holds, inconclusive or does not hold)"
+    )
     for claim in experiments.claims(args.profile):
         print(f"  {claim.id}: {claim.says}")
         print(f"    {claim.describe()}  [{claim.source}; margin: {claim.basis}]")
