@@ -39,6 +39,10 @@ def _divergence(divergence: Divergence) -> DivergenceSpec:
         tuple(divergence.stack.backends),
         divergence.reason,
         divergence.evidence,
+        divergence.probe.measure,
+        divergence.probe.comparison,
+        divergence.probe.value,
+        divergence.probe.says,
     )
 
 

@@ -1,15 +1,18 @@
 """Known divergences: where a book number or claim does not reproduce, and why.
 
 A divergence is declared on the target or claim it concerns, only once its cause is
-established, with the stack it applies to. On a matching stack the benchmark is
-``xfail(strict=True)``: the run stays green, the report lists it under findings, and a
-strict XPASS says when the divergence has gone.
+established, with the stack it applies to and a probe: a quick check that shows the
+mechanism on the running stack. On a matching stack the benchmark is
+``xfail(strict=True)``, and the miss counts as the divergence only when the run's probe
+shows the mechanism; a miss without it fails as any miss does. A strict XPASS says
+when the divergence has gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -38,6 +41,24 @@ class Stack:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """What shows a divergence's mechanism: ``measure`` is a probe of
+    ``dlwp_suite.probes`` run on the stack before the case, or ``metric:<name>``, a
+    metric the case records; the mechanism shows at ``value`` or beyond, on the side
+    ``comparison`` says."""
+
+    measure: str
+    comparison: Literal["at_least", "at_most"]
+    value: float
+    says: str  # what a reading past the value means, in words
+
+    @property
+    def metric(self) -> str | None:
+        """The case's own metric the probe reads, if it is one."""
+        return self.measure.removeprefix("metric:") if self.measure.startswith("metric:") else None
+
+
+@dataclass(frozen=True)
 class Divergence:
     """An established reason why the book's number or claim fails on some stacks."""
 
@@ -45,6 +66,7 @@ class Divergence:
     reason: str  # one sentence: what differs and why
     evidence: str  # the measurements that establish it, with where to find them
     id: str  # short and stable: how the report numbers and cites it
+    probe: Probe
 
     def as_record(self) -> dict[str, object]:
         """The form stored beside the target or claim in a record."""
@@ -54,6 +76,11 @@ class Divergence:
             "applies_to": self.stack.describe(),
             "reason": self.reason,
             "evidence": self.evidence,
+            "probe": {
+                "measure": self.probe.measure,
+                "comparison": self.probe.comparison,
+                "value": self.probe.value,
+            },
         }
 
 

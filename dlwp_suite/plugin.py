@@ -599,6 +599,7 @@ class Dlwp:
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()
         self._tested: dict[tuple[str, int], Any] = {}  # (case id, seed) -> tested model
+        self._probe_readings: dict[str, float] = {}  # a probe's reading, once a process
         self._baselines: dict[tuple[str, int, str], Any] = {}  # (experiment, seed, name)
 
     def data_config(self, experiment: Experiment) -> DataConfig:
@@ -664,6 +665,26 @@ class Dlwp:
             return fitted
         return {n: dataclasses.replace(b, fitted_for=experiment.id) for n, b in fitted.items()}
 
+    def probes(self, case: Case) -> dict[str, float]:
+        """Readings of the probes of the divergences declared for this stack on the case's
+        targets and on the claims that compare it (each probe runs once a process)."""
+        from dlwp_suite import experiments
+        from dlwp_suite.probes import PROBES
+
+        declared = [t.divergence for t in case.targets]
+        for claim in experiments.claims(self.profile):
+            sides = {(s.experiment, s.variant) for s in (claim.a, claim.b)}
+            if (case.experiment.id, case.variant) in sides:
+                declared.append(claim.divergence)
+        needed = {
+            d.probe.measure
+            for d in declared
+            if d is not None and d.probe.metric is None and d.stack.matches(self.environment)
+        }
+        for name in needed - self._probe_readings.keys():
+            self._probe_readings[name] = PROBES[name]()
+        return {name: self._probe_readings[name] for name in sorted(needed)}
+
     def check_model(self, case: Case, benchmark: Any) -> None:
         """Train the case's model for every seed (timed), record, and assert its targets."""
         from dlwp_suite.runner import run_case
@@ -671,11 +692,12 @@ class Dlwp:
         data = self.data(case.experiment)
         compared = {t.baseline for t in case.targets if t.baseline is not None}
         baselines = self.baselines(case.experiment, data, sorted(compared))
+        probes = self.probes(case)  # before the clock
         try:
             outcome = benchmark.pedantic(
                 run_case,
                 args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
-                kwargs={"write": self.store.append},
+                kwargs={"write": self.store.append, "probes": probes},
                 rounds=1,
                 iterations=1,
             )

@@ -86,15 +86,17 @@ def run_case(
     env: Mapping[str, Any],
     baselines: Mapping[str, BaselineResult],
     write: Write,
+    probes: Mapping[str, float] | None = None,
 ) -> Outcome:
     """Train the case's model once per seed; check its targets on the medians.
 
     Each seed's record goes to ``write`` as soon as that seed finishes, so an interrupted
     run keeps the seeds it completed. It holds each target's declaration, the value it
     is checked against and the seed's value; the judge checks the bar on the seeds'
-    median. ``baselines`` holds the
-    fitted baselines its targets compare with (fitted once per experiment and seed,
-    outside this timed call).
+    median. ``baselines`` holds the fitted baselines its targets compare with (fitted
+    once per experiment and seed, outside this timed call). ``probes`` are the readings
+    of the probes of divergences declared for this stack, taken before the case; every
+    record carries them.
     """
     protocol = protocols.get(case.experiment.protocol)
     references = baseline_references(case, baselines)
@@ -124,6 +126,7 @@ def run_case(
             history=result.history,
             details=result.details,
             seeds_planned=len(seeds),  # so an interrupted case shows as incomplete
+            **({"probes": dict(probes)} if probes else {}),
         )
         write(record)
         runs.append(result)

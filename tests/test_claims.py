@@ -3,13 +3,16 @@
 import pytest
 
 from dlwp_suite.claims import Claim, baseline, network
-from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiments import claims
 from dlwp_suite.results import make_record
 from dlwp_suite.runner import judge_claim, side_values
 
 ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
 GRU, REVERSED = network("ch06.jena.1e", "gru"), network("ch06.jena.1e", "reversed_gru")
+
+
+PROBE = Probe("metric:best_val_mae", "at_least", 0.0, "any MAE")
 
 
 def claim(relation="beats", margin=0.0, metric="best_val_mae", **kw) -> Claim:
@@ -99,7 +102,7 @@ def test_a_baseline_pairs_with_every_seed():
 
 def test_claim_is_stored_as_data_and_rebuilt():
     original = claim(
-        "within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs", "d1")
+        "within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs", "d1", PROBE)
     )
     _check, stored = judge_claim(
         original,

@@ -221,7 +221,7 @@ def test_a_claim_whose_cases_are_deselected_skips_and_says_why(suite: pytest.Pyt
 
 DIVERGENCE_CONFTEST = """
 import dataclasses
-from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiments import EXPERIMENTS
 from dlwp_suite.targets import Target
 
@@ -230,7 +230,10 @@ def pytest_configure(config):
     smoke = boston.profiles["smoke"]
     diverging = Target(
         "test_mae", source="test", basis="test", value=0.0, tolerance=1e-9,
-        divergence=Divergence(Stack(), "{reason}", "evidence", "d1"),
+        divergence=Divergence(
+            Stack(), "{reason}", "evidence", "d1",
+            Probe("metric:test_mae", "{side}", 0.0, "the probe's words"),
+        ),
     )
     profiles = dict(boston.profiles)
     profiles["smoke"] = dataclasses.replace(smoke, targets={{"book": (diverging,)}})
@@ -240,7 +243,7 @@ def pytest_configure(config):
 
 def test_a_declared_divergence_is_a_strict_xfail(suite: pytest.Pytester):
     """A target that misses where a divergence is declared xfails; the report lists it."""
-    suite.makeconftest(DIVERGENCE_CONFTEST.format(reason="a known cause."))
+    suite.makeconftest(DIVERGENCE_CONFTEST.format(reason="a known cause.", side="at_least"))
     result = suite.runpytest_subprocess(
         "benchmarks/test_ch03.py",
         "--dlwp-profile=smoke",
@@ -255,6 +258,23 @@ def test_a_declared_divergence_is_a_strict_xfail(suite: pytest.Pytester):
     assert model["targets"][0]["declared"]["divergence"]["reason"] == "a known cause."
     (outcome,) = [r for r in records(suite.path / "results") if r["kind"] == "outcome"]
     assert outcome["outcome"] == "xfailed"
+
+
+def test_a_miss_whose_divergence_probe_does_not_show_the_mechanism_fails(
+    suite: pytest.Pytester,
+):
+    """The declared cause must show on the running stack: a probe that reads no
+    mechanism (test MAE at most 0: never) turns the xfail into a failure."""
+    suite.makeconftest(DIVERGENCE_CONFTEST.format(reason="a known cause.", side="at_most"))
+    result = suite.runpytest_subprocess(
+        "benchmarks/test_ch03.py",
+        "--dlwp-profile=smoke",
+        "-k",
+        "boston and test_model",
+        "--benchmark-disable",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*its probe did not show the mechanism (metric:test_mae = *"])
 
 
 def test_models_run_before_the_comparisons_that_reuse_them(suite: pytest.Pytester):

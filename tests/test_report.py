@@ -39,7 +39,7 @@ def one(verdicts, subject, metric=None, stack=None):
     return found
 
 
-def boston(env, values, run_id):
+def boston(env, values, run_id, probes=None):
     return [
         model(
             BOSTON,
@@ -49,6 +49,7 @@ def boston(env, values, run_id):
             env=env,
             profile="book",
             seeds_planned=len(values),
+            **({"probes": probes} if probes else {}),
         )
         for seed, v in enumerate(values)
     ]
@@ -57,7 +58,10 @@ def boston(env, values, run_id):
 def test_each_stack_is_judged_on_its_own_records(manifest):
     """Boston's 1st-edition K-fold (book 2.38 ± 0.23): a divergence on TF 2.21, a
     reproduction on tf.keras 2.15, each under its own stack with its own values."""
-    records = boston(ENV, [2.70, 2.75, 2.66], "tf") + boston(KERAS2, [2.33, 2.40, 2.35], "k2")
+    order = {"epoch_order_repeats": 1.0}
+    records = boston(ENV, [2.70, 2.75, 2.66], "tf", order) + boston(
+        KERAS2, [2.33, 2.40, 2.35], "k2"
+    )
     verdicts = judge(records, manifest)
     tf = one(verdicts, BOSTON, "kfold_val_mae", "tf2.21.0 keras3.15.1 tensorflow")
     k2 = one(verdicts, BOSTON, "kfold_val_mae", "tf2.15.1 keras2.15.0 tensorflow")
@@ -65,6 +69,23 @@ def test_each_stack_is_judged_on_its_own_records(manifest):
     assert tf.values == (2.70, 2.75, 2.66) and tf.median == 2.70
     assert k2.status is Status.REPRODUCES and k2.values == (2.33, 2.40, 2.35)
     assert tf.device == k2.device == "CPU"
+
+
+def test_a_divergence_excuses_a_miss_only_where_its_probe_shows_the_mechanism(manifest):
+    def verdict(probes):
+        (v,) = [
+            v
+            for v in judge(boston(ENV, [2.70, 2.75, 2.66], "tf", probes), manifest)
+            if v.subject == BOSTON and v.metric == "kfold_val_mae"
+        ]
+        return v
+
+    shown = verdict({"epoch_order_repeats": 1.0})
+    assert shown.status is Status.KNOWN_DIVERGENCE and "epoch_order_repeats = 1" in shown.reason
+    reshuffled = verdict({"epoch_order_repeats": 0.0})
+    assert reshuffled.status is Status.FAILS and "did not show the mechanism" in reshuffled.reason
+    unprobed = verdict(None)
+    assert unprobed.status is Status.FAILS and "no reading of its probe" in unprobed.reason
 
 
 def test_generated_and_stand_in_data_never_reproduce(manifest):
@@ -165,7 +186,17 @@ def test_the_newest_run_of_each_stack_counts(manifest):
 
 def small_manifest() -> Manifest:
     """A hand-made manifest, so the golden report does not move with the declarations."""
-    divergence = DivergenceSpec("fixed-order", ">=3.0", ("tensorflow",), "one order.", "a probe.")
+    divergence = DivergenceSpec(
+        "fixed-order",
+        ">=3.0",
+        ("tensorflow",),
+        "one order.",
+        "an evidence.",
+        "order_repeats",
+        "at_least",
+        1.0,
+        "one order every epoch",
+    )
     accuracy = TargetSpec(Bar("test_accuracy", 1, 0.885, 0.011), True, "1e 3.5 c39", "seeds")
     mae = TargetSpec(Bar("kfold_val_mae", -1, 2.38, 0.23), True, "1e 3.7", "s", "fixed-order")
     cases = (
@@ -190,7 +221,10 @@ def small_manifest() -> Manifest:
 def golden_records():
     return [
         *[model(IMDB, s, {"test_accuracy": 0.88 + 0.002 * s}, profile="book") for s in range(3)],
-        *[model(BOSTON, s, {"kfold_val_mae": 2.7}, profile="book") for s in range(3)],
+        *[
+            model(BOSTON, s, {"kfold_val_mae": 2.7}, profile="book", probes={"order_repeats": 1})
+            for s in range(3)
+        ],
         *[
             model(IMDB, s, {"test_accuracy": 0.8}, profile="book", env=JAX, run_id="j")
             for s in range(3)

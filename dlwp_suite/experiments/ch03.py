@@ -24,7 +24,7 @@ from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, baseline, network
 from dlwp_suite.datasets import boston_housing, imdb, reuters
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.models import dense_stack
 from dlwp_suite.targets import Target
@@ -281,6 +281,12 @@ FROZEN_SHUFFLE = Divergence(
     "one fixed order forced, the only change, 2.87 [2.67-3.14] (p = 0.002); Keras 3.15 + "
     "TF as is ~2.7 [2.63-2.96] (8 runs); TF with a fresh numpy order each epoch, the only "
     "change, 2.46 [2.30-2.75] (seeds 0-4); tf.keras 2.15 2.35 [2.32-2.58] (seeds 0-2).",
+    probe=Probe(
+        "epoch_order_repeats",
+        "at_least",
+        1.0,
+        "a seeded fit(shuffle=True) replays one sample order in every epoch",
+    ),
 )
 
 BOSTON_KFOLD_MAE = Target(

@@ -25,7 +25,7 @@ from dlwp_suite.claims import Claim, network
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import imdb
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments.ch03 import sparse_rows
 from dlwp_suite.models import dense_stack
@@ -204,6 +204,13 @@ RMSPROP_STEP = Divergence(
     "as in the book, training loss 0.055. The suite, seeds 100-104: bigger's minimum at "
     "epochs 3, 2, 3, 3, 4, the original's at 3 on all five. Keras 2.0.8's optimizer "
     "source: p - lr * g / (K.sqrt(new_a) + epsilon); Keras 3.15: lr * g / sqrt(v + eps).",
+    probe=Probe(
+        "rmsprop_small_gradient_step_ratio",
+        "at_most",
+        0.5,
+        "RMSprop moves a weight with a tiny gradient less than half as far as the book's "
+        "Keras 2.0.8 step, lr * g / (sqrt(a) + eps)",
+    ),
 )
 
 

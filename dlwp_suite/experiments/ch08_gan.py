@@ -41,7 +41,7 @@ from dlwp_suite.compat import binary_crossentropy_loss
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import cifar10, mnist
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.divergence import Divergence, Stack
+from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.targets import Target
 
@@ -176,6 +176,12 @@ FROZEN_IN_VAIN = Divergence(
     evidence="benchmarks/plain_gan_trainable.py (2026-11-28): the discriminator's step "
     "moves its weights on tf.keras 2.15 and moves nothing on Keras 3.15.1 with TensorFlow "
     "and with JAX; this experiment's 1e variant records a weight change of 0 on Keras 3",
+    probe=Probe(
+        "metric:discriminator_weight_change",
+        "at_most",
+        0.0,
+        "the discriminator's own steps left every one of its weights where it was",
+    ),
 )
 
 

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dlwp_suite.results.bars import weigh
-from dlwp_suite.results.manifest import CaseSpec, ClaimSpec, Manifest, SideSpec, TargetSpec
+from dlwp_suite.results.manifest import (
+    CaseSpec,
+    ClaimSpec,
+    DivergenceSpec,
+    Manifest,
+    SideSpec,
+    TargetSpec,
+)
 from dlwp_suite.results.records import Record, data_kind, newest
 from dlwp_suite.results.verdicts import Status, Verdict
 
@@ -135,7 +142,7 @@ class _StackView:
                     reason=f"its baseline {bar.baseline} has no record on this stack",
                 )
         check = bar.check(list(values), reference)
-        status, reason = self._status(check.passed, target, data)
+        status, reason = self._status(check.passed, target, data, found)
         if len(values) < planned:
             status, reason = Status.INCOMPLETE, f"{len(values)} of {planned} seeds recorded"
         twice = [f"seed {r['seed']}" for r in found if r.get("times_recorded", 1) > 1]
@@ -152,18 +159,50 @@ class _StackView:
             divergence=target.divergence if status is Status.KNOWN_DIVERGENCE else None,
         )
 
-    def _status(self, passed: bool, target: TargetSpec, data: str) -> tuple[Status, str]:
-        divergence = self.manifest.divergences.get(target.divergence or "")
-        applies = divergence is not None and divergence.matches(self.environment)
+    def _status(
+        self, passed: bool, target: TargetSpec, data: str, found: list[Record]
+    ) -> tuple[Status, str]:
+        divergence = self._applying(target.divergence)
         if passed:
-            status = Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
-            note = f"the declared divergence {divergence.id} did not show" if applies else ""
+            status = (
+                Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
+            )
+            note = f"the declared divergence {divergence.id} did not show" if divergence else ""
             return status, note
-        if applies:
-            return Status.KNOWN_DIVERGENCE, divergence.reason
+        reason = ""
+        if divergence is not None:
+            shown, reason = self._excused(divergence, found)
+            if shown:
+                return Status.KNOWN_DIVERGENCE, reason
         if target.book_number and data == "real":
-            return Status.FAILS, "the book's number missed, cause not established"
-        return Status.BAR_MISSED, ""
+            return Status.FAILS, reason or "the book's number missed, cause not established"
+        return Status.BAR_MISSED, reason
+
+    def _applying(self, key: str | None) -> DivergenceSpec | None:
+        """The declared divergence ``key`` where it applies to this stack."""
+        divergence = self.manifest.divergences.get(key or "")
+        return divergence if divergence and divergence.matches(self.environment) else None
+
+    def _excused(self, divergence: DivergenceSpec, found: list[Record]) -> tuple[bool, str]:
+        """Whether a miss where a divergence is declared is that divergence: only where
+        its probe, read from the records, shows the mechanism (else it fails as any miss
+        does); and why."""
+        readings = [value for r in found if (value := probe_reading(divergence, r)) is not None]
+        if not readings:
+            return False, (
+                f"{divergence.id} is declared for this stack, but this run recorded no "
+                f"reading of its probe ({divergence.probe_measure}): rerun"
+            )
+        reading = statistics.median(readings)
+        if not divergence.shows(reading):
+            return False, (
+                f"{divergence.id} is declared, but its probe did not show the mechanism "
+                f"({divergence.probe_measure} = {reading:g})"
+            )
+        return True, (
+            f"{divergence.reason} Probe: {divergence.probe_measure} = {reading:g} "
+            f"({divergence.probe_says})."
+        )
 
     def _baseline_value(
         self,
@@ -223,10 +262,11 @@ class _StackView:
             "inconclusive": Status.INCONCLUSIVE,
             "does not hold": Status.DOES_NOT_HOLD,
         }[weighed.evidence]
-        divergence = self.manifest.divergences.get(claim.divergence or "")
+        divergence = self._applying(claim.divergence)
         reason = ""
-        if status is Status.DOES_NOT_HOLD and divergence and divergence.matches(self.environment):
-            status, reason = Status.KNOWN_DIVERGENCE, divergence.reason
+        if status is Status.DOES_NOT_HOLD and divergence is not None:
+            shown, reason = self._excused(divergence, [*a_rows, *b_rows])
+            status = Status.KNOWN_DIVERGENCE if shown else status
         elif status is Status.INCONCLUSIVE:
             reason = (
                 f"{weighed.held} of {len(weighed.pairs)} seed pairs hold: too few seeds or "
@@ -252,6 +292,16 @@ class _StackView:
                 "p_fails": weighed.p_fails,
             },
         )
+
+
+def probe_reading(divergence: DivergenceSpec, record: Mapping[str, Any]) -> float | None:
+    """The reading of a divergence's probe one record carries, if any."""
+    measure = divergence.probe_measure
+    if measure.startswith("metric:"):
+        value = (record.get("metrics") or {}).get(measure.removeprefix("metric:"))
+    else:
+        value = (record.get("probes") or {}).get(measure)
+    return None if value is None else float(value)
 
 
 def _spread(values: Sequence[float]) -> dict[str, float | None]:

@@ -33,6 +33,19 @@ class DivergenceSpec:
     backends: tuple[str, ...]  # empty: any backend
     reason: str
     evidence: str
+    # The probe that shows the mechanism: a named probe's reading the records carry
+    # ("probes"), or "metric:<name>", one of the case's metrics; shown at or past
+    # ``probe_value`` on the side ``probe_comparison`` says.
+    probe_measure: str
+    probe_comparison: str  # "at_least" | "at_most"
+    probe_value: float
+    probe_says: str
+
+    def shows(self, reading: float) -> bool:
+        """Whether a probe's reading shows the mechanism."""
+        if self.probe_comparison == "at_least":
+            return reading >= self.probe_value
+        return reading <= self.probe_value
 
     def matches(self, environment: Mapping[str, Any]) -> bool:
         """Whether a record's environment is a stack this divergence applies to."""
