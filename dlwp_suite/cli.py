@@ -93,19 +93,23 @@ def _report(args: argparse.Namespace) -> int:
     from dlwp_suite.results import read_records
     from dlwp_suite.results.manifest import Manifest, find_manifest
 
-    found = args.manifest or find_manifest(args.results)
+    folders = args.results or [Path("results")]
+    found = args.manifest or next(filter(None, map(find_manifest, folders)), None)
     if found is None:
         print(
-            f"dlwp-suite report: no manifest.json in {args.results}: write one with "
-            "`dlwp-suite manifest --out DIR` (a run writes it too), or give --manifest FILE",
+            f"dlwp-suite report: no manifest.json in {', '.join(map(str, folders))}: write "
+            "one with `dlwp-suite manifest --out DIR` (a run writes it too), or give "
+            "--manifest FILE",
             file=sys.stderr,
         )
         return 2
+    # Shards of one run write separate folders: their records are judged together.
+    records = [record for folder in folders for record in read_records(folder)]
     path = write_report(
-        read_records(args.results),
-        args.out or args.results,
+        records,
+        args.out or folders[0],
         Manifest.read(found),
-        args.results,
+        folders[0],
         stack=args.stack,
         provenance={"revision": _revision()},
     )
@@ -117,6 +121,30 @@ def _revision() -> str:
     from dlwp_suite.environment import git_revision
 
     return git_revision(Path.cwd())
+
+
+def _durations(args: argparse.Namespace) -> int:
+    import json
+
+    from dlwp_suite.results import read_records
+    from dlwp_suite.results.manifest import Manifest, find_manifest
+    from dlwp_suite.shards import test_durations
+
+    found = find_manifest(args.results)
+    if found is None:
+        print(f"dlwp-suite durations: no manifest.json in {args.results}", file=sys.stderr)
+        return 2
+    durations = test_durations(
+        read_records(args.results),
+        Manifest.read(found),
+        args.profile,
+        args.stack,
+        args.device,
+        args.seeds,
+    )
+    args.out.write_text(json.dumps(durations, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {args.out}: {len(durations)} tests, {sum(durations.values()) / 60:.0f} min")
+    return 0
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -189,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         "report",
         help="verdicts of run records: report.md, chapter pages, verdicts.json, index.html",
     )
-    report.add_argument("--results", type=Path, default=Path("results"))
-    report.add_argument("--out", type=Path, default=None, help="default: the results dir")
+    report.add_argument(
+        "--results",
+        type=Path,
+        action="append",
+        help="a results folder (default: results); give several to merge shards",
+    )
+    report.add_argument("--out", type=Path, default=None, help="default: the first --results")
     report.add_argument(
         "--manifest", type=Path, default=None, help="default: <results>/manifest.json"
     )
@@ -203,6 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     manifest.add_argument("--out", type=Path, default=Path("results"))
     manifest.set_defaults(run=_manifest)
+    durations = commands.add_parser(
+        "durations",
+        help="write pytest-split's durations file from the records' wall times, so "
+        "`pytest benchmarks/ --splits N --group i` balances shards",
+    )
+    durations.add_argument("--profile", choices=PROFILES, default="quick")
+    durations.add_argument("--stack", required=True, help="e.g. 'tf2.21.0 keras3.15.1 tensorflow'")
+    durations.add_argument("--device", default="CPU", help="CPU or e.g. 'GPU H100'")
+    durations.add_argument("--seeds", type=int, default=1, help="seeds the shards will run")
+    durations.add_argument("--results", type=Path, default=Path("results"))
+    durations.add_argument("--out", type=Path, default=Path(".test_durations"))
+    durations.set_defaults(run=_durations)
     comparing = commands.add_parser(
         "compare",
         help="flag regressions between two result sets (exit 1 on any, on nothing "

@@ -125,6 +125,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where run records (runs/*.jsonl) go (default: results/)",
     )
     group.addoption(
+        "--dlwp-resume",
+        default=None,
+        metavar="RUN_ID",
+        help="continue the run RUN_ID (its records join it): each case trains only the "
+        "seeds that run has not recorded yet, and is judged on all of them",
+    )
+    group.addoption(
         "--dlwp-progress-every",
         type=float,
         default=30.0,
@@ -191,7 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_run_id] = worker_input[RUN_ID_KEY]
         invocation = tuple(worker_input[INVOCATION_KEY])
     else:
-        config.stash[_run_id] = _run_id_from_environment() or new_run_id()
+        config.stash[_run_id] = _run_id_from_settings(config) or new_run_id()
         invocation = new_invocation()
     # Where generative protocols save their pictures (dlwp_suite.images), beside the records.
     images = _results_dir(config) / "images" / config.stash[_run_id]
@@ -202,9 +209,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _run_id_from_environment() -> str | None:
-    """``DLWP_RUN_ID``, if set; it names a file, so a path separator would hide records."""
-    run_id = os.environ.get("DLWP_RUN_ID")
+def _run_id_from_settings(config: pytest.Config) -> str | None:
+    """``--dlwp-resume`` or ``DLWP_RUN_ID``, if set; it names a file, so a path separator
+    would hide records."""
+    resumed, named = config.getoption("--dlwp-resume"), os.environ.get("DLWP_RUN_ID")
+    if resumed and named and resumed != named:
+        raise pytest.UsageError(f"--dlwp-resume {resumed} and DLWP_RUN_ID={named}: pick one")
+    run_id = resumed or named
     if run_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
         raise pytest.UsageError(
             f"DLWP_RUN_ID={run_id!r}: use letters, digits, '.', '_' and '-' only "
@@ -685,10 +696,31 @@ class Dlwp:
             self._probe_readings[name] = PROBES[name]()
         return {name: self._probe_readings[name] for name in sorted(needed)}
 
+    def recorded_seeds(self, case: Case) -> list[dict[str, Any]]:
+        """With ``--dlwp-resume``: the resumed run's records of this case's seeds."""
+        if not self.config.getoption("--dlwp-resume"):
+            return []
+        return [
+            r
+            for r in read_run(self.store.directory, self.store.run_id)
+            if r.get("kind") == "model"
+            and (r.get("experiment"), r.get("variant")) == (case.experiment.id, case.variant)
+            and r.get("profile") == self.profile
+            and r.get("seed") in self.seeds
+        ]
+
     def check_model(self, case: Case, benchmark: Any) -> None:
-        """Train the case's model for every seed (timed), record, and assert its targets."""
+        """Train the case's model for every seed (timed), record, and assert its targets.
+
+        Resuming a run, the seeds it recorded are not trained again: the case is judged
+        on those and the ones trained now."""
         from dlwp_suite.runner import run_case
 
+        earlier = self.recorded_seeds(case)
+        seeds = [s for s in self.seeds if s not in {r["seed"] for r in earlier}]
+        if not seeds:
+            _assert_verdicts(earlier, {case.id})
+            return
         data = self.data(case.experiment)
         compared = {t.baseline for t in case.targets if t.baseline is not None}
         baselines = self.baselines(case.experiment, data, sorted(compared))
@@ -696,16 +728,20 @@ class Dlwp:
         try:
             outcome = benchmark.pedantic(
                 run_case,
-                args=(case, data, self.seeds, self.store.run_id, self.environment, baselines),
-                kwargs={"write": self.store.append, "probes": probes},
+                args=(case, data, seeds, self.store.run_id, self.environment, baselines),
+                kwargs={
+                    "write": self.store.append,
+                    "probes": probes,
+                    "seeds_planned": len(self.seeds),
+                },
                 rounds=1,
                 iterations=1,
             )
         except RecordsNotWritten as error:
             _stop_on_unwritable_records(self.session, error)
-        self._tested[(case.id, self.seeds[0])] = outcome.tested
+        self._tested[(case.id, seeds[0])] = outcome.tested
         self._extra_info(benchmark, case.experiment, outcome.records)
-        _assert_verdicts(outcome.records, {case.id})
+        _assert_verdicts([*earlier, *outcome.records], {case.id})
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
         """Record the baselines and the ensemble for the experiment's ensemble case (its

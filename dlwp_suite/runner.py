@@ -87,6 +87,7 @@ def run_case(
     baselines: Mapping[str, BaselineResult],
     write: Write,
     probes: Mapping[str, float] | None = None,
+    seeds_planned: int | None = None,
 ) -> Outcome:
     """Train the case's model once per seed; check its targets on the medians.
 
@@ -96,7 +97,8 @@ def run_case(
     median. ``baselines`` holds the fitted baselines its targets compare with (fitted
     once per experiment and seed, outside this timed call). ``probes`` are the readings
     of the probes of divergences declared for this stack, taken before the case; every
-    record carries them.
+    record carries them. ``seeds_planned`` is the run's seed count where these
+    ``seeds`` finish a resumed run.
     """
     protocol = protocols.get(case.experiment.protocol)
     references = baseline_references(case, baselines)
@@ -125,7 +127,8 @@ def run_case(
             timings=result.timings,
             history=result.history,
             details=result.details,
-            seeds_planned=len(seeds),  # so an interrupted case shows as incomplete
+            # So an interrupted case shows as incomplete.
+            seeds_planned=seeds_planned or len(seeds),
             **({"probes": dict(probes)} if probes else {}),
         )
         write(record)

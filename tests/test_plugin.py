@@ -2,7 +2,10 @@
 
 import importlib.util
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -304,3 +307,73 @@ def test_progress_lines_show_in_the_terminal_and_q_silences_them(suite: pytest.P
     quiet = suite.runpytest_subprocess(*args, "-q")
     quiet.assert_outcomes(passed=1)
     assert not [line for line in quiet.outlines if " elapsed · " in line or "plan:" in line]
+
+
+def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.Pytester):
+    args = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "-k", "imdb and book and model"]
+    args += ["--benchmark-disable", "-p", "no:cacheprovider"]
+    first = suite.runpytest_subprocess(*args, "--dlwp-seeds", "1", "--dlwp-resume", "r1")
+    first.assert_outcomes(passed=1)
+    resumed = suite.runpytest_subprocess(*args, "--dlwp-seeds", "3", "--dlwp-resume", "r1")
+    resumed.assert_outcomes(passed=1)
+    seeds = [r["seed"] for r in records(suite.path / "results") if r["kind"] == "model"]
+    assert sorted(seeds) == [0, 1, 2]  # seed 0 was not trained again
+    again = suite.runpytest_subprocess(*args, "--dlwp-seeds", "3", "--dlwp-resume", "r1")
+    again.assert_outcomes(passed=1)  # nothing left to train: judged on the records
+    assert len([r for r in records(suite.path / "results") if r["kind"] == "model"]) == 3
+
+
+def test_two_shards_run_concurrently_merge_into_one_runs_records_and_verdicts(
+    suite: pytest.Pytester, manifest
+):
+    """pytest-split's shards of chapter 3 (smoke), run at once into two folders, hold the
+    same (case, seed) records and give the same verdicts as the unsharded run."""
+    from dlwp_suite.cli import main
+    from dlwp_suite.results import read_records
+    from dlwp_suite.results.judge import judge
+
+    common = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "--benchmark-disable"]
+    common += ["-p", "no:cacheprovider", "-q"]
+    whole = suite.runpytest_subprocess(*common, "--dlwp-results", "whole")
+    assert whole.ret == 0
+    shards = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *common,
+                "--splits",
+                "2",
+                "--group",
+                str(group),
+                "--dlwp-results",
+                f"shard{group}",
+            ],
+            cwd=suite.path,
+            env={**os.environ, "DLWP_RUN_ID": "sharded"},
+            stdout=subprocess.DEVNULL,
+        )
+        for group in (1, 2)
+    ]
+    assert [shard.wait(timeout=1200) for shard in shards] == [0, 0]
+
+    def measured(records):
+        kinds = ("model", "baseline", "ensemble")
+        return sorted(
+            (r["kind"], r["experiment"], r["variant"], r["name"], r["seed"])
+            for r in records
+            if r["kind"] in kinds
+        )
+
+    def statuses(records):
+        return {(v.subject, v.metric): v.status for v in judge(records, manifest)}
+
+    alone = list(read_records(suite.path / "whole"))
+    merged = [r for g in (1, 2) for r in read_records(suite.path / f"shard{g}")]
+    assert {r["run_id"] for r in merged} == {"sharded"}
+    assert measured(merged) == measured(alone)
+    assert statuses(merged) == statuses(alone)
+    folders = ["--results", str(suite.path / "shard1"), "--results", str(suite.path / "shard2")]
+    assert main(["report", *folders, "--out", str(suite.path / "merged")]) == 0
+    assert "ch03.imdb.dense[book]" in (suite.path / "merged" / "ch03.md").read_text()

@@ -1,0 +1,58 @@
+"""Durations for pytest-split, from the records: shards balanced by recorded wall time.
+
+``pytest benchmarks/ --splits N --group i`` (pytest-split) runs shard i of N; it balances
+the shards by a durations file. The suite's records already hold each case's wall time
+on each stack, so ``dlwp-suite durations`` writes that file from them instead of a
+first unbalanced run with ``--store-durations``. Nothing here imports Keras.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dlwp_suite.results.manifest import Manifest
+from dlwp_suite.results.records import newest
+
+
+def model_test(chapter: str, experiment: str, variant: str) -> str:
+    """The node id of a case's test (``benchmarks/test_<chapter>.py``, the plugin's ids)."""
+    return f"benchmarks/test_{chapter}.py::test_model[{experiment}-{variant}]"
+
+
+def comparisons_test(chapter: str, experiment: str) -> str:
+    """The node id of an experiment's baselines-and-ensemble test."""
+    return f"benchmarks/test_{chapter}.py::test_baselines_and_ensemble[{experiment}]"
+
+
+def test_durations(
+    records: Iterable[Mapping[str, Any]],
+    manifest: Manifest,
+    profile: str,
+    stack: str,
+    device: str,
+    seeds: int = 1,
+) -> dict[str, float]:
+    """Seconds per test of ``profile`` as the newest runs on ``stack`` and ``device``
+    measured them: a case's median wall time a seed times ``seeds``, an experiment's
+    baselines' fit time. Tests never timed there are left out (pytest-split gives them
+    the average)."""
+    chapters = {c.experiment: c.chapter for c in manifest.profiles[profile].cases}
+    walls: dict[str, list[float]] = {}
+    fits: dict[str, float] = {}
+    for record in newest(records):
+        if (record["profile"], record["stack"], record["device"]) != (profile, stack, device):
+            continue
+        chapter = chapters.get(record["experiment"])
+        timings = record.get("timings") or {}
+        if chapter is None:
+            continue
+        if record["kind"] == "model" and timings.get("wall_s"):
+            test = model_test(chapter, record["experiment"], record["variant"])
+            walls.setdefault(test, []).append(timings["wall_s"])
+        elif record["kind"] == "baseline" and timings.get("fit_s"):
+            test = comparisons_test(chapter, record["experiment"])
+            fits[test] = fits.get(test, 0.0) + timings["fit_s"]
+    durations = {test: statistics.median(v) * seeds for test, v in walls.items()}
+    return {**durations, **fits}
