@@ -27,7 +27,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.models import dense_stack
-from dlwp_suite.targets import Target
+from dlwp_suite.targets import Target, book_band
 
 IMDB_SRC = "1e 3.5-classifying-movie-reviews"
 REUTERS_SRC = "1e 3.6-classifying-newswires"
@@ -174,13 +174,16 @@ def encode_reuters_labels(params: Params, y: np.ndarray) -> np.ndarray:
     return y
 
 
+# The protocol run here is the 2e/3e one (9 epochs on all 8,982 training newswires); the
+# 1st edition evaluated a model trained on 7,982 and printed another number.
 REUTERS_TEST_ACCURACY = Target(
     "test_accuracy",
-    value=0.79,
-    tolerance=0.02,
-    source="2e ch4.2 / 3e ch4 (0.797 after 9 epochs on all 8,982); 1e 3.6 c32–35: 0.777",
-    basis="not yet measured (no reuters.npz on the development machine): the spread "
-    "between the book's own runs, 0.777 to 0.797",
+    value=0.797,
+    tolerance=book_band(None)[0],
+    source="3e ch4 text: test accuracy 0.797 after 9 epochs on all 8,982 training "
+    "newswires (the protocol run here; the notebooks print no output). Not the same "
+    "protocol: 1e 3.6 c33 prints [0.9876, 0.7769] (loss, accuracy) after training on 7,982",
+    basis=book_band(None)[1],
 )
 
 REUTERS_VARIANTS = Frozen(

@@ -27,7 +27,7 @@ from dlwp_suite.datasets import dogs_vs_cats, mnist
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.pretrained import BASES, ConvBase, frozen_features, locate_weights
-from dlwp_suite.targets import Target
+from dlwp_suite.targets import Target, book_band
 
 MNIST_SRC = "1e 2.1-a-first-look-at-a-neural-network / 5.1-introduction-to-convnets"
 SCRATCH_SRC = "1e 5.2-using-convnets-with-small-datasets"
@@ -227,10 +227,11 @@ SCRATCH_VAL = Target(
 )
 AUGMENTED_VAL = Target(
     "best_val_accuracy",
-    value=0.835,
-    tolerance=0.025,
-    source=f"{SCRATCH_SRC} c39 (val acc ≈ 0.82–0.85 after 100 epochs); 2e: 0.835",
-    basis="provisional: the book's own 0.82–0.85 band (seed std not yet measured)",
+    value=0.846,
+    tolerance=book_band(None)[0],
+    source=f"{SCRATCH_SRC} c39 log: best val_acc 0.846 in 100 epochs (last 0.8439); the "
+    "text reads the curve as '82 %'. (2e's 0.835 is a test accuracy: another metric)",
+    basis=book_band(None)[1],
 )
 # Quick bars: median - 3 x std of seeds 0-2 at 64 px (TF 2.21, 2-core CPU, 2026-11-28,
 # run ch05-rebalance), less the majority class's 0.5, rounded down.
@@ -445,10 +446,11 @@ FEATURES_VAL = Target(
 )
 AUGMENTED_TRANSFER_VAL = Target(
     "best_val_accuracy",
-    value=0.955,
-    tolerance=0.015,
-    source=f"{TRANSFER_SRC} c24 (VGG16 frozen, augmented: val acc ≈ 0.95-0.96)",
-    basis="provisional: the book's own 0.95-0.96 band, widened by half a point",
+    value=0.979,
+    tolerance=book_band(None)[0],
+    source=f"{TRANSFER_SRC} c24 log: best val_acc 0.979 in 30 epochs (last 0.951); the "
+    "text reads the curve as 'about 96 %'",
+    basis=book_band(None)[1],
 )
 FINETUNE_TEST = Target(
     "test_accuracy",
@@ -598,6 +600,17 @@ CLAIMS = (
     pretrained_beats_scratch("mobilenet"),
     finetuning_adds("vgg16"),
     finetuning_adds("mobilenet"),
+    Claim(
+        "augmentation-beats-plain-scratch",
+        says="data augmentation with dropout beats the plain convnet trained from scratch "
+        "(best val_acc 0.846 against 0.731; the text: about 82 % against 71 %)",
+        source=f"{SCRATCH_SRC} c26, c39 logs and text",
+        metric="best_val_accuracy",
+        a=network("ch05.dogs.scratch", "augmented"),
+        relation="beats",
+        b=network("ch05.dogs.scratch", "book"),
+        profiles=("book",),  # the quick profile shortens the two protocols differently
+    ),
     Claim(
         "vgg16-augmented-beats-features",
         says="running the frozen base end to end with augmentation beats fast feature "
