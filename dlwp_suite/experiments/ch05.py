@@ -459,18 +459,9 @@ FINETUNE_TEST = Target(
     source=f"{TRANSFER_SRC} c35, c42 (VGG16 fine-tuned: test acc 0.967-0.968)",
     basis="provisional: half the gap to the frozen model's ~0.94 (seed std not measured)",
 )
-FINETUNE_DOES_NOT_HURT = Target(
-    "finetune_gain",
-    value=0.0,
-    tolerance=0.01,
-    comparison="at_least",
-    source=f"{TRANSFER_SRC} c35: fine-tuning lifts val acc from ~0.96 to ~0.97",
-    basis="the book's claim read as 'does not hurt': at most one point lower",
-)
-
-
-# The book has numbers for VGG16 only: other bases, and short runs, assert its claims.
-ORDERING_ONLY = Frozen({"finetune": (FINETUNE_DOES_NOT_HURT,)})
+# The book has numbers for VGG16 only: other bases, and short runs, are held to its claims
+# (``finetuning_adds``: weighed on paired seeds, not a bar that allows a loss).
+ORDERING_ONLY = Frozen({})
 
 
 def transfer(base: ConvBase, book_targets: dict, smoke: bool) -> Experiment:
@@ -549,7 +540,7 @@ VGG16_TRANSFER = transfer(
     {
         "features": (FEATURES_VAL,),
         "augmented": (AUGMENTED_TRANSFER_VAL,),
-        "finetune": (FINETUNE_TEST, FINETUNE_DOES_NOT_HURT),
+        "finetune": (FINETUNE_TEST,),
     },
     smoke=False,
 )
@@ -600,6 +591,7 @@ CLAIMS = (
     pretrained_beats_scratch("mobilenet"),
     finetuning_adds("vgg16"),
     finetuning_adds("mobilenet"),
+    finetuning_adds("xception"),
     Claim(
         "augmentation-beats-plain-scratch",
         says="data augmentation with dropout beats the plain convnet trained from scratch "

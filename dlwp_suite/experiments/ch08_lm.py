@@ -61,6 +61,8 @@ def beats(baseline: str, margin: float, basis: str) -> Target:
     )
 
 
+# The smoke profile's bar only: on real data the model must beat the unigram (and, in
+# the book profile, the bigram) model, which an untrained one (9.6 nats) never does.
 LEARNS = Target(
     "val_loss_fall",
     value=0.1,
@@ -143,7 +145,7 @@ LANGUAGE_MODEL = Experiment(
             ),
             "quick": ProfileSpec(
                 variants=("2e",),
-                targets={"2e": (LEARNS, BEATS_UNIGRAM)},
+                targets={"2e": (BEATS_UNIGRAM,)},
                 overrides=QUICK,
                 note=QUICK_NOTE.format(
                     train=QUICK["train_rows"],
@@ -156,7 +158,6 @@ LANGUAGE_MODEL = Experiment(
                 variants=("2e",),
                 targets={
                     "2e": (
-                        LEARNS,
                         BEATS_UNIGRAM,
                         beats(
                             "word_bigram",

@@ -1,0 +1,51 @@
+"""Each replaced bar fails on the failure it guards against (issue: bars that can fail)."""
+
+from factory import baseline, model
+
+from dlwp_suite.results.judge import judge
+from dlwp_suite.results.verdicts import Status
+
+
+def verdicts_of(records, manifest, subject):
+    return {v.metric: v for v in judge(records, manifest) if v.subject == subject}
+
+
+def test_a_gan_that_does_not_train_misses_the_bar_of_noise(manifest):
+    """Samples further from the digits than pure noise (an untrained generator's are
+    further still, so beating it proved nothing)."""
+    case = "ch08.gan.dcgan_stand_in[1e_frozen_copy]"
+    noise = baseline("ch08.gan.dcgan_stand_in", "noise", {"frechet_distance": 168.7})
+    untrained = baseline(
+        "ch08.gan.dcgan_stand_in", "untrained_generator", {"frechet_distance": 281.3}
+    )
+    stuck = model(case, 0, {"frechet_distance": 240.0, "discriminator_weight_change": 0.3})
+    trained = model(case, 0, {"frechet_distance": 40.0, "discriminator_weight_change": 0.3})
+    assert (
+        verdicts_of([stuck, noise, untrained], manifest, case)["frechet_distance"].status
+        is Status.BAR_MISSED
+    )
+    assert (
+        verdicts_of([trained, noise, untrained], manifest, case)["frechet_distance"].status
+        is Status.BAR_MET
+    )
+
+
+def test_a_language_model_that_learned_nothing_misses_the_unigram_bar(manifest):
+    case = "ch08.imdb.transformer_lm[2e]"
+    unigram = baseline("ch08.imdb.transformer_lm", "word_unigram", {"val_cross_entropy": 6.611})
+    untrained = model(case, 0, {"val_cross_entropy": 9.6, "val_loss_fall": 0.0})
+    (bar,) = verdicts_of([untrained, unigram], manifest, case).values()
+    assert bar.status is Status.BAR_MISSED and bar.reference == 6.611
+
+
+def test_fine_tuning_that_loses_does_not_hold_its_claim(manifest):
+    """Fine-tuning's gain is a claim now, not a bar that allowed a point's loss."""
+    finetuned, frozen = "ch05.dogs.mobilenet[finetune]", "ch05.dogs.mobilenet[augmented]"
+    records = [
+        model(side, seed, {"best_val_accuracy": value + 0.001 * seed})
+        for seed in range(3)
+        for side, value in ((finetuned, 0.880), (frozen, 0.890))
+    ]
+    (claim,) = [v for v in judge(records, manifest) if v.subject == "mobilenet-finetuning-adds"]
+    assert claim.status is Status.DOES_NOT_HOLD
+    assert not [v for v in judge(records, manifest) if v.subject == finetuned and v.kind != "claim"]
