@@ -76,6 +76,9 @@ class DataConfig:
     keras_datasets_dir: Path | None = None
     cache_dir: Path | None = None
     offline: bool = False
+    # An HTTP mirror of the canonical files (``DLWP_DOWNLOAD_BASE``): downloads come from
+    # ``<base>/<file name>`` instead of each file's origin, verified by the same hash.
+    download_base: str | None = None
 
     @classmethod
     def from_settings(
@@ -89,7 +92,14 @@ class DataConfig:
             keras_datasets_dir=keras_home() / "datasets",
             cache_dir=Path(cache).expanduser() if cache else keras_home() / "dlwp_suite",
             offline=offline or os.environ.get("DLWP_OFFLINE", "") not in ("", "0"),
+            download_base=os.environ.get("DLWP_DOWNLOAD_BASE") or None,
         )
+
+    def url(self, spec: DatasetFile) -> str:
+        """Where ``spec`` is downloaded from: the download base's copy, or its origin."""
+        if self.download_base:
+            return f"{self.download_base.rstrip('/')}/{spec.name}"
+        return spec.origin
 
     @property
     def downloads(self) -> Path:
@@ -206,19 +216,22 @@ def _verify_cached_copy(path: Path, spec: DatasetFile) -> ResolvedFile:
 def _download(spec: DatasetFile, config: DataConfig) -> ResolvedFile:
     import pooch  # imported late: only downloads need it
 
+    url = config.url(spec)
     try:
+        # pooch writes to a temporary file and moves it in only once the hash matches:
+        # a refused, cut or wrong download leaves nothing in the cache.
         fetched = pooch.retrieve(
-            spec.origin,
+            url,
             known_hash=spec.file_hash,
             fname=spec.name,
             path=config.keras_cache(spec).parent,
-            progressbar=False,
+            progressbar=True,
         )
     except ValueError as error:  # pooch's hash mismatch; it removed the temporary file
-        raise DatasetCorrupt(f"download of {spec.name} from {spec.origin}: {error}") from error
+        raise DatasetCorrupt(f"download of {spec.name} from {url}: {error}") from error
     except Exception as error:  # network errors come in many types
         raise DatasetUnavailable(
-            f"{spec.name} is not at hand and could not be downloaded from {spec.origin} "
+            f"{spec.name} is not at hand and could not be downloaded from {url} "
             f"({type(error).__name__}: {error}). {_how_to_fix(spec, config)}"
         ) from error
     path = Path(fetched)

@@ -141,3 +141,75 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path: Path):
     assert config.derived == tmp_path / "c"
     assert config.downloads == tmp_path / "k" / "datasets"
     assert not config.offline
+
+
+def test_a_download_base_serves_the_files_by_name(data_config, http_root, monkeypatch):
+    root, url = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLWP_DOWNLOAD_BASE", url + "/")
+    monkeypatch.setenv("KERAS_HOME", str(data_config.downloads.parent))
+    online = DataConfig.from_settings()
+    found = locate(spec_for(PAYLOAD), online)  # its origin is unreachable: the base serves
+    assert found.location == "download" and found.path.read_bytes() == PAYLOAD
+
+
+def test_a_missing_file_on_the_server_names_its_url(data_config: DataConfig, http_root):
+    _, url = http_root
+    online = DataConfig(
+        None, data_config.keras_datasets_dir, data_config.cache_dir, download_base=url
+    )
+    with pytest.raises(DatasetUnavailable, match=rf"{url}/data\.bin .*404"):
+        locate(spec_for(PAYLOAD), online)
+
+
+def test_a_connection_dropped_mid_file_leaves_nothing_half_written(data_config: DataConfig):
+    """The server promises the whole file, sends a third and hangs up."""
+
+    class Cut(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 3])
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        online = DataConfig(
+            None,
+            data_config.keras_datasets_dir,
+            data_config.cache_dir,
+            download_base=f"http://127.0.0.1:{server.server_address[1]}",
+        )
+        with pytest.raises((DatasetUnavailable, DatasetCorrupt), match=r"data\.bin"):
+            locate(spec_for(PAYLOAD), online)
+    finally:
+        server.shutdown()
+    cached = data_config.downloads
+    assert not cached.exists() or list(cached.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["mirror", "keras-cache"])
+def test_a_pickled_archive_with_the_wrong_bytes_never_reaches_the_unpickler(
+    data_config: DataConfig, tmp_path: Path, monkeypatch, where: str
+):
+    """CIFAR-10's canonical format is pickles: a file with the right name and other bytes
+    (here the suite's own generated archive) is refused by its hash before any load."""
+    from dlwp_suite import synthetic
+    from dlwp_suite.datasets import cifar10
+
+    made = tmp_path / "made"
+    synthetic.write_cifar10(made, per_batch=2)
+    folder = data_config.data_dir if where == "mirror" else data_config.downloads
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / cifar10.CIFAR10_TAR.name).write_bytes((made / cifar10.CIFAR10_TAR.name).read_bytes())
+    unpickled = []
+    monkeypatch.setattr(cifar10.pickle, "load", lambda *a, **k: unpickled.append(a))
+    with pytest.raises(DatasetCorrupt, match="cifar-10-python"):
+        cifar10.load(data_config)
+    assert unpickled == []
