@@ -147,6 +147,41 @@ def _durations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from dlwp_suite.calibrate import calibrate, parse_seeds
+
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as error:
+        print(f"dlwp-suite calibrate: {error}", file=sys.stderr)
+        return 2
+    config = DataConfig.from_settings(args.data_dir)
+    try:
+        run_id, bands = calibrate(args.case, args.profile, seeds, args.results, config)
+    except (DatasetUnavailable, DatasetCorrupt) as error:
+        print(f"dlwp-suite calibrate: {error}", file=sys.stderr)
+        return 2
+    rows = [
+        [
+            b.target.metric,
+            b.target.describe(),
+            ", ".join(f"{v:.4g}" for v in b.values),
+            f"{b.median:.4g}",
+            f"{b.std:.3g}",
+            b.rule,
+            f"{b.suggested:g}",
+        ]
+        for b in bands
+    ]
+    headers = ["metric", "bar now", "seeds' values", "median", "std", "rule", "the rule gives"]
+    print(f"{args.case} ({args.profile}), seeds {seeds[0]}-{seeds[-1]}: run {run_id}")
+    print(tabulate(rows, headers, "simple") if rows else "no target: recorded only")
+    print(f"records: {args.results / 'runs' / run_id}.main.jsonl")
+    return 0
+
+
 def _manifest(args: argparse.Namespace) -> int:
     from dlwp_suite.declarations import build_manifest
     from dlwp_suite.results.manifest import MANIFEST_NAME
@@ -236,6 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     manifest.add_argument("--out", type=Path, default=Path("results"))
     manifest.set_defaults(run=_manifest)
+    calibrating = commands.add_parser(
+        "calibrate",
+        help="run a case on held-out seeds (100 and up) and print the bands their spread gives",
+    )
+    calibrating.add_argument("case", help="experiment[variant], e.g. 'ch03.imdb.dense[book]'")
+    calibrating.add_argument("--seeds", default="100-107", help="e.g. 100-107 (from 100)")
+    calibrating.add_argument("--profile", choices=PROFILES, default="quick")
+    calibrating.add_argument("--results", type=Path, default=Path("results/tolerance"))
+    calibrating.add_argument("--data-dir", default=None, help="mirror directory ($DLWP_DATA_DIR)")
+    calibrating.set_defaults(run=_calibrate)
     durations = commands.add_parser(
         "durations",
         help="write pytest-split's durations file from the records' wall times, so "

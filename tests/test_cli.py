@@ -47,3 +47,14 @@ def test_report_without_records(tmp_path: Path, capsys):
     assert main(["manifest", "--out", str(tmp_path)]) == 0
     assert main(["report", "--results", str(tmp_path)]) == 0
     assert "No verdicts yet" in (tmp_path / "report.md").read_text()
+
+
+def test_calibrate_runs_held_out_seeds_and_prints_the_band(tmp_path: Path, capsys):
+    assert main(["calibrate", "ch03.boston.kfold[book]", "--seeds", "1-3"]) == 2
+    assert "from 100 up" in capsys.readouterr().err
+    args = ["calibrate", "ch03.boston.kfold[book]", "--seeds", "100-101", "--profile", "smoke"]
+    assert main([*args, "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "median's lead over mean - 3 x std" in out and "seeds 100-101" in out
+    (records,) = (tmp_path / "runs").glob("calibrate-*.jsonl")
+    assert len(records.read_text().splitlines()) == 2
