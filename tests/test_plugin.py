@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dlwp_suite import synthetic
-from dlwp_suite.plugin import gpu_for_worker
+from dlwp_suite.devices import gpu_for_worker
 
 # Keras' TensorBoard callback writes with tf.summary, on every backend.
 WRITES_EVENTS = importlib.util.find_spec("tensorflow") is not None
