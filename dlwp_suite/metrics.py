@@ -40,10 +40,15 @@ DATA_METRICS = declare({"samples_to_words_ratio": -1})
 
 
 def direction(metric: str) -> int:
-    """Whether ``metric`` improves upwards (+1) or downwards (-1)."""
-    import dlwp_suite.protocols  # noqa: F401  (every protocol declares its metrics on import)
+    """Whether ``metric`` improves upwards (+1) or downwards (-1).
 
+    Protocols declare their metrics when ``dlwp_suite.protocols`` is imported, which the
+    experiments' registry does before any declaration (so this module imports nothing).
+    """
     try:
         return _DIRECTIONS[metric]
     except KeyError:
-        raise KeyError(f"unknown metric {metric!r}; known: {sorted(_DIRECTIONS)}") from None
+        raise KeyError(
+            f"unknown metric {metric!r} (import dlwp_suite.protocols first: each protocol "
+            f"declares its metrics); known: {sorted(_DIRECTIONS)}"
+        ) from None
