@@ -69,9 +69,12 @@ def run_summary(
     for v in shown:
         if v.status.failing or v.status is Status.INCOMPLETE:
             lines.append(_clip(f"FAIL {verdict_line(v)}"))
+    diverging: dict[tuple[str, str], list[str]] = {}
     for v in shown:
         if v.status is Status.KNOWN_DIVERGENCE:
-            lines.append(_clip(f"DIVERGENCE {v.divergence}: {verdict_line(v)}"))
+            diverging.setdefault((str(v.divergence), v.subject), []).append(v.metric)
+    for (divergence, subject), metrics in diverging.items():
+        lines.append(_clip(f"DIVERGENCE {divergence}: {subject} ({', '.join(metrics)})"))
     if verbose:
         lines += [_clip(f"  {verdict_line(v)}") for v in shown]
     lines.append(_clip(f"records: {run['records']}"))
