@@ -358,6 +358,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config, "workerinput"
     ):
         check_before_training(session.config, session.config.stash[_store])
+        run_manifest().write(_results_dir(session.config) / MANIFEST_NAME)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The terminal closes with the session (a nested pytester session's too): no progress
+    # line may be written to it afterwards.
+    progress.attach(None)
 
 
 @pytest.hookimpl(wrapper=True)

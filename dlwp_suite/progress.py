@@ -83,4 +83,7 @@ def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = N
         finished = _STATE.seconds_per_seed
         each = f" of ~{duration(sum(finished) / len(finished))}" if finished else ""
         parts[-1] += f" in this phase, then {later} seed(s){each}"
-    _STATE.write(" · ".join(parts))
+    try:
+        _STATE.write(" · ".join(parts))
+    except (OSError, ValueError):  # a closed terminal: a progress line never stops a run
+        _STATE.write = None
