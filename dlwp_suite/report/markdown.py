@@ -187,8 +187,9 @@ def front_page(
         lines += [_table(rows), ""]
     others = "; ".join(f"`{p}`: {s} {d}" for p, (s, d) in shown.items())
     lines += _wrap(
-        f"Shown above and first on each chapter page: {others} (the stack with the most "
-        "answers; `dlwp-suite report --stack NAME` picks another). Every other stack is in "
+        f"Shown above: {others} (the stack with the most answers; a chapter page opens on the "
+        "stack that answered most of that chapter; `dlwp-suite report --stack NAME` picks "
+        "another). Every other stack is in "
         "the chapter pages' matrices, `verdicts.json` (the verdicts as data) and "
         "`index.html` (sortable, filterable); time and speed per stack in [time.md](time.md)."
     )

@@ -37,7 +37,8 @@ def verdict_line(v: Verdict) -> str:
     what = v.subject if v.kind == "claim" else f"{v.subject} {v.metric}"
     if v.median is None:
         return f"{what}: {status_text(v)} ({v.reason})"
-    return f"{what} {measured(v)} vs {describe_bar(v.bar)}: {status_text(v)}"
+    why = f" ({v.reason})" if v.reason and v.status.failing else ""
+    return f"{what} {measured(v)} vs {describe_bar(v.bar)}: {status_text(v)}{why}"
 
 
 def touched(verdicts: Sequence[Verdict]) -> list[Verdict]:
