@@ -43,6 +43,8 @@ LEGEND = (
     "F fails · X bar missed · N does not hold · i incomplete · · not run"
 )
 WORDS = (
+    "repro: book numbers that reproduce, of those declared; claims H/?/N: hold, "
+    "inconclusive, do not hold; bars M/X: met, missed. "
     "**reproduces**: a book number, on the book's real data, inside its measured band. "
     "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
     "test: three seeds that agree are the least that concludes). A suite **bar** (over "
@@ -103,9 +105,9 @@ def _score_cells(row: ScoreRow) -> dict[str, Any]:
         "profile": row.profile,
         "stack": row.stack,
         "device": row.device,
-        "reproduces": f"{s[Status.REPRODUCES]} of {row.book_numbers}",
+        "repro": f"{s[Status.REPRODUCES]} of {row.book_numbers}",
         "claims H/?/N": f"{s[Status.HOLDS]}/{s[Status.INCONCLUSIVE]}/{s[Status.DOES_NOT_HOLD]}",
-        "bars met/missed": f"{s[Status.BAR_MET]}/{s[Status.BAR_MISSED]}",
+        "bars M/X": f"{s[Status.BAR_MET]}/{s[Status.BAR_MISSED]}",
         "diverge": s[Status.KNOWN_DIVERGENCE],
         "fails": s[Status.FAILS],
         "incompl": s[Status.INCOMPLETE],
