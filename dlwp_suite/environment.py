@@ -159,15 +159,3 @@ def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
         "platform": f"{sys.platform}-{platform.machine()}",
         "git_revision": git_revision(repository or Path(__file__).resolve().parent),
     }
-
-
-def label(env: dict[str, str | None]) -> str:
-    """Short column label: ``tf2.21.0 keras3.15.1 tensorflow CPU``, or ``... jax GPU H100``
-    (a GPU's model is named: an H100 and an H200 run are different rows)."""
-    words = (env.get("device") or "?").split()
-    device = words[0]
-    if device == "GPU":
-        model = next((w for w in words[1:] if w.upper() != "NVIDIA"), None)
-        device = f"GPU {model}" if model else device
-    tf = f"tf{env['tensorflow']} " if env.get("tensorflow") else ""
-    return f"{tf}keras{env.get('keras')} {env.get('backend')} {device}"

@@ -135,10 +135,13 @@ class Dlwp:
         return self._data[experiment.id]
 
     def _extra_info(self, benchmark: Any, experiment: Experiment, records: list[dict]) -> None:
-        from dlwp_suite.environment import label
+        from dlwp_suite.results.records import device_label, stack_label
 
         benchmark.group = experiment.id
-        benchmark.extra_info["environment"] = label(self.environment)
+        environment = self.environment
+        benchmark.extra_info["environment"] = (
+            f"{stack_label(environment)} {device_label(environment)}"
+        )
         benchmark.extra_info["profile"] = self.profile
         for record in records:
             prefix = "" if record["kind"] == "model" else f"{record['name']}."

@@ -285,3 +285,11 @@ def test_the_committed_manifest_is_in_step_with_the_declarations(manifest):
     committed = Manifest.read(Path(__file__).parent.parent / "results" / "manifest.json")
     assert committed.profiles == manifest.profiles, "run `dlwp-suite manifest`"
     assert committed.divergences == manifest.divergences, "run `dlwp-suite manifest`"
+
+
+def test_stack_and_device_labels_name_a_gpus_model():
+    from dlwp_suite.results.records import device_label, stack_label
+
+    assert device_label({"device": "GPU NVIDIA H100 80GB HBM3 x1"}) == "GPU H100"
+    assert device_label({"device": "CPU AMD EPYC (2 cores)"}) == "CPU"
+    assert stack_label(JAX) == "keras3.15.1 jax" and stack_label(ENV).startswith("tf2.21.0")
