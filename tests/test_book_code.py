@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from factory import outcome, record
 
 from dlwp_suite.book_code import (
     TIME_GOAL,
@@ -13,7 +14,8 @@ from dlwp_suite.book_code import (
 )
 from dlwp_suite.experiments import get
 from dlwp_suite.report import tables, write_report
-from dlwp_suite.results import make_outcome, make_record
+
+CPU_JAX = {"keras": "3", "backend": "jax", "device": "CPU"}
 
 
 def run(**changes) -> BookCodeRun:
@@ -71,20 +73,17 @@ def test_the_tolerance_is_the_band_of_the_books_number_for_two_runs():
 def reference_record(profile: str, **changes) -> dict:
     case = get("ch03.imdb.dense").case("book", "quick")
     measured_run = run(**changes)
-    return make_record(
-        run_id="r1",
-        experiment=case.experiment.id,
-        variant=case.variant,
+    return record(
+        case.id,
+        0,
+        {"test_accuracy": measured_run.suite},
         kind="reference",
         name="book_code",
+        run_id="r1",
         profile=profile,
-        seed=0,
+        env=CPU_JAX,
         params=case.params,
-        metrics={"test_accuracy": measured_run.suite},
-        targets=[],
         timings={"suite_s": measured_run.suite_s, "book_code_s": measured_run.book_code_s},
-        environment={"keras": "3", "backend": "jax", "device": "CPU"},
-        data={},
         book_code=measured_run.as_record(),
     )
 
@@ -107,15 +106,12 @@ def test_the_report_lists_each_pairing_with_its_verdicts():
 
 
 def test_a_pairing_that_did_not_measure_is_listed_with_why():
-    skipped = make_outcome(
+    skipped = outcome(
+        "book_code:ch06.seattle.2e[dense]",
+        "skipped",
+        "the book's weather code builds its windows with tf.data: TensorFlow only",
         run_id="r1",
-        test="book_code:ch06.seattle.2e[dense]",
-        experiment="ch06.seattle.2e",
-        variant="dense",
-        profile="quick",
-        outcome="skipped",
-        reason="the book's weather code builds its windows with tf.data: TensorFlow only",
-        environment={"keras": "3", "backend": "jax", "device": "CPU"},
+        env=CPU_JAX,
     )
     table = tables.book_code_table(tables.newest_runs([reference_record("quick"), skipped]))
     row = table[table["case"] == "ch06.seattle.2e[dense]"].iloc[0]

@@ -1,14 +1,13 @@
 """Claims across cases, and declared divergences: judged, recorded and reported."""
 
 import pytest
+from factory import ENV, model
 
 from dlwp_suite.claims import Claim, baseline, network
 from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiments import claims
-from dlwp_suite.results import make_record
 from dlwp_suite.runner import judge_claim, side_values
 
-ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "device": "CPU x"}
 GRU, REVERSED = network("ch06.jena.1e", "gru"), network("ch06.jena.1e", "reversed_gru")
 
 
@@ -26,24 +25,6 @@ def claim(relation="beats", margin=0.0, metric="best_val_mae", **kw) -> Claim:
         b=REVERSED,
         margin=margin,
         **kw,
-    )
-
-
-def record(side, seed, value, run="r", metric="best_val_mae", kind=None, timings=None):
-    return make_record(
-        run_id=run,
-        experiment=side.experiment,
-        variant=side.variant or "gru",
-        kind=kind or side.kind,
-        name=side.baseline or "network",
-        profile="quick",
-        seed=seed,
-        params={},
-        metrics={metric: value},
-        targets=[],
-        timings=timings or {},
-        environment=ENV,
-        data={},
     )
 
 
@@ -106,7 +87,11 @@ def test_claim_is_stored_as_data_and_rebuilt():
     )
     _check, stored = judge_claim(
         original,
-        [record(GRU, 0, 2.2), record(REVERSED, 0, 2.25), record(GRU, 1, 2.3)],
+        [
+            model(GRU.label, 0, {"best_val_mae": 2.2}),
+            model(REVERSED.label, 0, {"best_val_mae": 2.25}),
+            model(GRU.label, 1, {"best_val_mae": 2.3}),
+        ],
         "r",
         "quick",
         ENV,
@@ -121,8 +106,8 @@ def test_claim_is_stored_as_data_and_rebuilt():
 
 def test_side_values_read_timings_for_rates_and_skip_other_cases():
     records = [
-        record(GRU, 0, 1.0, metric="x", timings={"train_samples_per_s": 900.0}),
-        record(REVERSED, 0, 1.0, metric="x", timings={"train_samples_per_s": 100.0}),
+        model(GRU.label, 0, {"x": 1.0}, timings={"train_samples_per_s": 900.0}),
+        model(REVERSED.label, 0, {"x": 1.0}, timings={"train_samples_per_s": 100.0}),
     ]
     assert side_values(GRU, "train_samples_per_s", records) == {0: 900.0}
 

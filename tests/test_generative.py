@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factory import model
 
 from dlwp_suite import synthetic
 from dlwp_suite.char_ngram import CharNGram
@@ -15,7 +16,6 @@ from dlwp_suite.datasets import char_text
 from dlwp_suite.errors import DatasetUnavailable
 from dlwp_suite.experiments import ch08
 from dlwp_suite.protocols.char_generation import divergence_epoch, mixture, temperature_tag
-from dlwp_suite.results import make_record
 from dlwp_suite.runner import judge_claim
 from dlwp_suite.sampling import (
     draw,
@@ -146,20 +146,8 @@ def test_a_claim_within_one_case_compares_two_of_its_metrics():
     )
     env = {"keras": "3", "backend": "tensorflow"}
     records = [
-        make_record(
-            run_id="r",
-            experiment=ch08.EXPERIMENT,
-            variant="1e",
-            kind="model",
-            name="network",
-            profile="quick",
-            seed=seed,
-            params={},
-            metrics={hot: 0.8 + seed / 100, cold: 0.3},
-            targets=[],
-            timings={},
-            environment=env,
-            data={},
+        model(
+            f"{ch08.EXPERIMENT}[1e]", seed, {hot: 0.8 + seed / 100, cold: 0.3}, run_id="r", env=env
         )
         for seed in range(3)
     ]

@@ -4,31 +4,16 @@ import warnings
 from pathlib import Path
 
 import pytest
+from factory import baseline, model, record
 
-from dlwp_suite.results import RecordsNotWritten, ResultsStore, make_record, read_records
+from dlwp_suite.results import RecordsNotWritten, ResultsStore, read_records
 
-
-def record(name: str = "network", **kw):
-    fields = {
-        "run_id": "r1",
-        "experiment": "ch03.imdb.dense",
-        "variant": "book",
-        "kind": "model",
-        "name": name,
-        "profile": "smoke",
-        "seed": 0,
-        "params": {"hidden": (16, 16)},
-        "metrics": {"test_accuracy": 0.9},
-        "targets": [],
-        "timings": {"wall_s": 1.0},
-        "environment": {"keras": "3", "backend": "tensorflow", "device": "CPU x"},
-        "data": {"files": {"imdb.npz": {"sha256": "ab"}}},
-    }
-    return make_record(**{**fields, **kw})
+IMDB, ACCURACY = "ch03.imdb.dense[book]", {"test_accuracy": 0.9}
 
 
 def test_record_has_the_required_fields():
-    r = record()
+    files = {"imdb.npz": {"sha256": "ab"}}
+    r = record(IMDB, 0, ACCURACY, params={"hidden": (16, 16)}, data={"files": files})
     for key in (
         "experiment",
         "kind",
@@ -44,13 +29,13 @@ def test_record_has_the_required_fields():
         assert key in r
     assert r["environment"]["datasets"] == {"imdb.npz": "ab"}
     with pytest.raises(ValueError, match="kind"):
-        record(kind="other")
+        record(IMDB, 0, ACCURACY, kind="other")
 
 
 def test_append_and_read_back(tmp_path: Path):
     store = ResultsStore(tmp_path, "r1", "gw0")
-    store.append(record())
-    store.append(record("majority", kind="baseline"))
+    store.append(model(IMDB, 0, ACCURACY))
+    store.append(baseline("ch03.imdb.dense", "majority", ACCURACY))
     names = [r["name"] for r in read_records(tmp_path)]
     assert names == ["network", "majority"]
     assert store.path.name == "r1.gw0.jsonl"
@@ -58,9 +43,9 @@ def test_append_and_read_back(tmp_path: Path):
 
 def test_torn_last_line_is_skipped_with_a_warning(tmp_path: Path):
     store = ResultsStore(tmp_path, "r1")
-    store.append(record())
+    store.append(model(IMDB, 0, ACCURACY))
     with store.path.open("a") as handle:
-        handle.write(json.dumps(record())[:40])  # a run killed mid-write
+        handle.write(json.dumps(model(IMDB, 0, ACCURACY))[:40])  # a run killed mid-write
     with pytest.warns(UserWarning, match="incomplete record"):
         assert len(list(read_records(tmp_path))) == 1
 
@@ -68,7 +53,7 @@ def test_torn_last_line_is_skipped_with_a_warning(tmp_path: Path):
 def _write_many(directory: str, worker: str) -> None:
     store = ResultsStore(Path(directory), "shared", worker)
     for seed in range(50):
-        store.append(record(seed=seed, params={"blob": "x" * 5000}))
+        store.append(model(IMDB, seed, ACCURACY, params={"blob": "x" * 5000}))
 
 
 def test_parallel_workers_never_interleave(tmp_path: Path):
@@ -85,23 +70,23 @@ def _append_past_a_size_limit(directory: str, limit: int) -> str:
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # then writes are cut short, as on a full disk
     store = ResultsStore(Path(directory), "r1")
-    store.append(record(seed=0))
+    store.append(model(IMDB, 0, ACCURACY))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
-        store.append(record(seed=1, params={"blob": "x" * 5000}))
+        store.append(model(IMDB, 1, ACCURACY, params={"blob": "x" * 5000}))
     except RecordsNotWritten as error:
         return str(error)
     return "no error"
 
 
 def test_a_write_cut_short_fails_loudly_and_leaves_no_half_line(tmp_path: Path):
-    first = len(json.dumps(record(seed=0), sort_keys=True)) + 1
+    first = len(json.dumps(model(IMDB, 0, ACCURACY), sort_keys=True)) + 1
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         message = pool.apply(_append_past_a_size_limit, (str(tmp_path), first + 1000))
     assert "could not write a model record of ch03.imdb.dense" in message
     assert "--dlwp-results" in message
     store = ResultsStore(tmp_path, "r1")
-    store.append(record(seed=2))  # the next record is not glued onto a torn line
+    store.append(model(IMDB, 2, ACCURACY))  # the next record is not glued onto a torn line
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert [r["seed"] for r in read_records(tmp_path)] == [0, 2]
@@ -109,10 +94,10 @@ def test_a_write_cut_short_fails_loudly_and_leaves_no_half_line(tmp_path: Path):
 
 def test_a_torn_line_from_a_killed_process_is_not_glued_onto(tmp_path: Path):
     store = ResultsStore(tmp_path, "r1")
-    store.append(record(seed=0))
+    store.append(model(IMDB, 0, ACCURACY))
     with store.path.open("a") as handle:
-        handle.write(json.dumps(record(seed=1))[:40])
-    store.append(record(seed=2))
+        handle.write(json.dumps(model(IMDB, 1, ACCURACY))[:40])
+    store.append(model(IMDB, 2, ACCURACY))
     with pytest.warns(UserWarning, match="incomplete record"):
         assert [r["seed"] for r in read_records(tmp_path)] == [0, 2]
 
@@ -127,7 +112,7 @@ def test_the_writability_check_leaves_no_empty_records_file(tmp_path: Path):
     fresh = ResultsStore(tmp_path, "r1")
     fresh.check_writable()
     assert not fresh.path.exists()  # a run that records nothing leaves nothing
-    fresh.append(record(seed=0))
+    fresh.append(model(IMDB, 0, ACCURACY))
     ResultsStore(tmp_path, "r1").check_writable()  # a later invocation of the run
     assert [r["seed"] for r in read_records(tmp_path)] == [0]
 
@@ -135,9 +120,9 @@ def test_the_writability_check_leaves_no_empty_records_file(tmp_path: Path):
 def test_old_records_are_upgraded_and_newer_ones_refused(tmp_path: Path):
     from dlwp_suite.results.store import SCHEMA, NewerRecords
 
-    old = record()
+    old = model(IMDB, 0, ACCURACY)
     old["schema"], old["targets"] = 1, [{"metric": "test_accuracy", "book": 0.885}]
-    newer = {**record(), "schema": SCHEMA + 1}
+    newer = {**model(IMDB, 0, ACCURACY), "schema": SCHEMA + 1}
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "a.main.jsonl").write_text(json.dumps(old) + "\n")
     (upgraded,) = read_records(tmp_path)
