@@ -9,13 +9,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from dlwp_suite.datafiles import DataConfig
-from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.task_data import Params, TaskData
 from dlwp_suite.targets import Target
 
 if TYPE_CHECKING:
     import keras
 
-Params = Mapping[str, Any]
 PROFILES = ("smoke", "quick", "book")
 
 

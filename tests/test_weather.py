@@ -10,9 +10,9 @@ import pytest
 from dlwp_suite import synthetic
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.weather import JENA_ZIP, load_series
+from dlwp_suite.datasets.windows import WindowBatches, Windows, series_task_data
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiments import ch06
-from dlwp_suite.forecast import WindowBatches, Windows, series_task_data
 from dlwp_suite.protocols import PROTOCOLS
 
 
@@ -178,7 +178,7 @@ def test_common_sense_baseline_is_the_last_temperature(data_config: DataConfig):
 
 
 def test_split_rows_refuses_a_too_short_series_for_the_1e_split():
-    from dlwp_suite.forecast import split_rows
+    from dlwp_suite.datasets.windows import split_rows
 
     with pytest.raises(ValueError, match="needs over 300,001 rows"):
         split_rows(MappingProxyType(ch06.PROTOCOL_1E), 1_000)
@@ -186,7 +186,7 @@ def test_split_rows_refuses_a_too_short_series_for_the_1e_split():
 
 def test_a_variant_reads_windows_of_its_own_geometry(data_config: DataConfig):
     """The 1e Conv1D+GRU samples every 30 min: its windows have twice the steps."""
-    from dlwp_suite.forecast import for_case
+    from dlwp_suite.datasets.windows import for_case
 
     synthetic.write_jena(data_config.data_dir, rows=20_000)
     gru = ch06.JENA_1E.case("gru", "smoke")

@@ -21,9 +21,8 @@ from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig, ResolvedFile, locate
 from dlwp_suite.datasets import imdb
 from dlwp_suite.datasets import text_vectorization as tv
-from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.task_data import Params, TaskData
 from dlwp_suite.errors import DatasetCorrupt
-from dlwp_suite.experiment import Params
 
 _ANY_REVIEW = re.compile(r"^aclImdb/(train|test)/(pos|neg|unsup)/\d+_\d+\.txt$")
 SPLIT_SEED = 1337

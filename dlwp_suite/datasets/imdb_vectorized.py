@@ -23,8 +23,7 @@ from dlwp_suite.cache import cached_arrays
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets import imdb
 from dlwp_suite.datasets import text_vectorization as tv
-from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.experiment import Params
+from dlwp_suite.datasets.task_data import Params, TaskData
 
 SPLIT_SEED = 1337
 VALIDATION_FRACTION = 0.2

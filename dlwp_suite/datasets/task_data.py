@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from dlwp_suite.datafiles import ResolvedFile
+
+# A case's settings, as a loader or a model builder reads them (``Case.params``).
+Params = Mapping[str, Any]
 
 
 @dataclass

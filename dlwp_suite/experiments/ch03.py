@@ -26,7 +26,7 @@ from dlwp_suite.datasets import boston_housing, imdb, reuters
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.models import dense_stack
+from dlwp_suite.models.blocks import dense_stack
 from dlwp_suite.targets import Target, book_band
 
 IMDB_SRC = "1e 3.5-classifying-movie-reviews"

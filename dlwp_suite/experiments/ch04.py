@@ -28,7 +28,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments.ch03 import sparse_rows
-from dlwp_suite.models import dense_stack
+from dlwp_suite.models.blocks import dense_stack
 from dlwp_suite.protocols.curves import CROSSENTROPY
 from dlwp_suite.targets import Target, book_band
 

@@ -3,7 +3,7 @@
 Protocols follow the 1st edition's notebook (``first_edition/6.3-advanced-usage-of-
 recurrent-neural-networks``, cN = cell) and the 2nd edition's chapter 10. Window
 geometry is declared in hours, so the same protocol runs on any hourly or 10-minute
-series in the same layout (`dlwp_suite.forecast`). The Jena file is not on the
+series in the same layout (`dlwp_suite.datasets.windows`). The Jena file is not on the
 development machine: its absolute targets have provisional tolerances, said so in
 their ``basis``; the claims relative to the common-sense baseline are checked on every
 series.
@@ -20,8 +20,8 @@ from dlwp_suite.claims import Claim, network
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.datasets.weather import load_series
+from dlwp_suite.datasets.windows import series_task_data
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.forecast import series_task_data
 from dlwp_suite.protocols.forecast import FORECAST_BASELINES
 from dlwp_suite.targets import Target
 

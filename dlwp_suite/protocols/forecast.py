@@ -1,6 +1,6 @@
 """Forecasting protocol (weather): streamed windows, MAE in °C, and its baselines.
 
-The model trains on windows streamed from the series (`dlwp_suite.forecast.Windows`);
+The model trains on windows streamed from the series (`dlwp_suite.datasets.windows.Windows`);
 the baselines (common-sense, seasonal-naive, ridge and gradient boosting on lagged
 features) are scored on the very same window starts.
 """
@@ -19,9 +19,9 @@ from sklearn.preprocessing import StandardScaler
 
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.windows import Windows, for_case
 from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
-from dlwp_suite.forecast import Windows, for_case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,

@@ -21,9 +21,8 @@ import keras
 import numpy as np
 
 from dlwp_suite.compat import tensorflow_backend
-from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.datasets.task_data import Params, TaskData
 from dlwp_suite.datasets.weather import Series
-from dlwp_suite.experiment import Params
 
 
 @dataclass(frozen=True)
