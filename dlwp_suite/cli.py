@@ -18,6 +18,11 @@ from dlwp_suite.experiment import PROFILES
 
 
 def _list(args: argparse.Namespace) -> int:
+    if args.format == "md":
+        return _list_markdown(args)
+    if args.update is not None:
+        print("dlwp-suite list: --update writes the table of --format md", file=sys.stderr)
+        return 2
     from dlwp_suite import experiments
 
     for experiment in experiments.EXPERIMENTS.values():
@@ -41,6 +46,22 @@ def _list(args: argparse.Namespace) -> int:
         if claim.divergence is not None:
             d = claim.divergence
             print(f"    known divergence on {d.stack.describe()}: {d.reason}")
+    return 0
+
+
+def _list_markdown(args: argparse.Namespace) -> int:
+    from dlwp_suite.listing import experiment_rows, markdown_table, with_table
+
+    table = markdown_table(experiment_rows(args.profile))
+    if args.update is None:
+        print(table)
+        return 0
+    try:
+        args.update.write_text(with_table(args.update.read_text(), table))
+    except (OSError, ValueError) as error:
+        print(f"dlwp-suite list: {args.update}: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the experiments table into {args.update}")
     return 0
 
 
@@ -243,6 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="experiments, variants and targets")
     listing.add_argument("--profile", choices=PROFILES, default="book")
+    listing.add_argument(
+        "--format",
+        choices=("text", "md"),
+        default="text",
+        help="md: one Markdown table row per experiment (docs/experiments.md's index)",
+    )
+    listing.add_argument(
+        "--update",
+        type=Path,
+        default=None,
+        help="with --format md: write the table between FILE's generated-block markers",
+    )
     listing.set_defaults(run=_list)
     data = commands.add_parser("data", help="locate and verify the canonical dataset files")
     data.add_argument("--data-dir", default=None, help="mirror directory ($DLWP_DATA_DIR)")
