@@ -53,6 +53,7 @@ def _target(target: Target) -> TargetSpec:
         target.source,
         target.basis,
         target.divergence.id if target.divergence else None,
+        target.calibration,
     )
 
 

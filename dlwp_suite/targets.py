@@ -10,6 +10,7 @@ from typing import Any, Literal
 from dlwp_suite.divergence import Divergence, Stack
 from dlwp_suite.metrics import direction
 from dlwp_suite.results.bars import Bar
+from dlwp_suite.results.calibration import Calibration
 from dlwp_suite.words import bar_text, describe_bar
 
 
@@ -22,7 +23,8 @@ class Target:
     ``baseline``, "beats that baseline by ``tolerance``"
     (``comparison="at_most"``: "beats it by at most ``tolerance``", for the book's
     "does not beat the baseline (by much)").
-    ``source`` cites the book; ``basis`` says where the tolerance comes from;
+    ``source`` cites the book; ``basis`` says where the tolerance comes from, and
+    ``calibration``, for a number measured on seeds, says which (as data);
     ``divergence`` says where and why it is known not to reproduce.
     """
 
@@ -40,6 +42,7 @@ class Target:
     # Whether the bar is the book's printed number with a measured band (the one kind
     # of bar that "reproduces"); None: a two-sided number (``approx``) is, others not.
     book_number: bool | None = None
+    calibration: Calibration | None = None
 
     def __post_init__(self) -> None:
         direction(self.metric)
@@ -76,6 +79,7 @@ class Target:
         """The declaration as data, as records store it."""
         fields = dataclasses.asdict(self)
         fields["divergence"] = self.divergence.as_record() if self.divergence else None
+        fields["calibration"] = self.calibration.as_dict() if self.calibration else None
         return fields
 
     def as_record(self, reference: float | None) -> dict[str, object]:

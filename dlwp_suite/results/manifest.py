@@ -18,6 +18,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from dlwp_suite.results.bars import Bar, RelationRule
+from dlwp_suite.results.calibration import Calibration
 
 MANIFEST_SCHEMA = 1
 MANIFEST_NAME = "manifest.json"
@@ -68,6 +69,7 @@ class TargetSpec:
     source: str
     basis: str
     divergence: str | None = None  # a DivergenceSpec id
+    calibration: Calibration | None = None  # where a number measured on seeds came from
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,14 @@ class Manifest:
         return next((c for c in spec.cases if c.id == case_id), None) if spec else None
 
     def as_data(self) -> dict[str, Any]:
-        """The manifest as JSON-ready data."""
-        return asdict(self)
+        """The manifest as JSON-ready data; a bar set without seeds has no calibration key."""
+        data = asdict(self)
+        for profile in data["profiles"].values():
+            for case in profile["cases"]:
+                for target in case["targets"]:
+                    if target["calibration"] is None:
+                        del target["calibration"]
+        return data
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Manifest:
@@ -202,7 +210,14 @@ class Manifest:
 
 
 def _target(data: Mapping[str, Any]) -> TargetSpec:
-    return TargetSpec(**{**data, "bar": Bar.from_data(data["bar"])})
+    calibration = data.get("calibration")
+    return TargetSpec(
+        **{
+            **data,
+            "bar": Bar.from_data(data["bar"]),
+            "calibration": Calibration.from_dict(calibration) if calibration else None,
+        }
+    )
 
 
 def _case(data: Mapping[str, Any]) -> CaseSpec:

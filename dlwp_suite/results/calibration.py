@@ -1,0 +1,156 @@
+"""Where a measured bar's number came from, as data, and the rule that gives it.
+
+A bar measured on seeds names its calibration: the held-out seeds (100 and up: the
+default seeds 0.. judge runs and never set their bars), the stacks they ran on, the
+calibration runs that hold their records (``results/tolerance/runs/``) and the rounding
+the declaration applied. ``rule_value`` is the one arithmetic: ``dlwp-suite calibrate``
+prints it and a test recomputes every declared calibration from its committed records.
+Nothing here imports Keras or the experiments.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dlwp_suite.results.bars import Bar
+from dlwp_suite.results.records import stack_label
+
+FIRST_CALIBRATION_SEED = 100
+SIGMAS = 3
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A bar's number from ``SIGMAS`` x the std of held-out seeds, per stack; the
+    widest band (the most lenient bound) over ``stacks`` is the one declared.
+
+    ``granule``: the declaration's rounding (a band to 4 decimals, a margin over a
+    baseline down to 0.05), so the declared number is the rule's value within it.
+    """
+
+    profile: str
+    seeds: tuple[int, ...]
+    stacks: tuple[str, ...]
+    runs: tuple[str, ...]
+    granule: float = 0.0001
+
+    def __post_init__(self) -> None:
+        if len(self.seeds) < 2 or min(self.seeds) < FIRST_CALIBRATION_SEED:
+            raise ValueError(
+                f"a calibration needs 2 or more seeds from {FIRST_CALIBRATION_SEED} up, not "
+                f"{self.seeds}: the default seeds judge runs and never set their bars"
+            )
+        if not self.stacks or not self.runs:
+            raise ValueError("a calibration names the stacks it ran on and its runs")
+
+    @property
+    def n(self) -> int:
+        """How many seeds each stack ran."""
+        return len(self.seeds)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The calibration as plain data (records, the manifest)."""
+        return {
+            "profile": self.profile,
+            "seeds": list(self.seeds),
+            "stacks": list(self.stacks),
+            "runs": list(self.runs),
+            "granule": self.granule,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        """The inverse of ``as_dict``."""
+        return cls(
+            data["profile"],
+            tuple(data["seeds"]),
+            tuple(data["stacks"]),
+            tuple(data["runs"]),
+            data.get("granule", 0.0001),
+        )
+
+
+def rule_name(bar: Bar) -> str:
+    """What ``rule_value`` computes for ``bar``, in words."""
+    if bar.baseline is not None:
+        sign = "+" if bar.comparison == "at_most" else "-"
+        return f"median's lead over {bar.baseline} {sign} {SIGMAS} x std"
+    if bar.comparison == "approx":
+        return f"{SIGMAS} x std"
+    return f"median {'-' if bar.comparison == 'at_least' else '+'} {SIGMAS} x std"
+
+
+def rule_value(bar: Bar, values: Sequence[float], reference: float | None = None) -> float:
+    """The number the rule gives ``bar`` from one stack's seed ``values``: a band's
+    half-width, a one-sided bound, or a margin over the baseline's ``reference``."""
+    median, spread = statistics.median(values), SIGMAS * statistics.stdev(values)
+    if bar.baseline is not None:
+        if reference is None:
+            raise ValueError(f"a margin over {bar.baseline} needs the baseline's value")
+        lead = bar.direction * (median - reference)
+        return lead + spread if bar.comparison == "at_most" else lead - spread
+    if bar.comparison == "approx":
+        return spread
+    return median - spread if bar.comparison == "at_least" else median + spread
+
+
+def calibrated_number(bar: Bar) -> float:
+    """The number of ``bar`` a calibration sets: a band's or a margin's tolerance, or a
+    one-sided bar's bound (its value less or plus its tolerance)."""
+    if bar.baseline is not None or bar.comparison == "approx":
+        return bar.tolerance
+    assert bar.value is not None
+    if bar.comparison == "at_least":
+        return bar.value - bar.tolerance
+    return bar.value + bar.tolerance
+
+
+def lenient(bar: Bar, per_stack: Iterable[float]) -> float:
+    """The widest of the stacks' numbers: the largest band or "at most" margin, the
+    smallest "beats by" margin, the most permissive one-sided bound."""
+    values = list(per_stack)
+    if bar.baseline is not None:
+        return max(values) if bar.comparison == "at_most" else min(values)
+    if bar.comparison == "at_least":
+        return min(values)
+    return max(values)
+
+
+def measured_per_stack(
+    bar: Bar,
+    calibration: Calibration,
+    records: Iterable[Mapping[str, Any]],
+    experiment: str,
+    variant: str,
+) -> dict[str, float]:
+    """The rule's value on each of ``calibration``'s stacks, from the calibration runs'
+    ``records`` of one case; a margin's reference is the baseline's value each seed's
+    record was checked against."""
+    seeds = set(calibration.seeds)
+    values: dict[str, list[float]] = {}
+    references: dict[str, float] = {}
+    for record in records:
+        if (
+            record.get("kind") != "model"
+            or record.get("run_id") not in calibration.runs
+            or (record.get("experiment"), record.get("variant")) != (experiment, variant)
+            or record.get("seed") not in seeds
+            or bar.metric not in (record.get("metrics") or {})
+        ):
+            continue
+        stack = stack_label(record["environment"])
+        values.setdefault(stack, []).append(record["metrics"][bar.metric])
+        for checked in record.get("targets") or []:
+            if bar.baseline is not None and (checked.get("metric"), checked.get("baseline")) == (
+                bar.metric,
+                bar.baseline,
+            ):
+                references.setdefault(stack, checked["reference"])
+    return {
+        stack: rule_value(bar, found, references.get(stack))
+        for stack, found in values.items()
+        if stack in calibration.stacks
+    }
