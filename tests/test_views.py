@@ -8,7 +8,7 @@ import pytest
 from dlwp_suite.compat import math_ops, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch05_views import build_viewed
+from dlwp_suite.models.ch05_views import build_viewed
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.convnet_views import view_indices
 from dlwp_suite.what_convnets_learn import (

@@ -17,6 +17,7 @@ from dlwp_suite.datasets import dogs_vs_cats, mnist
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiments import ch05, ch07, get
+from dlwp_suite.models.ch05 import build_transfer, unfreeze_top_block
 from dlwp_suite.pretrained import BASES, frozen_features, locate_weights
 
 
@@ -174,10 +175,10 @@ def test_features_are_cached_per_base_size_and_data(mobilenet_mirror):
 def test_finetuning_unfreezes_the_top_block_but_not_batch_norm(mobilenet_mirror):
     case = ch05.MOBILENET_TRANSFER.case("finetune", "smoke")
     data = ch05.MOBILENET_TRANSFER.load_data(mobilenet_mirror, case.params)
-    model = ch05.build_transfer(case.params, data)
+    model = build_transfer(case.params, data)
     base = next(layer for layer in model.layers if layer.name.startswith("mobilenet"))
     assert not base.trainable
-    ch05.unfreeze_top_block(model, case.params)
+    unfreeze_top_block(model, case.params)
     trainable = {layer.name for layer in base.layers if layer.trainable}
     assert "conv_dw_13" in trainable and "conv_pw_13" in trainable
     assert "conv_dw_12" not in trainable and "conv_dw_13_bn" not in trainable

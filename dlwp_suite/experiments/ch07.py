@@ -24,23 +24,14 @@ from __future__ import annotations
 
 from types import MappingProxyType as Frozen
 
-import keras
-
 from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
-from dlwp_suite.datafiles import DataConfig
-from dlwp_suite.datasets import imdb
-from dlwp_suite.datasets.task_data import TaskData, first_as_validation
-from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.experiments.ch03 import IMDB_DENSE, build_imdb, sparse_rows
-from dlwp_suite.experiments.ch05 import (
-    SCRATCH_SRC,
-    SMOKE_NOTE,
-    beats_majority,
-    binary_classifier,
-    flat_pixels,
-    load_dogs,
-)
+from dlwp_suite.experiment import Experiment, ProfileSpec
+from dlwp_suite.experiments.ch03 import IMDB_DENSE
+from dlwp_suite.experiments.ch05 import SCRATCH_SRC, SMOKE_NOTE, beats_majority
+from dlwp_suite.models.ch03 import build_imdb, sparse_rows
+from dlwp_suite.models.ch05 import flat_pixels, load_dogs
+from dlwp_suite.models.ch07 import build_mini_xception, load_held_out
 from dlwp_suite.targets import Target, book_band
 
 CALLBACKS_SRC = "1e 7.2.1 (book text; no 1e chapter-7 notebook exists)"
@@ -48,13 +39,8 @@ CALLBACKS_2E_SRC = "2e chapter07_working-with-keras c71-c72"
 CALLBACKS_EXPERIMENT = "ch07.imdb.callbacks"
 
 
-def load_held_out(config: DataConfig, params: Params) -> TaskData:
-    """Chapter 3's IMDB inputs; the first ``validation_size`` training reviews validate
-    (1e listing 3.7), the 25,000 test reviews test the kept model."""
-    return first_as_validation(imdb.load(config), params["validation_size"])
-
-
 def _exact(metric: str, value: float, says: str, source: str, every_seed: bool) -> Target:
+    """A behaviour the run's history must show exactly (on every seed, or the median)."""
     return Target(
         metric,
         value=value,
@@ -69,10 +55,10 @@ def _exact(metric: str, value: float, says: str, source: str, every_seed: bool) 
 # Invariants: they hold whether or not the run gives the callback anything to do.
 EARLY_STOPPING_AS_DOCUMENTED = _exact(
     "early_stopping_error",
-    0.0,
-    "'interrupts training when improvement stops', by Keras' rule: training ends "
+    value=0.0,
+    says="'interrupts training when improvement stops', by Keras' rule: training ends "
     "[patience] epochs after the last improvement of val accuracy, or at the epoch cap",
-    CALLBACKS_2E_SRC,
+    source=CALLBACKS_2E_SRC,
     every_seed=True,
 )
 CHECKPOINT_KEEPS_BEST = Target(
@@ -89,19 +75,19 @@ CHECKPOINT_KEEPS_BEST = Target(
 )
 LR_AS_DOCUMENTED = _exact(
     "lr_schedule_error",
-    0.0,
-    "'divides the learning rate by 10 when ... the validation loss has stopped improving "
-    "for 10 epochs': every epoch's rate is the one the val_loss history implies",
-    CALLBACKS_SRC,
+    value=0.0,
+    says="'divides the learning rate by 10 when ... the validation loss has stopped "
+    "improving for 10 epochs': every epoch's rate is the one the val_loss history implies",
+    source=CALLBACKS_SRC,
     every_seed=True,
 )
 # The behaviours themselves, on the real data: chapter 3's network overfits within 20
 # epochs, so validation accuracy stalls and the validation loss plateaus.
 STOPS_EARLY = _exact(
     "stopped_early",
-    1.0,
-    "training stops once validation accuracy stalls (before the 20-epoch cap)",
-    CALLBACKS_2E_SRC,
+    value=1.0,
+    says="training stops once validation accuracy stalls (before the 20-epoch cap)",
+    source=CALLBACKS_2E_SRC,
     every_seed=False,
 )
 LR_IS_CUT = Target(
@@ -185,38 +171,6 @@ CALLBACKS = Experiment(
 
 SRC = "2e 9.3.5 (chapter09_part02_modern-convnet-architecture-patterns)"
 EXPERIMENT = "ch07.dogs.mini_xception"
-BLOCK_WIDTHS = (32, 64, 128, 256, 512)
-
-
-def _separable_block(x, width: int):
-    """Two (batch norm, ReLU, 3x3 separable conv) steps, 3x3 max pooling with stride 2,
-    and the block's input through a strided 1x1 conv added back (the residual)."""
-    block_input = x
-    for _ in range(2):
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.Activation("relu")(x)
-        x = keras.layers.SeparableConv2D(width, 3, padding="same", use_bias=False)(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
-    shortcut = keras.layers.Conv2D(width, 1, strides=2, padding="same", use_bias=False)
-    return keras.layers.add([x, shortcut(block_input)])
-
-
-def build_mini_xception(params: Params, data: TaskData) -> keras.Model:
-    """2e c15-c17: in-model augmentation (flip, rotation 0.1, zoom 0.2), rescaling, a 5x5
-    conv of 32 without bias, five separable residual blocks, global average pooling,
-    dropout 0.5, a sigmoid unit; rmsprop."""
-    inputs = keras.Input(shape=data.input_shape, dtype="uint8")
-    x = keras.layers.Rescaling(1.0)(inputs)  # uint8 is compact to feed; the layers want floats
-    x = keras.layers.RandomFlip("horizontal")(x)
-    x = keras.layers.RandomRotation(0.1)(x)
-    x = keras.layers.RandomZoom(0.2)(x)
-    x = keras.layers.Rescaling(1 / 255)(x)
-    x = keras.layers.Conv2D(32, 5, use_bias=False)(x)
-    for width in BLOCK_WIDTHS:
-        x = _separable_block(x, width)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dropout(0.5)(x)
-    return binary_classifier(inputs, x, params["learning_rate"])
 
 
 PARAM_COUNT = Target(
