@@ -5,7 +5,7 @@ import numpy as np
 
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch06_text import bag_of_words, rounded_accuracy
+from dlwp_suite.models.ch06_text import bag_of_words, rounded_accuracy
 from dlwp_suite.protocols import PROTOCOLS
 
 
