@@ -6,7 +6,8 @@ import pytest
 
 from dlwp_suite.datasets import imdb_vectorized
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch06_text_2e import BAGS, SEQUENCES, case_inputs
+from dlwp_suite.experiments.ch06_text_2e import BAGS, SEQUENCES
+from dlwp_suite.models.ch06_text_2e import case_inputs
 from dlwp_suite.protocols import PROTOCOLS
 from dlwp_suite.protocols.base import BestWeights
 
