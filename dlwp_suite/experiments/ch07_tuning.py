@@ -16,19 +16,11 @@ from __future__ import annotations
 from types import MappingProxyType as Frozen
 
 from dlwp_suite import synthetic
-from dlwp_suite.datafiles import DataConfig
-from dlwp_suite.datasets import boston_housing, imdb
-from dlwp_suite.datasets.task_data import TaskData, first_as_validation, rejoined
+from dlwp_suite.datasets.task_data import rejoined
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.experiments.ch03 import (
-    BOSTON_KFOLD,
-    IMDB_DENSE,
-    build_boston,
-    build_imdb,
-    smoke_beats,
-    sparse_rows,
-    standardise,
-)
+from dlwp_suite.experiments.ch03 import BOSTON_KFOLD, IMDB_DENSE, smoke_beats
+from dlwp_suite.models.ch03 import build_boston, build_imdb, sparse_rows
+from dlwp_suite.models.ch07_tuning import load_boston, load_imdb
 from dlwp_suite.targets import Target
 
 SRC = "2e chapter13_best-practices-for-the-real-world c7-c16; 1e 7.3.2 (text, no code)"
@@ -40,17 +32,6 @@ SEARCH = {
     "best_epoch_patience": 10,  # c15
     "refit_factor": 1.2,  # c16: int(best_epoch * 1.2) epochs on training + validation
 }
-
-
-def load_imdb(config: DataConfig, params: Params) -> TaskData:
-    """Chapter 3's multi-hot reviews; its 10,000 held-out reviews validate."""
-    return first_as_validation(imdb.load(config), params["validation_size"])
-
-
-def load_boston(config: DataConfig, params: Params) -> TaskData:
-    """Boston housing, the book's first K-fold fold (the first quarter) validating,
-    every split standardised with the remaining training samples' statistics."""
-    return standardise(first_as_validation(boston_housing.load(config), params["validation_size"]))
 
 
 def _does_at_least_as_well(hand_picked: str, tolerance: float, seen: str) -> Target:
@@ -74,6 +55,7 @@ def _does_at_least_as_well(hand_picked: str, tolerance: float, seen: str) -> Tar
 def _profiles(
     book: Target, smoke: Target, smoke_overrides: Params, quick_overrides: Params
 ) -> Frozen:
+    """The three profiles of one tuning experiment: its one variant, ``2e``."""
     return Frozen(
         {
             "smoke": ProfileSpec(
@@ -94,6 +76,18 @@ def _profiles(
         }
     )
 
+
+IMDB_TUNING_GAIN = _does_at_least_as_well(
+    "16 units, rmsprop",
+    tolerance=0.009,
+    seen="seeds 0-2 of run 20261128T022558Z: +0.0024, -0.0017, +0.0044",
+)
+BOSTON_TUNING_GAIN = _does_at_least_as_well(
+    "64 units, rmsprop",
+    tolerance=0.35,
+    seen="seeds 0-2 of run 20261128T022558Z: 0, 0, 0, the search returning 64 units; "
+    "seed 0 again in a fresh venv, run 20261128T055008Z: -0.231, 48 units",
+)
 
 IMDB_TUNING = Experiment(
     id="ch07.imdb.tuning",
@@ -116,14 +110,15 @@ IMDB_TUNING = Experiment(
     ),
     variants=Frozen({"2e": {}}),
     profiles=_profiles(
-        _does_at_least_as_well(
-            "16 units, rmsprop",
-            0.009,
-            "seeds 0-2 of run 20261128T022558Z: +0.0024, -0.0017, +0.0044",
-        ),
-        smoke_beats("majority", "test_accuracy", 0.1),
-        {"validation_size": 200, "batch_size": 64, "search_epochs": 3, "max_trials": 2},
-        {},
+        book=IMDB_TUNING_GAIN,
+        smoke=smoke_beats("majority", "test_accuracy", 0.1),
+        smoke_overrides={
+            "validation_size": 200,
+            "batch_size": 64,
+            "search_epochs": 3,
+            "max_trials": 2,
+        },
+        quick_overrides={},
     ),
     baselines=("majority", "logistic_regression"),
 )
@@ -150,16 +145,12 @@ BOSTON_TUNING = Experiment(
     ),
     variants=Frozen({"2e": {}}),
     profiles=_profiles(
-        _does_at_least_as_well(
-            "64 units, rmsprop",
-            0.35,
-            "seeds 0-2 of run 20261128T022558Z: 0, 0, 0, the search returning 64 units; "
-            "seed 0 again in a fresh venv, run 20261128T055008Z: -0.231, 48 units",
-        ),
+        book=BOSTON_TUNING_GAIN,
         # Measured in smoke (20 searched epochs): 0.87 (JAX) to 1.05 (TF) below the mean.
-        smoke_beats("mean", "test_mae", 0.5),
-        {"validation_size": 20, "search_epochs": 20, "max_trials": 2},
-        {"search_epochs": 40},  # chapter 3's quick K-fold: 40 epochs at batch 16
+        smoke=smoke_beats("mean", "test_mae", 0.5),
+        smoke_overrides={"validation_size": 20, "search_epochs": 20, "max_trials": 2},
+        # chapter 3's quick K-fold: 40 epochs at batch 16
+        quick_overrides={"search_epochs": 40},
     ),
     baselines=("mean", "linear_regression"),
 )
