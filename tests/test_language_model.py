@@ -7,7 +7,7 @@ import pytest
 from dlwp_suite.char_ngram import CharNGram
 from dlwp_suite.datasets import imdb_lm
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch08_lm import build_language_model
+from dlwp_suite.models.ch08_lm import build_language_model
 from dlwp_suite.protocols.language_model import (
     cross_entropy,
     distinct_share,
