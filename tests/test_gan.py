@@ -8,13 +8,8 @@ from dlwp_suite.compat import KERAS_MAJOR
 from dlwp_suite.datasets import cifar10
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch08_gan import (
-    PARAMS,
-    PARAMS_1E,
-    build_discriminator,
-    build_gan,
-    build_generator,
-)
+from dlwp_suite.experiments.ch08_gan import PARAMS, PARAMS_1E
+from dlwp_suite.models.ch08_gan import build_discriminator, build_gan, build_generator
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.gan import _frozen_copy
 from dlwp_suite.sample_scores import class_score, frechet_distance

@@ -6,15 +6,9 @@ import pytest
 
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiments import get
-from dlwp_suite.experiments.ch08_vae import (
-    EXPERIMENT,
-    PARAM_COUNT_1E,
-    VARIANTS,
-    KLTerm,
-    Sampler,
-    build_vae,
-)
+from dlwp_suite.experiments.ch08_vae import EXPERIMENT, PARAM_COUNT_1E, VARIANTS
 from dlwp_suite.images import save_png
+from dlwp_suite.models.ch08_vae import KLTerm, Sampler, build_vae
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.vae import latent_grid, pixel_bce
 

@@ -19,40 +19,17 @@ the painting too: stand-in pictures, held to the book's claims, not its numbers.
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
 from types import MappingProxyType as Frozen
 
 from dlwp_suite import synthetic
-from dlwp_suite.datafiles import DataConfig
-from dlwp_suite.datasets.dogs_vs_cats import load_photos
-from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.experiment import Experiment, Params, ProfileSpec
-from dlwp_suite.pretrained import BASES, locate_weights
+from dlwp_suite.experiment import Experiment, ProfileSpec
+from dlwp_suite.models.ch08_images import layer_extractor, load_photos_and_weights
 from dlwp_suite.targets import Target
 
 DREAM_SRC = "1e 8.2-deep-dream"
 STYLE_SRC = "1e 8.3-neural-style-transfer"
-PHOTOS_NOTE = (
-    "STAND-IN pictures: dogs-vs-cats test photos in the place of the book's own "
-    "photograph (and, for style transfer, of Van Gogh's Starry Night)"
-)
-NETWORK_NOTE = (
-    "STAND-IN network: MobileNet (alpha 0.25) ImageNet weights in the place of {book}, "
-    "with layers at the book's depths; held to the book's claims, not its numbers"
-)
 SMOKE_NOTE = "generated photos and random MobileNet weights: the loops' invariants only"
-
-
-def load_photos_and_weights(config: DataConfig, params: Params) -> TaskData:
-    """The test photos and the network's verified weights, the stand-ins labelled."""
-    data = load_photos(config, params["photos"], params["image_size"])
-    notes = [*data.notes, PHOTOS_NOTE]
-    if params["stands_in_for"]:
-        notes.append(NETWORK_NOTE.format(book=params["stands_in_for"]))
-    weights = locate_weights(BASES[params["base"]], config)
-    return dataclasses.replace(
-        data, assets={"weights": weights}, files=[*data.files, weights], notes=notes
-    )
 
 
 def rises_every_step(metric: str, source: str) -> Target:
@@ -123,6 +100,7 @@ def _experiment(
     quick: dict,
     smoke: dict,
 ) -> Experiment:
+    """One input-optimisation experiment (``kind``: dream or style) on one network."""
     stand_in = stands_in_for is not None
     return Experiment(
         id=f"ch08.{kind}.{network}",
@@ -157,85 +135,77 @@ def _experiment(
     )
 
 
-def layer_extractor(params: Params, data: TaskData):
-    """The network on images of any size, with the outputs the loss reads: the dream
-    layers, or the content layer then the style layers."""
-    if params["protocol_layers"] == "dream":
-        names = list(params["layers"])
-    else:
-        names = [params["content_layer"], *params["style_layers"]]
-    return BASES[params["base"]].layer_outputs(data.assets["weights"].path, names)
-
-
-DREAM_LAYERS = {
-    "inception_v3": {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5},
-    # MobileNet at the same strides: mixed2 ends InceptionV3's stride-8 part, mixed3-5
-    # open its stride-16 one.
-    "mobilenet": {
-        "conv_pw_5_relu": 0.2,
-        "conv_pw_7_relu": 3.0,
-        "conv_pw_9_relu": 2.0,
-        "conv_pw_11_relu": 1.5,
-    },
+# The dream layers and their loss coefficients.
+INCEPTION_V3_DREAM_LAYERS = {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5}
+# MobileNet at the same strides: mixed2 ends InceptionV3's stride-8 part, mixed3-5 open its
+# stride-16 one.
+MOBILENET_DREAM_LAYERS = {
+    "conv_pw_5_relu": 0.2,
+    "conv_pw_7_relu": 3.0,
+    "conv_pw_9_relu": 2.0,
+    "conv_pw_11_relu": 1.5,
 }
-STYLE_LAYERS = {
-    "vgg19": (
-        "block5_conv2",
-        ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
-    ),
-    # The first layer at each of VGG19's block strides (1-16; MobileNet starts at 2), and
-    # the content layer late at stride 16, as block5_conv2.
-    "mobilenet": (
-        "conv_pw_11_relu",
-        ("conv1_relu", "conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_6_relu", "conv_pw_12_relu"),
-    ),
-}
+# The content layer, then the style layers.
+VGG19_STYLE_LAYERS = (
+    "block5_conv2",
+    ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+)
+# The first layer at each of VGG19's block strides (1-16; MobileNet starts at 2), and the
+# content layer late at stride 16, as block5_conv2.
+MOBILENET_STYLE_LAYERS = (
+    "conv_pw_11_relu",
+    ("conv1_relu", "conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_6_relu", "conv_pw_12_relu"),
+)
 DREAM_QUICK = {"image_size": 224}
 DREAM_SMOKE = {"image_size": 64, "iterations": 4, "octaves": 2, "photos": 2}
 STYLE_QUICK = {"image_size": 224}
 STYLE_SMOKE = {"image_size": 48, "iterations": 3, "maxfun": 5, "photos": 2}
 
 
-def dream_experiment(network: str, stands_in_for: str | None) -> Experiment:
-    """DeepDream on one network's layers."""
+def dream_experiment(
+    network: str, layers: Mapping[str, float], stands_in_for: str | None
+) -> Experiment:
+    """DeepDream on one network's ``layers`` (name: loss coefficient)."""
     return _experiment(
         "dream",
         network,
-        "deep_dream",
-        "DeepDream: gradient ascent on layer activations, octave by octave",
-        f"{DREAM_SRC} c5-c15; 2e 12.2",
-        {**DREAM_BOOK, "base": network, "layers": Frozen(DREAM_LAYERS[network])},
-        (DREAM_RISES, ASCENT_BEATS_RANDOM),
-        ("random_steps",),
-        stands_in_for,
-        DREAM_QUICK,
-        DREAM_SMOKE,
+        protocol="deep_dream",
+        title="DeepDream: gradient ascent on layer activations, octave by octave",
+        source=f"{DREAM_SRC} c5-c15; 2e 12.2",
+        params={**DREAM_BOOK, "base": network, "layers": Frozen(layers)},
+        targets=(DREAM_RISES, ASCENT_BEATS_RANDOM),
+        baselines=("random_steps",),
+        stands_in_for=stands_in_for,
+        quick=DREAM_QUICK,
+        smoke=DREAM_SMOKE,
     )
 
 
-def style_experiment(network: str, stands_in_for: str | None) -> Experiment:
-    """Neural style transfer with one network's layers."""
-    content, styles = STYLE_LAYERS[network]
+def style_experiment(
+    network: str, layers: tuple[str, tuple[str, ...]], stands_in_for: str | None
+) -> Experiment:
+    """Neural style transfer with one network's ``layers`` (content, then style)."""
+    content, styles = layers
     return _experiment(
         "style",
         network,
-        "style_transfer",
-        "Neural style transfer: the book's loss minimised by L-BFGS",
-        f"{STYLE_SRC} c2-c26; 2e 12.3",
-        {**STYLE_BOOK, "base": network, "content_layer": content, "style_layers": styles},
+        protocol="style_transfer",
+        title="Neural style transfer: the book's loss minimised by L-BFGS",
+        source=f"{STYLE_SRC} c2-c26; 2e 12.3",
+        params={**STYLE_BOOK, "base": network, "content_layer": content, "style_layers": styles},
         # "Below a tenth" is VGG19's own scale: a stand-in is held to the claim only.
-        (STYLE_FALLS,) if stands_in_for else (STYLE_FALLS, STYLE_CONVERGES),
-        (),
-        stands_in_for,
-        STYLE_QUICK,
-        STYLE_SMOKE,
+        targets=(STYLE_FALLS,) if stands_in_for else (STYLE_FALLS, STYLE_CONVERGES),
+        baselines=(),
+        stands_in_for=stands_in_for,
+        quick=STYLE_QUICK,
+        smoke=STYLE_SMOKE,
     )
 
 
 EXPERIMENTS = (
-    dream_experiment("inception_v3", None),
-    dream_experiment("mobilenet", "InceptionV3"),
-    style_experiment("vgg19", None),
-    style_experiment("mobilenet", "VGG19"),
+    dream_experiment("inception_v3", INCEPTION_V3_DREAM_LAYERS, stands_in_for=None),
+    dream_experiment("mobilenet", MOBILENET_DREAM_LAYERS, stands_in_for="InceptionV3"),
+    style_experiment("vgg19", VGG19_STYLE_LAYERS, stands_in_for=None),
+    style_experiment("mobilenet", MOBILENET_STYLE_LAYERS, stands_in_for="VGG19"),
 )
 CLAIMS = ()
