@@ -31,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType as Frozen
 
 from dlwp_suite import synthetic
-from dlwp_suite.claims import Claim, network
+from dlwp_suite.claims import Claim, Side, network
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Experiment, Params, ProfileSpec
@@ -316,7 +316,10 @@ EXPERIMENTS = (
 )
 
 
-def _claim(id_: str, says: str, source: str, metric: str, a, relation: str, b, **kw) -> Claim:
+def _claim(
+    id_: str, says: str, source: str, metric: str, a: Side, relation: str, b: Side, **kw
+) -> Claim:
+    """A claim of the 1st edition's chapter 6 on text."""
     return Claim(
         id_,
         says=says,

@@ -72,7 +72,9 @@ def compile_binary(model: keras.Model, learning_rate: float) -> None:
     )
 
 
-def binary_classifier(inputs, features, learning_rate: float) -> keras.Model:
+def binary_classifier(
+    inputs: keras.KerasTensor, features: keras.KerasTensor, learning_rate: float
+) -> keras.Model:
     """A sigmoid unit on ``features``, compiled as the book's dogs-vs-cats models."""
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(features))
     compile_binary(model, learning_rate)

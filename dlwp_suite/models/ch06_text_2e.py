@@ -8,6 +8,8 @@ import dataclasses
 from pathlib import Path
 
 import keras
+import numpy as np
+from scipy import sparse
 
 from dlwp_suite import synthetic
 from dlwp_suite.compat import tensorflow_backend
@@ -17,7 +19,7 @@ from dlwp_suite.models.ch06_text import training_subset
 from dlwp_suite.text_models import OneHot, PositionalEmbedding, TransformerEncoder
 
 
-def _dense_unless_tensorflow(matrix):
+def _dense_unless_tensorflow(matrix: sparse.csr_matrix) -> sparse.csr_matrix | np.ndarray:
     """Sparse rows for TensorFlow; dense float32 for the other backends."""
     return matrix if tensorflow_backend() else matrix.toarray()
 

@@ -20,7 +20,7 @@ def load_held_out(config: DataConfig, params: Params) -> TaskData:
     return first_as_validation(imdb.load(config), params["validation_size"])
 
 
-def _separable_block(x, width: int):
+def _separable_block(x: keras.KerasTensor, width: int) -> keras.KerasTensor:
     """Two (batch norm, ReLU, 3x3 separable conv) steps, 3x3 max pooling with stride 2,
     and the block's input through a strided 1x1 conv added back (the residual)."""
     block_input = x

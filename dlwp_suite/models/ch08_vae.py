@@ -79,13 +79,13 @@ class Sampler(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def pixel_sum_bce(y_true, y_pred):
+def pixel_sum_bce(y_true: keras.KerasTensor, y_pred: keras.KerasTensor) -> keras.KerasTensor:
     """2e: binary cross-entropy summed over an image's pixels (Keras then averages the
     batch)."""
     return math_ops().sum(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
 
 
-def _encoder_1e(inputs, latent_dim: int):
+def _encoder_1e(inputs: keras.KerasTensor, latent_dim: int) -> keras.KerasTensor:
     """c12: four 3x3 convolutions (32, 64 strided, 64, 64), Dense 32."""
     x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
     x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", strides=2)(x)
@@ -94,7 +94,7 @@ def _encoder_1e(inputs, latent_dim: int):
     return keras.layers.Dense(32, activation="relu")(keras.layers.Flatten()(x))
 
 
-def _decoder_1e(latent, side: int):
+def _decoder_1e(latent: keras.KerasTensor, side: int) -> keras.KerasTensor:
     """c14: Dense to the encoder's last feature map (14 x 14 x 64), Conv2DTranspose 32
     strided, a 3x3 sigmoid convolution."""
     half = side // 2
@@ -104,14 +104,14 @@ def _decoder_1e(latent, side: int):
     return keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
 
 
-def _encoder_2e(inputs, latent_dim: int):
+def _encoder_2e(inputs: keras.KerasTensor, latent_dim: int) -> keras.KerasTensor:
     """2e listing 12.24: two strided 3x3 convolutions (32, 64), Dense 16."""
     x = keras.layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(inputs)
     x = keras.layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
     return keras.layers.Dense(16, activation="relu")(keras.layers.Flatten()(x))
 
 
-def _decoder_2e(latent, side: int):
+def _decoder_2e(latent: keras.KerasTensor, side: int) -> keras.KerasTensor:
     """2e listing 12.26: Dense to 7 x 7 x 64, two strided Conv2DTranspose (64, 32), a
     3x3 sigmoid convolution."""
     quarter = side // 4
