@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.targets import Target
 
 FIRST_CALIBRATION_SEED = 100
@@ -69,9 +70,15 @@ def band(target: Target, values: Sequence[float], reference: float | None) -> Ba
 
 
 def calibrate(
-    case_id: str, profile: str, seeds: Sequence[int], results: Path, config: DataConfig
+    case_id: str,
+    profile: str,
+    seeds: Sequence[int],
+    results: Path,
+    config: DataConfig,
+    context: RunContext = DEFAULT_CONTEXT,
 ) -> tuple[str, list[Band]]:
-    """Run ``case_id`` ("experiment[variant]") on ``seeds``; its run id and bands."""
+    """Run ``case_id`` ("experiment[variant]") on ``seeds`` under ``context`` (by default
+    no pictures, no TensorBoard logs, the default fused steps); its run id and bands."""
     from dlwp_suite import experiments
     from dlwp_suite.environment import fingerprint
     from dlwp_suite.results import ResultsStore
@@ -89,7 +96,9 @@ def calibrate(
         baselines = fit_baselines(case, data, seeds[0], needed)
         run_id = f"calibrate-{experiment_id}-{variant}-{profile}-seeds{seeds[0]}-{seeds[-1]}"
         store = ResultsStore(results, run_id)
-        outcome = run_case(case, data, seeds, run_id, fingerprint(), baselines, store.append)
+        outcome = run_case(
+            case, data, seeds, run_id, fingerprint(), baselines, store.append, context=context
+        )
     references = baseline_references(case, baselines)
     bands = [
         band(target, [r["metrics"][target.metric] for r in outcome.records], reference)

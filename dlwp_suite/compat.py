@@ -6,7 +6,6 @@ Everything else in the suite uses APIs all share, so it runs unchanged on each.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -22,15 +21,16 @@ def tensorflow_backend() -> bool:
     return KERAS_MAJOR < 3 or keras.backend.backend() == "tensorflow"
 
 
-#: Batches one fused ``model.fit`` call runs on TensorFlow unless $DLWP_STEPS_PER_EXECUTION
-#: says otherwise: enough that the per-step overhead of small models fades (the 1e
-#: embedding model: 6,250 steps an epoch at batch 32, ~7 ms each unfused).
+#: Batches one fused ``model.fit`` call runs on TensorFlow unless the run's context says
+#: otherwise (``RunContext.steps_per_execution``): enough that the per-step overhead of
+#: small models fades (the 1e embedding model: 6,250 steps an epoch at batch 32, ~7 ms
+#: each unfused).
 FUSED_STEPS = 32
 
 
-def fuse_steps(model: keras.Model) -> int:
-    """Let an untrained Keras 3 model on TensorFlow run several batches per call
-    ($DLWP_STEPS_PER_EXECUTION, else ``FUSED_STEPS``).
+def fuse_steps(model: keras.Model, steps: int | None) -> int:
+    """Let an untrained Keras 3 model on TensorFlow run ``steps`` batches per call (None:
+    ``FUSED_STEPS``).
 
     TensorFlow runs them in one ``tf.while_loop``, the same updates in the same order
     (the loss curves are unchanged), without a Python round trip per batch. Only for
@@ -40,7 +40,7 @@ def fuse_steps(model: keras.Model) -> int:
     ``compile``. Returns the steps per call in force.
     """
     if KERAS_MAJOR >= 3 and tensorflow_backend() and model.train_function is None:
-        model.steps_per_execution = int(os.environ.get("DLWP_STEPS_PER_EXECUTION", FUSED_STEPS))
+        model.steps_per_execution = FUSED_STEPS if steps is None else steps
     return int(getattr(model, "steps_per_execution", 1) or 1)
 
 

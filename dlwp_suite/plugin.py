@@ -39,6 +39,7 @@ from dlwp_suite.results import (
     read_run,
 )
 from dlwp_suite.results.manifest import MANIFEST_NAME
+from dlwp_suite.run_context import RunContext
 from dlwp_suite.session import Dlwp, comparisons_key, model_key, run_manifest
 
 RUN_ID_KEY = "dlwp_run_id"
@@ -46,6 +47,7 @@ INVOCATION_KEY = "dlwp_invocation"
 _run_id = pytest.StashKey[str]()
 _store = pytest.StashKey[ResultsStore]()
 _selected = pytest.StashKey[set[str]]()  # keys of the case/comparison tests selected
+_context = pytest.StashKey[RunContext]()
 CLAIM_POLL_S = 2.0
 
 
@@ -96,7 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="N",
         help="batches one Keras 3 training call runs on TensorFlow, for array inputs "
-        "(default: $DLWP_STEPS_PER_EXECUTION, else 32; 1 runs one a call, as model.fit does)",
+        "(default: 32; 1 runs one a call, as model.fit does)",
     )
     group.addoption(
         "--dlwp-tensorboard",
@@ -170,19 +172,15 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--dlwp-first-seed must be 0 or more, not {config.getoption('--dlwp-first-seed')} "
             "(Keras seeds are non-negative)"
         )
-    if (steps := config.getoption("--dlwp-steps-per-execution")) is not None:
-        if steps < 1:
-            raise pytest.UsageError("--dlwp-steps-per-execution must be at least 1")
-        # Read where models are made (dlwp_suite.compat): the plugin loads no framework.
-        os.environ["DLWP_STEPS_PER_EXECUTION"] = str(steps)
-    if (log_dir := config.getoption("--dlwp-tensorboard")) is not None:
-        if importlib.util.find_spec("tensorflow") is None:
-            raise pytest.UsageError(
-                "--dlwp-tensorboard needs tensorflow installed: Keras' TensorBoard callback "
-                "writes its event files with tf.summary on every backend"
-            )
-        # Read where models train (dlwp_suite.event_logs), like the steps above.
-        os.environ["DLWP_TENSORBOARD_DIR"] = str(Path(log_dir).resolve())
+    steps = config.getoption("--dlwp-steps-per-execution")
+    if steps is not None and steps < 1:
+        raise pytest.UsageError("--dlwp-steps-per-execution must be at least 1")
+    log_dir = config.getoption("--dlwp-tensorboard")
+    if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
+        raise pytest.UsageError(
+            "--dlwp-tensorboard needs tensorflow installed: Keras' TensorBoard callback "
+            "writes its event files with tf.summary on every backend"
+        )
     worker_input = getattr(config, "workerinput", None)
     select_device(config.getoption("--dlwp-device"), (worker_input or {}).get("workerid"))
     # xdist workers share the controller's run id, so their records merge into one run;
@@ -193,9 +191,13 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         config.stash[_run_id] = _run_id_from_settings(config) or new_run_id()
         invocation = new_invocation()
-    # Where generative protocols save their pictures (dlwp_suite.images), beside the records.
-    images = _results_dir(config) / "images" / config.stash[_run_id]
-    os.environ["DLWP_IMAGES_DIR"] = str(images.resolve())
+    # What the protocols follow, handed down through the dlwp fixture: pictures beside
+    # the records (dlwp_suite.images), TensorBoard logs where asked, the fused steps.
+    config.stash[_context] = RunContext(
+        images_dir=(_results_dir(config) / "images" / config.stash[_run_id]).resolve(),
+        tensorboard_dir=None if log_dir is None else Path(log_dir).resolve(),
+        steps_per_execution=steps,
+    )
     worker = (worker_input or {}).get("workerid", "main")
     config.stash[_store] = ResultsStore(
         _results_dir(config), config.stash[_run_id], worker, invocation
@@ -432,6 +434,7 @@ def dlwp(
         tmp_path_factory.mktemp("dlwp"),
         config.stash[_store],
         config.stash[_selected],
+        config.stash[_context],
     )
 
 

@@ -20,6 +20,7 @@ from dlwp_suite.environment import accelerator_peak_memory_mb
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import TIMING_METRICS
 from dlwp_suite.results import make_record
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 def peak_rss_mb() -> float:
@@ -88,6 +89,7 @@ def run_case(
     write: Write,
     probes: Mapping[str, float] | None = None,
     seeds_planned: int | None = None,
+    context: RunContext = DEFAULT_CONTEXT,
 ) -> Outcome:
     """Train the case's model once per seed; check its targets on the medians.
 
@@ -98,14 +100,15 @@ def run_case(
     once per experiment and seed, outside this timed call). ``probes`` are the readings
     of the probes of divergences declared for this stack, taken before the case; every
     record carries them. ``seeds_planned`` is the run's seed count where these
-    ``seeds`` finish a resumed run.
+    ``seeds`` finish a resumed run. ``context`` says where pictures and TensorBoard logs
+    go and how many steps a training call fuses (by default: none, none, the default).
     """
     protocol = protocols.get(case.experiment.protocol)
     references = baseline_references(case, baselines)
     runs, records = [], []
     for index, seed in enumerate(seeds):
         with progress.seed(case.id, seed, index, len(seeds)):
-            result = protocol.run(case, data, seed)
+            result = protocol.run(case, data, seed, context=context)
         # The process' peaks so far: the latest seed's are the case's upper bounds.
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
         if (device_peak := accelerator_peak_memory_mb()) is not None:
@@ -146,11 +149,13 @@ def run_comparisons(
     baselines: Mapping[str, BaselineResult],
     write: Write,
     network: protocols.RunResult | None = None,
+    context: RunContext = DEFAULT_CONTEXT,
 ) -> Outcome:
     """Record the experiment's fitted baselines and the ensemble of the network with one.
 
     The baselines' records go to ``write`` before the ensemble's network is trained.
-    ``network`` is the case's tested model for ``seed`` if it was already trained.
+    ``network`` is the case's tested model for ``seed`` if it was already trained, else
+    it is trained under ``context`` (as in `run_case`).
     """
     protocol = protocols.get(case.experiment.protocol)
     fitted = list(baselines.values())
@@ -179,7 +184,7 @@ def run_comparisons(
         write(record)
     if data.y_test is None:  # no test split to ensemble on
         return Outcome(records)
-    network = network or protocol.tested_model(case, data, seed)
+    network = network or protocol.tested_model(case, data, seed, context=context)
     assert network.test_predictions is not None
     metric = protocol.reported_metric
     ensemble = average_with_best(

@@ -26,6 +26,7 @@ from dlwp_suite.experiment import Case, Experiment
 from dlwp_suite.results import RecordsNotWritten, ResultsStore, read_run
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.verdicts import Status
+from dlwp_suite.run_context import RunContext
 
 CLAIM_POLL_S = 2.0
 
@@ -90,6 +91,7 @@ class Dlwp:
         scratch: Path,
         store: ResultsStore,
         selected: set[str],
+        context: RunContext,
     ) -> None:
         config = session.config
         self.session = session
@@ -101,6 +103,7 @@ class Dlwp:
         self.scratch = scratch  # generated datasets for profiles that declare them
         self.store = store
         self.selected = selected  # keys of the case and comparisons tests selected
+        self.context = context  # pictures, TensorBoard logs, fused steps: for the protocols
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()
@@ -231,6 +234,7 @@ class Dlwp:
                     "write": self.store.append,
                     "probes": probes,
                     "seeds_planned": len(self.seeds),
+                    "context": self.context,
                 },
                 rounds=1,
                 iterations=1,
@@ -260,7 +264,7 @@ class Dlwp:
             outcome = benchmark.pedantic(
                 run_comparisons,
                 args=(case, data, self.seeds[0], self.store.run_id, self.environment, baselines),
-                kwargs={"network": network, "write": self.store.append},
+                kwargs={"network": network, "write": self.store.append, "context": self.context},
                 rounds=1,
                 iterations=1,
             )
@@ -305,7 +309,8 @@ class Dlwp:
             theirs = book_code(seed)
             book_code_s = time.perf_counter() - started
             started = time.perf_counter()
-            ours = protocol.run(case, load_task_data(experiment, config, self.profile), seed)
+            inputs = load_task_data(experiment, config, self.profile)
+            ours = protocol.run(case, inputs, seed, context=self.context)
             suite_s = time.perf_counter() - started
             return pairing.BookCodeRun(
                 metric=metric,

@@ -13,6 +13,7 @@ from dlwp_suite.protocols import PROTOCOLS
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.callbacks import expected_learning_rates, expected_stop_epoch
 from dlwp_suite.protocols.weighted_ensemble import accuracy, fit_weights
+from dlwp_suite.run_context import DEFAULT_CONTEXT
 from dlwp_suite.runner import fit_baselines, run_case, run_comparisons
 
 ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
@@ -80,20 +81,19 @@ def test_the_l2_claim_reads_the_cross_entropy_without_the_penalty(smoke_data):
 @pytest.mark.skipif(
     not tensorflow_backend() or KERAS_MAJOR < 3, reason="fused only on Keras 3 + TF"
 )
-def test_fused_steps_train_the_same_weights_as_single_steps(monkeypatch):
+def test_fused_steps_train_the_same_weights_as_single_steps():
     rng = np.random.default_rng(0)
     x, y = rng.random((200, 8), dtype="float32"), rng.integers(0, 2, (200, 1)).astype("float32")
 
-    def trained(steps: str) -> tuple[int, list[np.ndarray]]:
-        monkeypatch.setenv("DLWP_STEPS_PER_EXECUTION", steps)
+    def trained(steps: int) -> tuple[int, list[np.ndarray]]:
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dense(1)])
         model.compile(optimizer="rmsprop", loss="mse")
-        fused = fuse_steps(model)
+        fused = fuse_steps(model, steps)
         model.fit(x, y, batch_size=16, epochs=2, verbose=0)  # 13 batches: a partial last call
         return fused, model.get_weights()
 
-    (one, single), (five, fused) = trained("1"), trained("5")
+    (one, single), (five, fused) = trained(1), trained(5)
     assert (one, five) == (1, 5)
     for a, b in zip(single, fused, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
@@ -216,7 +216,15 @@ def test_a_small_validation_set_scored_in_one_batch_gives_keras_own_curves(monke
         )
         model.compile(optimizer="rmsprop", loss=loss, metrics=["mae"])
         history, timings = base.fit(
-            case, model, x[:90], y[:90], 3, 4, validation=(x[90:], y[90:]), seed=0
+            case,
+            model,
+            x[:90],
+            y[:90],
+            3,
+            4,
+            validation=(x[90:], y[90:]),
+            seed=0,
+            context=DEFAULT_CONTEXT,
         )
         return history, timings, model.get_weights()
 
@@ -258,5 +266,6 @@ def test_a_target_reached_in_the_first_epoch_counts_that_epoch_with_one_batch_va
         validation=(x[40:], y[40:]),
         monitor=("kfold_val_mae", lambda _, logs: float(logs["val_mae"])),
         seed=0,
+        context=DEFAULT_CONTEXT,
     )
     assert timings["epochs_to_target"] == 1 and timings["time_to_target_s"] > 0

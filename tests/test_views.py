@@ -11,6 +11,7 @@ from dlwp_suite.experiments import get
 from dlwp_suite.models.ch05_views import build_viewed
 from dlwp_suite.protocols import get as protocol
 from dlwp_suite.protocols.convnet_views import view_indices
+from dlwp_suite.run_context import RunContext
 from dlwp_suite.what_convnets_learn import (
     activations,
     apply,
@@ -162,14 +163,16 @@ def test_the_books_first_activation_shape():
     assert next(iter(first.values())).shape == (1, 148, 148, 32)
 
 
-def test_the_protocol_records_every_view_and_its_pictures(smoke_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("DLWP_IMAGES_DIR", str(tmp_path / "images" / "run"))
+def test_the_protocol_records_every_view_and_its_pictures(smoke_data, tmp_path):
+    context = RunContext(images_dir=tmp_path / "images" / "run")
     experiment = get("ch05.dogs.views")
     case = experiment.case("scratch", "smoke")
     case = type(case)(
         case.experiment, case.variant, case.profile, {**case.params, "epochs": 1}, case.targets
     )
-    result = protocol("what_convnets_learn").run(case, smoke_data(experiment), seed=0)
+    result = protocol("what_convnets_learn").run(
+        case, smoke_data(experiment), seed=0, context=context
+    )
     for metric in (
         "first_activation_side",
         "first_conv_blank_share",

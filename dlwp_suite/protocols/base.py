@@ -25,6 +25,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.event_logs import tensorboard_callbacks
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare, direction
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.timing import EpochClock, TargetClock, timed_predict
 
 INFERENCE_BATCH = 512
@@ -64,12 +65,17 @@ class Protocol(abc.ABC):
     trains_model: ClassVar[bool] = True
 
     @abc.abstractmethod
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
-        """The case's full protocol for one seed."""
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
+        """The case's full protocol for one seed; ``context``: the run's pictures,
+        TensorBoard logs and fused steps (by default none, none and the default)."""
 
-    def tested_model(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def tested_model(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Only the model the book tests, with its test-set predictions."""
-        return self.run(case, data, seed)
+        return self.run(case, data, seed, context=context)
 
     @abc.abstractmethod
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
@@ -81,13 +87,17 @@ class ValidateThenTest(Protocol):
     """Protocols that validate one model and test another, trained afresh (ch. 3)."""
 
     @abc.abstractmethod
-    def validation_run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def validation_run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """The book's validation run: its curves and validation metrics."""
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         started = time.perf_counter()
-        validated = self.validation_run(case, data, seed)
-        final = self.tested_model(case, data, seed)
+        validated = self.validation_run(case, data, seed, context=context)
+        final = self.tested_model(case, data, seed, context=context)
         return RunResult(
             {**validated.metrics, **final.metrics},
             {**validated.timings, **final.timings, "wall_s": time.perf_counter() - started},
@@ -237,22 +247,24 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     *,
     seed: int,
+    context: RunContext,
     phase: str = "fit",
 ) -> tuple[dict[str, list[float]], dict[str, float | int | None]]:
     """``model.fit`` with an epoch clock and, if a target applies, a target clock.
 
     ``x`` may be a batch iterator (then ``y`` and ``batch_size`` are None and
     ``samples_per_epoch`` says how many samples an epoch holds); ``callbacks`` run
-    after the clocks, then TensorBoard's where logs were asked for (``seed`` and
-    ``phase`` name the run). Arrays train with fused steps where the backend gains; a
-    small validation set is scored in one batch an epoch (`OneBatchValidation`); on
-    JAX, in-model augmentation is compiled (`jit_augmentation_on_jax`).
+    after the clocks, then TensorBoard's where the ``context`` asks for logs (``seed``
+    and ``phase`` name the run). Arrays train with the context's fused steps where the
+    backend gains; a small validation set is scored in one batch an epoch
+    (`OneBatchValidation`); on JAX, in-model augmentation is compiled
+    (`jit_augmentation_on_jax`).
     """
     clock = EpochClock()
     every_callback: list[keras.callbacks.Callback] = [
         clock,
         *callbacks,
-        *tensorboard_callbacks(case.id, seed, phase),
+        *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, phase),
         EpochProgress(phase, epochs),
     ]
     target_clock = None
@@ -260,7 +272,9 @@ def fit(
         target_clock = TargetClock(monitor[1], threshold, direction(monitor[0]), clock)
         every_callback.insert(1, target_clock)
     jit_augmentation_on_jax(model)
-    steps_per_call = fuse_steps(model) if steps_per_epoch is None else 1
+    steps_per_call = (
+        fuse_steps(model, context.steps_per_execution) if steps_per_epoch is None else 1
+    )
     if scored_in_one_batch(validation, model, steps_per_call):
         every_callback.insert(0, OneBatchValidation(*validation, clock))  # type: ignore[misc]
         validation = None
@@ -336,6 +350,8 @@ def train_and_test(
     y: np.ndarray,
     keras_metric: str,
     metric: str,
+    *,
+    context: RunContext,
 ) -> RunResult:
     """Train the final model the book tests on ``x, y``, and measure it on the test set."""
     p, exp = case.params, case.experiment
@@ -350,6 +366,7 @@ def train_and_test(
         p.get("final_batch_size", p["batch_size"]),
         monitor=(metric, lambda m, _: test_metric(m, data.x_test, y_test, keras_metric)),
         seed=seed,
+        context=context,
         phase="final",
     )
     value, predicted, timings["inference_samples_per_s"] = tested(

@@ -42,6 +42,7 @@ from dlwp_suite.protocols.base import (
     fresh_model,
     tested,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 def _higher_is_better(monitor: str) -> bool:
@@ -156,7 +157,9 @@ class CallbackBehaviour(Protocol):
     selection_metric = "val_accuracy"
     reported_metric = "test_accuracy"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train with the declared callbacks, check each against the history, test the
         checkpoint (or the last model where none is declared)."""
         started = time.perf_counter()
@@ -179,6 +182,7 @@ class CallbackBehaviour(Protocol):
                 validation=(data.x_val, y_val),
                 callbacks=[rates, *made.values()],
                 seed=seed,
+                context=context,
             )
             epochs = len(history["val_loss"])
             metrics["epochs_run"] = float(epochs)

@@ -45,6 +45,7 @@ from dlwp_suite.protocols.base import (
     fit,
     fresh_model,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.sampling import generate, known_word_share, type_token_ratio
 
 #: The book's temperatures (1e 8.1.4 c13); metric names carry them as ``t02`` .. ``t12``.
@@ -111,7 +112,9 @@ class CharGeneration(Protocol):
     selection_metric = "val_loss"
     reported_metric = "val_loss"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train, sample at each temperature, measure the samples, mix with the n-gram."""
         started = time.perf_counter()
         p = case.params
@@ -129,6 +132,7 @@ class CharGeneration(Protocol):
             validation=(data.x_val, data.y_val),
             callbacks=[best],
             seed=seed,
+            context=context,
         )
         # Sample and mix from the epoch of the lowest held-out loss: the book's run
         # diverges after epoch 54, its samples before that are the ones it discusses.

@@ -23,6 +23,7 @@ half dogs, the first of each in the test split; the pictures show some of them):
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from dlwp_suite.images import save_png
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import RunResult
 from dlwp_suite.protocols.fit_evaluate import FitEvaluate
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.what_convnets_learn import (
     activations,
     blank_share,
@@ -58,7 +60,9 @@ def view_indices(labels: np.ndarray, count: int) -> np.ndarray:
     return np.concatenate([np.flatnonzero(labels == label)[:half] for label in (0, 1)])
 
 
-def _activation_view(case: Case, seed: int, layers, images: np.ndarray) -> tuple[dict, dict]:
+def _activation_view(
+    case: Case, seed: int, images_dir: Path | None, layers, images: np.ndarray
+) -> tuple[dict, dict]:
     convs = conv_indices(layers)
     maps = activations(layers, images, [convs[0], convs[-1]])
     first = maps[convs[0]]
@@ -70,12 +74,12 @@ def _activation_view(case: Case, seed: int, layers, images: np.ndarray) -> tuple
     stride = max(1, -(-first.shape[1] // SHOWN_SIDE))
     shown = first[0, ::stride, ::stride]
     details: dict[str, object] = {"first_activation_shape": [1, *first.shape[1:]]}
-    if path := save_png(case.id, seed, "activations", tile(channel_pictures(shown), 8)):
+    if path := save_png(images_dir, case.id, seed, "activations", tile(channel_pictures(shown), 8)):
         details["images"] = {"first layer's activations": path}
     return metrics, details
 
 
-def _filter_view(case: Case, seed: int, layers) -> tuple[dict, dict]:
+def _filter_view(case: Case, seed: int, images_dir: Path | None, layers) -> tuple[dict, dict]:
     p = case.params
     rows, rose, live = [], [], []
     for index in conv_indices(layers):
@@ -91,13 +95,13 @@ def _filter_view(case: Case, seed: int, layers) -> tuple[dict, dict]:
         metrics["filter_rise_share"] = float(np.mean(rose))
     details: dict[str, object] = {}
     grid = tile(np.stack(rows), p["pattern_filters"])
-    if path := save_png(case.id, seed, "filter_patterns", grid):
+    if path := save_png(images_dir, case.id, seed, "filter_patterns", grid):
         details["images"] = {"filter patterns (a row per convolution)": path}
     return metrics, details
 
 
 def _gradcam_view(
-    case: Case, seed: int, layers, images: np.ndarray, labels: np.ndarray
+    case: Case, seed: int, images_dir: Path | None, layers, images: np.ndarray, labels: np.ndarray
 ) -> tuple[dict, dict]:
     heatmaps, probability = grad_cam(layers, images)
     trained = [layer.get_weights() for layer in layers]
@@ -126,7 +130,7 @@ def _gradcam_view(
     half = len(images) // 2
     shown = np.r_[: min(PICTURED, half), half : half + min(PICTURED, half)]  # cats, dogs
     pictures = [overlay(images[i], maps[i]) for maps in (heatmaps, shuffled) for i in shown]
-    if path := save_png(case.id, seed, "gradcam", tile(np.stack(pictures), len(shown))):
+    if path := save_png(images_dir, case.id, seed, "gradcam", tile(np.stack(pictures), len(shown))):
         details["images"] = {"Grad-CAM (top row: trained; bottom: classifier permuted)": path}
     return metrics, details
 
@@ -151,9 +155,11 @@ class ConvnetViews(FitEvaluate):
         }
     )
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train and test (fit-evaluate), then record the case's views of that model."""
-        result, model, data = self.run_keeping_model(case, data, seed)
+        result, model, data = self.run_keeping_model(case, data, seed, context=context)
         started = time.perf_counter()
         views = set(case.params["views"])
         if unknown := views - VIEWS:
@@ -163,10 +169,11 @@ class ConvnetViews(FitEvaluate):
         layers = chain(model)
         chosen = view_indices(np.asarray(data.y_test), case.params["view_images"])
         images, labels = data.x_test[chosen], np.asarray(data.y_test)[chosen]
+        images_dir = context.images_dir
         measured = {
-            "activations": lambda: _activation_view(case, seed, layers, images),
-            "filters": lambda: _filter_view(case, seed, layers),
-            "gradcam": lambda: _gradcam_view(case, seed, layers, images, labels),
+            "activations": lambda: _activation_view(case, seed, images_dir, layers, images),
+            "filters": lambda: _filter_view(case, seed, images_dir, layers),
+            "gradcam": lambda: _gradcam_view(case, seed, images_dir, layers, images, labels),
         }
         pictures: dict[str, str] = {}
         for view in sorted(views):

@@ -28,6 +28,7 @@ from dlwp_suite.protocols.base import (
     fresh_model,
     predictions,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 # The cross-entropy metric every model of this protocol compiles, named so that the
 # history holds ``val_crossentropy`` beside the penalised ``val_loss``.
@@ -68,7 +69,9 @@ class Curves(Protocol):
     selection_metric = "val_accuracy"
     reported_metric = "val_accuracy"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         p = case.params
         data = case.experiment.case_inputs(p, data)
         if data.x_val is None or data.y_val is None:
@@ -86,6 +89,7 @@ class Curves(Protocol):
             validation=(data.x_val, labels(p, data.y_val)),
             monitor=("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"])),
             seed=seed,
+            context=context,
         )
         val = history["val_accuracy"]
         metrics = {

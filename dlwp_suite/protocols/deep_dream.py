@@ -33,6 +33,7 @@ from dlwp_suite.images import save_png
 from dlwp_suite.metrics import declare
 from dlwp_suite.pretrained import BASES
 from dlwp_suite.protocols.base import Protocol, RunResult
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 Step = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -124,7 +125,9 @@ class DeepDream(Protocol):
     reported_metric = "dream_octave_gain"
     trains_model = False
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Dream on the seed's photo; record the loss curves and draw the dream."""
         started = time.perf_counter()
         base = BASES[case.params["base"]]
@@ -138,7 +141,7 @@ class DeepDream(Protocol):
         dreamt, losses, capped = dream(photo, ascent, dict(case.params))
         details: dict[str, object] = {"octave_losses": [[round(v, 4) for v in c] for c in losses]}
         picture = np.concatenate([_photo(data, seed), base.to_pixels(dreamt)], axis=1) / 255
-        if path := save_png(case.id, seed, "dream", picture):
+        if path := save_png(context.images_dir, case.id, seed, "dream", picture):
             details["images"] = {"photo and dream": path}
         evaluations = sum(len(curve) for curve in losses)
         wall = time.perf_counter() - started

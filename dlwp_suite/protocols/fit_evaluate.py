@@ -35,6 +35,7 @@ from dlwp_suite.protocols.base import (
     test_metric,
     tested,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 def _validation_metrics(history: dict[str, list[float]], prefix: str = "") -> dict[str, float]:
@@ -142,7 +143,9 @@ class FitEvaluate(Protocol):
     selection_metric = "val_accuracy"
     reported_metric = "test_accuracy"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train once watching validation (then fine-tune, if declared) and test that model.
 
         A case that is exactly a fine-tuned case's first phase (the book's frozen base
@@ -150,10 +153,12 @@ class FitEvaluate(Protocol):
         the fine-tuned case ran first in this process with the same seed: the same model
         is not trained twice. Its record says so (``details["reused"]``)."""
         reused = _HEADS.pop(_head_key(case, data, seed), None)
-        return reused if reused is not None else self.run_keeping_model(case, data, seed)[0]
+        if reused is not None:
+            return reused
+        return self.run_keeping_model(case, data, seed, context=context)[0]
 
     def run_keeping_model(
-        self, case: Case, data: TaskData, seed: int
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext
     ) -> tuple[RunResult, keras.Model, TaskData]:
         """:meth:`run`, also returning the tested model and the inputs it saw, for a
         protocol that goes on to look inside it."""
@@ -185,6 +190,7 @@ class FitEvaluate(Protocol):
             monitor=monitor,
             callbacks=[best] if best else (),
             seed=seed,
+            context=context,
             **train,
             **per_epoch,
         )
@@ -212,6 +218,7 @@ class FitEvaluate(Protocol):
                 epochs=p["finetune_epochs"],
                 validation=validation,
                 seed=seed,
+                context=context,
                 phase="finetune",
                 **train,
                 **per_epoch,

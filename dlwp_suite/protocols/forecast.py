@@ -30,6 +30,7 @@ from dlwp_suite.protocols.base import (
     RunResult,
     curve_metrics,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.timing import EpochClock
 
 # Every forecasting baseline: the first two are trivial bars, the others shallow models.
@@ -84,7 +85,9 @@ class Forecast(Protocol):
     selection_metric = "val_mae"
     reported_metric = "test_mae"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train one case's model on streamed windows; MAE in °C on validation and test."""
         started = time.perf_counter()
         data = for_case(data, case.params)
@@ -109,7 +112,7 @@ class Forecast(Protocol):
             validation_data=val,
             callbacks=[
                 clock,
-                *tensorboard_callbacks(case.id, seed, "fit"),
+                *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, "fit"),
                 EpochProgress("fit", p["epochs"]),
             ],
             verbose=0,

@@ -51,6 +51,7 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.images import save_png
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import INFERENCE_BATCH, Protocol, RunResult, fresh_model
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.sample_scores import score_samples, scorer
 from dlwp_suite.what_convnets_learn import tile
 
@@ -142,7 +143,9 @@ class AdversarialTraining(Protocol):
     selection_metric = "frechet_distance"
     reported_metric = "frechet_distance"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train for the declared steps, then score and draw the samples."""
         started = time.perf_counter()
         p = case.params
@@ -208,7 +211,8 @@ class AdversarialTraining(Protocol):
             )["frechet_distance"],
         }
         details: dict[str, object] = {"scorer_test_accuracy": accuracy}
-        if picture := save_png(case.id, seed, "samples", _grid(samples[: GRID * GRID])):
+        shown = _grid(samples[: GRID * GRID])
+        if picture := save_png(context.images_dir, case.id, seed, "samples", shown):
             details["images"] = {"generated samples": picture}
         timings = {
             "train_s": train_s,

@@ -26,6 +26,7 @@ from dlwp_suite.protocols.base import (
     fresh_model,
     train_and_test,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 class Holdout(ValidateThenTest):
@@ -39,7 +40,9 @@ class Holdout(ValidateThenTest):
     selection_metric = "val_accuracy"
     reported_metric = "test_accuracy"
 
-    def validation_run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def validation_run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """The book's held-out validation run: learning curves and validation accuracy."""
         p, exp = case.params, case.experiment
         n_val = p["validation_size"]
@@ -56,6 +59,7 @@ class Holdout(ValidateThenTest):
             validation=(x_val, y_val),
             monitor=("best_val_accuracy", lambda _, logs: float(logs["val_accuracy"])),
             seed=seed,
+            context=context,
             phase="validation",
         )
         val = history["val_accuracy"]
@@ -64,11 +68,13 @@ class Holdout(ValidateThenTest):
         details = {"best_val_epoch": int(np.argmax(val)) + 1}
         return RunResult(metrics, {f"val_run_{k}": v for k, v in timings.items()}, history, details)
 
-    def tested_model(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def tested_model(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         p = case.params
         start = 0 if p["final_on_full_train"] else p["validation_size"]
         x, y = data.x_train[start:], data.y_train[start:]
-        return train_and_test(case, data, seed, x, y, "accuracy", "test_accuracy")
+        return train_and_test(case, data, seed, x, y, "accuracy", "test_accuracy", context=context)
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return classification_baseline(name, case, data, seed)

@@ -22,6 +22,7 @@ from dlwp_suite.protocols.base import (
     fit,
     train_and_test,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 class KFold(ValidateThenTest):
@@ -33,7 +34,9 @@ class KFold(ValidateThenTest):
     selection_metric = "kfold_val_mae"
     reported_metric = "test_mae"
 
-    def validation_run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def validation_run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """The book's K-fold validation: per-fold and mean validation MAE, mean curves."""
         p = case.params
         # Seeded once before the folds, as the book's single script is.
@@ -52,6 +55,7 @@ class KFold(ValidateThenTest):
                 p["batch_size"],
                 validation=(data.x_train[val_idx], data.y_train[val_idx]),
                 seed=seed,
+                context=context,
                 phase=f"fold{fold}",
             )
             fold_mae.append(history["val_mae"][-1])
@@ -65,8 +69,11 @@ class KFold(ValidateThenTest):
             {"fold_val_mae": fold_mae},
         )
 
-    def tested_model(self, case: Case, data: TaskData, seed: int) -> RunResult:
-        return train_and_test(case, data, seed, data.x_train, data.y_train, "mae", "test_mae")
+    def tested_model(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
+        x, y = data.x_train, data.y_train
+        return train_and_test(case, data, seed, x, y, "mae", "test_mae", context=context)
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:
         return kfold_regression_baseline(name, case, data, seed)

@@ -55,6 +55,7 @@ from dlwp_suite.protocols.base import (
     fresh_model,
 )
 from dlwp_suite.protocols.char_generation import mixture, temperature_tag
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.sampling import draw, reweight
 
 #: The notebook's temperatures (2e ch12 part01, the TextGenerator callback).
@@ -172,7 +173,9 @@ class LanguageModel(Protocol):
     selection_metric = "val_cross_entropy"
     reported_metric = "val_cross_entropy"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train, score the held-out reviews, sample at each temperature."""
         started = time.perf_counter()
         p = case.params
@@ -189,6 +192,7 @@ class LanguageModel(Protocol):
             p["batch_size"],
             validation=(data.x_val[:, :-1], data.x_val[:, 1:]),
             seed=seed,
+            context=context,
         )
         scoring = time.perf_counter()
         network = target_probabilities(model, data.x_val)

@@ -31,6 +31,7 @@ from dlwp_suite.images import save_png
 from dlwp_suite.metrics import declare
 from dlwp_suite.pretrained import BASES
 from dlwp_suite.protocols.base import Protocol, RunResult
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 def gram(features, ops):
@@ -83,7 +84,9 @@ class StyleTransfer(Protocol):
     reported_metric = "style_final_to_first"
     trains_model = False
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Minimise the loss from the content photo; record each iteration's loss."""
         started = time.perf_counter()
         p, base = case.params, BASES[case.params["base"]]
@@ -127,7 +130,7 @@ class StyleTransfer(Protocol):
         }
         result = base.to_pixels(x.reshape(content.shape).astype("float32"))
         picture = np.concatenate([content_photo, style_photo, result], axis=1) / 255
-        if path := save_png(case.id, seed, "style_transfer", picture):
+        if path := save_png(context.images_dir, case.id, seed, "style_transfer", picture):
             details["images"] = {"content, style and result": path}
         wall = time.perf_counter() - started
         return RunResult(

@@ -42,6 +42,7 @@ from dlwp_suite.protocols.base import (
     fit,
     tested,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 
 def _gains(score: str, better: int) -> Mapping[str, int]:
@@ -74,7 +75,7 @@ class Tuning(Protocol):
         }
 
     def _search(
-        self, case: Case, data: TaskData, seed: int, workdir: str
+        self, case: Case, data: TaskData, seed: int, workdir: str, context: RunContext
     ) -> tuple[dict[str, Any], float, int]:
         """KerasTuner's best settings, the best trial's score and the trials run."""
         p, exp = case.params, case.experiment
@@ -108,7 +109,7 @@ class Tuning(Protocol):
             callbacks=[
                 keras.callbacks.EarlyStopping("val_loss", patience=p["search_patience"]),
                 # KerasTuner gives each trial its own subfolder of these logs.
-                *tensorboard_callbacks(case.id, seed, "search"),
+                *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, "search"),
             ],
             verbose=0,
         )
@@ -116,7 +117,13 @@ class Tuning(Protocol):
         return dict(best.hyperparameters.values), float(best.score), len(tuner.oracle.trials)
 
     def _best_epoch_then_test(
-        self, case: Case, data: TaskData, seed: int, values: Mapping[str, Any], phase: str
+        self,
+        case: Case,
+        data: TaskData,
+        seed: int,
+        values: Mapping[str, Any],
+        phase: str,
+        context: RunContext,
     ) -> tuple[float, float, np.ndarray, dict[str, Any]]:
         """2e c15-c16: the best epoch (patience 10), then a refit on training plus
         validation data for 1.2 x that many epochs; (the run's best validation score,
@@ -136,6 +143,7 @@ class Tuning(Protocol):
             validation=(data.x_val, exp.encode_labels(p, data.y_val)),
             callbacks=[stop],
             seed=seed,
+            context=context,
             phase=f"{phase}-best-epoch",
         )
         best_epoch = int(np.argmin(history["val_loss"])) + 1
@@ -154,6 +162,7 @@ class Tuning(Protocol):
             max(1, int(best_epoch * p["refit_factor"])),
             p["batch_size"],
             seed=seed,
+            context=context,
             phase=f"{phase}-refit",
         )
         test, predicted, timings["inference_samples_per_s"] = tested(
@@ -161,21 +170,23 @@ class Tuning(Protocol):
         )
         return float(val_score), test, predicted, {"best_epoch": best_epoch, **timings}
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """The search, then both settings' best epochs, refits and test scores."""
         started = time.perf_counter()
         if data.x_val is None or data.x_test is None:
             raise ValueError(f"{case.id}: tuning needs validation and test splits")
         with tempfile.TemporaryDirectory() as workdir:
             searched = time.perf_counter()
-            tuned, trial_score, trials = self._search(case, data, seed, workdir)
+            tuned, trial_score, trials = self._search(case, data, seed, workdir, context)
             search_s = time.perf_counter() - searched
         hand = case.params["hand_picked"]
         val, test, predicted, tuned_timings = self._best_epoch_then_test(
-            case, data, seed, tuned, "tuned"
+            case, data, seed, tuned, "tuned", context
         )
         hand_val, hand_test, _, hand_timings = self._best_epoch_then_test(
-            case, data, seed, hand, "hand-picked"
+            case, data, seed, hand, "hand-picked", context
         )
         s, better = self.score, self.better
         metrics = {

@@ -41,6 +41,7 @@ from dlwp_suite.protocols.base import (
     fit,
     fresh_model,
 )
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 GRID = 15  # 1e 8.4 c18: a 15 x 15 grid of decoded points
 EPSILON = 1e-7  # Keras' clipping of probabilities in binary cross-entropy
@@ -93,7 +94,9 @@ class VariationalAutoencoder(Protocol):
     selection_metric = "reconstruction_bce"
     reported_metric = "reconstruction_bce"
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Train, measure the test reconstructions, mix them with PCA's, draw the grid."""
         started = time.perf_counter()
         p = case.params
@@ -112,6 +115,7 @@ class VariationalAutoencoder(Protocol):
             p["batch_size"],
             validation=(data.x_test, data.x_test),
             seed=seed,
+            context=context,
         )
         encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
         predicting = time.perf_counter()
@@ -128,7 +132,7 @@ class VariationalAutoencoder(Protocol):
         }
         details: dict[str, object] = {"latent_std": np.std(z_mean, axis=0).tolist()}
         if p["latent_dim"] == 2 and (
-            grid := save_png(case.id, seed, "latent_grid", latent_grid(decoder))
+            grid := save_png(context.images_dir, case.id, seed, "latent_grid", latent_grid(decoder))
         ):
             details["images"] = {"latent grid": grid}
         timings["wall_s"] = time.perf_counter() - started

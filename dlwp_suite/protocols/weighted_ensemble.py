@@ -34,6 +34,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import INFERENCE_BATCH, Protocol, RunResult, fit, predictions
+from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 
 MEMBER_SEED_STRIDE = 1000
 
@@ -79,7 +80,7 @@ class WeightedEnsemble(Protocol):
     reported_metric = "test_accuracy"
 
     def _member(
-        self, case: Case, data: TaskData, name: str, seed: int, phase: str
+        self, case: Case, data: TaskData, name: str, seed: int, phase: str, context: RunContext
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         """One member's validation and test probabilities, and what it measured (its
         TensorBoard logs, if asked for, under ``phase``)."""
@@ -104,6 +105,7 @@ class WeightedEnsemble(Protocol):
                 settings["epochs"],
                 settings["batch_size"],
                 seed=seed,
+                context=context,
                 phase=phase,
             )
             val, _ = predictions(model, inputs.x_val, INFERENCE_BATCH)
@@ -119,7 +121,9 @@ class WeightedEnsemble(Protocol):
         }
         return val, test, measured
 
-    def run(self, case: Case, data: TaskData, seed: int) -> RunResult:
+    def run(
+        self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
+    ) -> RunResult:
         """Every member, the validation-fitted weights, and the test scores."""
         started = time.perf_counter()
         if data.x_val is None or data.x_test is None:
@@ -128,7 +132,7 @@ class WeightedEnsemble(Protocol):
         for index, name in enumerate(case.params["members"]):
             member_seed = seed + MEMBER_SEED_STRIDE * index
             val, test, measured = self._member(
-                case, data, name, member_seed, f"member{index}-{name}"
+                case, data, name, member_seed, f"member{index}-{name}", context
             )
             val_rows.append(val)
             test_rows.append(test)

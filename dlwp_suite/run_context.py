@@ -1,0 +1,36 @@
+"""What a run asks of the protocols beyond the case itself: pictures, TensorBoard logs and
+fused training steps.
+
+The pytest plugin builds one a process from its options and hands it down the one way:
+the ``dlwp`` fixture's session, the runner, the protocol, and from there to where models
+train, callbacks are made and pictures are saved. A notebook passes its own to
+``runner.run_case`` or a protocol's ``run``, or none: the default context draws no
+pictures, writes no logs and fuses the default number of steps. Free of any framework,
+so the plugin can import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The settings a run's protocols follow, the same under pytest and in a notebook.
+
+    ``images_dir``: where pictures go (``<case id>/seed<N>-<name>.png`` under it; the
+    plugin uses ``<results>/images/<run id>``), none drawn if None. ``tensorboard_dir``:
+    where every fit's TensorBoard logs go (``--dlwp-tensorboard``), none if None.
+    ``steps_per_execution``: batches one fused training call runs on Keras 3 with
+    TensorFlow (``--dlwp-steps-per-execution``); None: ``compat.FUSED_STEPS``.
+    """
+
+    images_dir: Path | None = None
+    tensorboard_dir: Path | None = None
+    steps_per_execution: int | None = None
+
+
+#: No pictures, no TensorBoard logs, the default fused steps: what a caller that passes
+#: no context gets.
+DEFAULT_CONTEXT = RunContext()
