@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlwp_suite.datafiles import DataConfig
+from dlwp_suite.results.calibration import FIRST_CALIBRATION_SEED, rule_name, rule_value
 from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.targets import Target
-
-FIRST_CALIBRATION_SEED = 100
-SIGMAS = 3
 
 
 @dataclass(frozen=True)
@@ -53,20 +51,11 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def band(target: Target, values: Sequence[float], reference: float | None) -> Band:
-    """The bar ``values`` give ``target`` by the rule (``SIGMAS`` x the seeds' std)."""
+    """The bar ``values`` give ``target`` by the rule (3 x the seeds' std: results.calibration)."""
+    bar = target.bar()
+    suggested = rule_value(bar, values, reference)
     median, std = statistics.median(values), statistics.stdev(values)
-    spread = SIGMAS * std
-    if target.baseline is not None:
-        assert reference is not None
-        lead = target.bar().direction * (median - reference)
-        suggested, rule = lead - spread, f"median's lead over {target.baseline} - {SIGMAS} x std"
-    elif target.comparison == "approx":
-        suggested, rule = spread, f"{SIGMAS} x std"
-    elif target.comparison == "at_least":
-        suggested, rule = median - spread, f"median - {SIGMAS} x std (the bound)"
-    else:
-        suggested, rule = median + spread, f"median + {SIGMAS} x std (the bound)"
-    return Band(target, tuple(values), reference, median, std, round(suggested, 4), rule)
+    return Band(target, tuple(values), reference, median, std, round(suggested, 4), rule_name(bar))
 
 
 def calibrate(
@@ -94,7 +83,9 @@ def calibrate(
         data = experiments.load_task_data(experiment, config, profile)
         needed = sorted({t.baseline for t in case.targets if t.baseline is not None})
         baselines = fit_baselines(case, data, seeds[0], needed)
-        run_id = f"calibrate-{experiment_id}-{variant}-{profile}-seeds{seeds[0]}-{seeds[-1]}"
+        backend = fingerprint()["backend"]  # each backend's records in a file of their own
+        run_id = f"calibrate-{experiment_id}-{variant}-{profile}-{backend}-seeds{seeds[0]}"
+        run_id += f"-{seeds[-1]}"
         store = ResultsStore(results, run_id)
         outcome = run_case(
             case, data, seeds, run_id, fingerprint(), baselines, store.append, context=context

@@ -24,15 +24,20 @@ def _list(args: argparse.Namespace) -> int:
         print("dlwp-suite list: --update writes the table of --format md", file=sys.stderr)
         return 2
     from dlwp_suite import experiments
+    from dlwp_suite.results.calibration import rule_name
+    from dlwp_suite.words import calibration_text
 
     for experiment in experiments.EXPERIMENTS.values():
         print(f"{experiment.id}: {experiment.title}  ({experiment.source})")
         if note := experiment.profile(args.profile).note:
             print(f"  profile note: {note}")
         for case in experiment.cases(args.profile):
-            targets = "; ".join(f"{t.metric} {t.describe()} [{t.source}]" for t in case.targets)
-            print(f"  [{case.variant}] {targets or 'no target: recorded only'}")
+            if not case.targets:
+                print(f"  [{case.variant}] no target: recorded only")
             for target in case.targets:
+                print(f"  [{case.variant}] {target.metric} {target.describe()} [{target.source}]")
+                rule = rule_name(target.bar())
+                print(f"    {calibration_text(target.calibration, rule, target.basis)}")
                 if target.divergence is not None:
                     d = target.divergence
                     print(f"    known divergence on {d.stack.describe()}: {d.reason}")

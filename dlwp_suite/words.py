@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlwp_suite.results.calibration import Calibration
 
 
 def bar_text(comparison: str, value: float, tolerance: float, approx_sign: str = "") -> str:
@@ -29,3 +32,24 @@ def describe_bar(bar: Mapping[str, Any]) -> str:
         return f"beats {bar['baseline']} by{at_most} {bar['tolerance']:g}"
     every = " (every seed)" if bar.get("over") == "worst" else ""
     return bar_text(bar["comparison"], bar["value"], bar["tolerance"], "≈ ") + every
+
+
+def seeds_text(seeds: Sequence[int]) -> str:
+    """``100-104`` for a run of consecutive seeds, else ``100, 102, 105``."""
+    ordered = sorted(seeds)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{ordered[0]}-{ordered[-1]}"
+    return ", ".join(str(seed) for seed in ordered)
+
+
+def calibration_text(calibration: Calibration | None, rule: str, basis: str) -> str:
+    """Where a bar's number came from: ``calibrated: 3 x std of seeds 100-104 (n=5,
+    quick) on <stacks>, the widest kept``, or, for a bar no seeds set, its basis."""
+    if calibration is None:
+        return f"set by: {basis}"
+    stacks = "; ".join(calibration.stacks)
+    widest = ", the widest kept" if len(calibration.stacks) > 1 else ""
+    return (
+        f"calibrated: {rule} of seeds {seeds_text(calibration.seeds)} (n={calibration.n}, "
+        f"{calibration.profile} profile) on {stacks}{widest}"
+    )
