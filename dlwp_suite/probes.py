@@ -13,8 +13,6 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from dlwp_suite.compat import KERAS_MAJOR
-
 
 def epoch_order_repeats(seed: int = 0, samples: int = 12, epochs: int = 3) -> float:
     """1.0 when a seeded ``fit(shuffle=True, batch_size=1)`` feeds the same sample order
@@ -37,26 +35,6 @@ def epoch_order_repeats(seed: int = 0, samples: int = 12, epochs: int = 3) -> fl
     return float(all(order == orders[0] for order in orders))
 
 
-def rmsprop_small_gradient_step_ratio(gradient: float = 1e-4) -> float:
-    """Keras' RMSprop step on a weight with a tiny gradient over the step of the book's
-    Keras 2.0.8, ``lr * g / (sqrt(a) + eps)``: about 0.1 where the epsilon moved inside
-    the root (``lr * g / sqrt(a + eps)``), 1.0 where it did not."""
-    lr, rho, eps = 1e-3, 0.9, 1e-7
-    optimizer = keras.optimizers.RMSprop(learning_rate=lr, rho=rho, epsilon=eps)
-    if KERAS_MAJOR >= 3:
-        weight = keras.Variable(np.zeros(1, dtype="float32"))
-        optimizer.apply_gradients([(keras.ops.convert_to_tensor([gradient]), weight)])
-    else:  # tf.keras 2: TensorFlow's own variables
-        import tensorflow as tf
-
-        weight = tf.Variable(np.zeros(1, dtype="float32"))
-        optimizer.apply_gradients([(tf.constant([gradient], dtype="float32"), weight)])
-    step = -float(np.asarray(weight.numpy())[0])
-    average = (1 - rho) * gradient**2
-    return step / (lr * gradient / (np.sqrt(average) + eps))
-
-
 PROBES: dict[str, Callable[[], float]] = {
     "epoch_order_repeats": epoch_order_repeats,
-    "rmsprop_small_gradient_step_ratio": rmsprop_small_gradient_step_ratio,
 }

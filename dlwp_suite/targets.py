@@ -101,6 +101,13 @@ class Target:
         return self.divergence is not None and self.divergence.stack.matches(environment)
 
 
+#: The stacks calibrations ran on, as records label them, and the usual held-out seeds.
+TF_221_STACK = "tf2.21.0 keras3.15.1 tensorflow"  # one sample order every epoch
+JAX_STACK = "keras3.15.1 jax"  # reshuffles every epoch
+TF_KERAS_2_STACK = "tf2.15.1 keras2.15.0 tensorflow"  # reshuffles every epoch
+HELD_OUT_SEEDS = tuple(range(100, 105))
+
+
 #: A book target's band until the book protocol's seed spread is measured (2 points).
 UNMEASURED_TOLERANCE = 0.02
 

@@ -18,11 +18,11 @@ from types import MappingProxyType as Frozen
 
 from dlwp_suite import synthetic
 from dlwp_suite.claims import Claim, network
-from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiment import Experiment, ProfileSpec
 from dlwp_suite.models.ch03 import sparse_rows
 from dlwp_suite.models.ch04 import build, column_labels, load_validated_on_test
-from dlwp_suite.targets import Target, book_band
+from dlwp_suite.results.calibration import Calibration
+from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, TF_KERAS_2_STACK, Target
 
 SRC = "1e 4.4-overfitting-and-underfitting"
 EXPERIMENT = "ch04.imdb.overfitting"
@@ -38,33 +38,43 @@ VARIANTS = Frozen(
 )
 
 
-def _best_val(variant: str, book: float, std: float, seen: str) -> Target:
-    """The book's best validation accuracy of ``variant``, in a band of 3 x the
-    single-seed ``std`` measured with the book protocol (``seen``: its min-max)."""
-    tolerance, basis = book_band((std, f"seeds 100-104: {seen}"))
+# Seeds 100-104 of the book protocol on Keras 3 + TF (2026-11-27: recorded as the quick
+# profile, which then was the book's protocol unchanged; its fit replays one sample order
+# every epoch), Keras 3 + JAX and tf.keras 2.15 (both reshuffle; 2026-12-06).
+TF_RUN = "20261127T100514Z-d36cbe"
+
+
+def _calibration(variant: str, tf_keras_2: bool = False) -> Calibration:
+    runs = [TF_RUN, f"calibrate-{EXPERIMENT}-{variant}-book-jax-seeds100-104"]
+    stacks = [TF_221_STACK, JAX_STACK]
+    if tf_keras_2:
+        runs.append(f"calibrate-{EXPERIMENT}-{variant}-book-tfkeras2-seeds100-104")
+        stacks.append(TF_KERAS_2_STACK)
+    return Calibration("book", HELD_OUT_SEEDS, tuple(stacks), tuple(runs))
+
+
+def _best_val(variant: str, book: float, band: float, calibration: Calibration) -> Target:
+    """The book's best validation accuracy of ``variant`` within ``band``: 3 x the seed
+    std of the book protocol on held-out seeds, the widest of the stacks calibrated."""
     return Target(
         "best_val_accuracy",
         value=book,
-        tolerance=tolerance,
+        tolerance=band,
         source=f"{SRC} ({variant}: best val acc in the printed log)",
-        basis=basis,
+        basis="3 x the seed std of the book protocol, the widest stack's",
+        calibration=calibration,
     )
 
 
 # The book's number: the best validation accuracy of each run in the notebook's logs
-# (cells as in VARIANTS). Its band: 3 x the single-seed std of best_val_accuracy, book
-# protocol, seeds 100-104 (TF 2.21, Keras 3.15, 2-core CPU, 2026-11-27; records in
-# results/tolerance/), with their min-max.
-ORIGINAL_BEST_VAL = _best_val("original", book=0.8905, std=0.0017, seen="0.8846-0.8890")
-SMALLER_BEST_VAL = _best_val(
-    "smaller",
-    book=0.8899,
-    std=0.0091,
-    seen="0.8700-0.8908: some seeds start with dead ReLUs in 4 units",
-)
-BIGGER_BEST_VAL = _best_val("bigger", book=0.8901, std=0.0036, seen="0.8792-0.8880")
-L2_BEST_VAL = _best_val("l2", book=0.8898, std=0.0009, seen="0.8849-0.8874")
-DROPOUT_BEST_VAL = _best_val("dropout", book=0.8917, std=0.0038, seen="0.8811-0.8902")
+# (cells as in VARIANTS); its band from ``_calibration`` (records in results/tolerance/):
+# the widest stack's 3 x std. The smaller network's spread comes from seeds that start
+# with dead ReLUs in its 4 units (0.8700-0.8908 on TF).
+ORIGINAL_BEST_VAL = _best_val("original", 0.8905, 0.0070, _calibration("original", True))
+SMALLER_BEST_VAL = _best_val("smaller", 0.8899, 0.0272, _calibration("smaller"))
+BIGGER_BEST_VAL = _best_val("bigger", 0.8901, 0.0108, _calibration("bigger", True))
+L2_BEST_VAL = _best_val("l2", 0.8898, 0.0050, _calibration("l2"))
+DROPOUT_BEST_VAL = _best_val("dropout", 0.8917, 0.0115, _calibration("dropout"))
 BOOK_TARGETS = {
     "original": (ORIGINAL_BEST_VAL,),
     "smaller": (SMALLER_BEST_VAL,),
@@ -143,29 +153,6 @@ OVERFITTING = Experiment(
 )
 
 
-RMSPROP_STEP = Divergence(
-    id="rmsprop-step",
-    stack=Stack(keras=">=3.0"),
-    reason="Keras 3's RMSprop divides by sqrt(a + 1e-7) where the book's Keras 2.0.8 "
-    "divided by sqrt(a) + eps, so the weights of rarely seen words (tiny gradients) take "
-    "far smaller steps and the 512-512 network memorises more slowly: its validation "
-    "loss bottoms out at epoch 3, as the original's does, instead of 2.",
-    evidence="benchmarks/plain_rmsprop_epsilon.py (the book's plain code, seed 100): "
-    "512-512 with Keras 3's step: minimum at epoch 3, training loss 0.098 after epoch 6; "
-    "with the old step (eps 1e-14 inside the root), the only change: minimum at epoch 2 "
-    "as in the book, training loss 0.055. The suite, seeds 100-104: bigger's minimum at "
-    "epochs 3, 2, 3, 3, 4, the original's at 3 on all five. Keras 2.0.8's optimizer "
-    "source: p - lr * g / (K.sqrt(new_a) + epsilon); Keras 3.15: lr * g / sqrt(v + eps).",
-    probe=Probe(
-        "rmsprop_small_gradient_step_ratio",
-        "at_most",
-        0.5,
-        "RMSprop moves a weight with a tiny gradient less than half as far as the book's "
-        "Keras 2.0.8 step, lr * g / (sqrt(a) + eps)",
-    ),
-)
-
-
 def _claim(
     id_: str, says: str, cells: str, metric: str, a: str, relation: str, b: str, **kw
 ) -> Claim:
@@ -211,10 +198,15 @@ CLAIMS = (
         "original",
         "later",
         "bigger",
-        basis="the onset is read at one-epoch resolution, where single seeds disagree: "
-        "judged in the book profile only (run it with several seeds); no margin",
+        # The onset is read at one-epoch resolution. Held-out seeds 100-104 (results/
+        # tolerance/): on Keras 3 + JAX the bigger network bottoms out before the original
+        # on 4 pairs of 5 (the fifth ties): the claim holds there, though JAX takes the
+        # same RMSprop step (epsilon inside the root) as Keras 3 + TF and tf.keras 2.15,
+        # where 3 and 2 pairs of 5 tie and one goes the other way (inconclusive). So that
+        # step is no cause of a miss, and the divergence once declared for it is withdrawn.
+        basis="the onset is read at one-epoch resolution, where single seeds tie or "
+        "disagree: judged in the book profile only (run it with several seeds); no margin",
         profiles=("book",),
-        divergence=RMSPROP_STEP,
     ),
     _claim(
         "ch04-bigger-overfits-more",
