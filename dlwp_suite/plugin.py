@@ -165,6 +165,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dlwp_book_code: the suite against the book's own code (--dlwp-book-code)"
     )
+    config.addinivalue_line(
+        "markers",
+        "dlwp_protocol_sample: the first case of each protocol, a check across backends "
+        "sized for CI (-m dlwp_protocol_sample)",
+    )
     if config.getoption("--dlwp-seeds") < 1:
         raise pytest.UsageError("--dlwp-seeds must be at least 1")
     if config.getoption("--dlwp-first-seed") < 0:
@@ -263,13 +268,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     profile = metafunc.config.getoption("--dlwp-profile")
     if "dlwp_case" in metafunc.fixturenames:
         cases = [c for e in experiments.in_chapter(_chapter(metafunc)) for c in e.cases(profile)]
+        samples = experiments.protocol_samples(profile)
+        sample = [pytest.mark.dlwp_protocol_sample]
         metafunc.parametrize(
             "dlwp_case",
             [
                 pytest.param(
                     c,
                     id=f"{c.experiment.id}-{c.variant}",
-                    marks=_divergence_marks(list(c.targets)),
+                    marks=_divergence_marks(list(c.targets)) + (sample if c.id in samples else []),
                 )
                 for c in cases
             ],

@@ -103,6 +103,16 @@ def in_chapter(chapter: str) -> list[Experiment]:
     return [e for e in EXPERIMENTS.values() if e.chapter == chapter]
 
 
+def protocol_samples(profile: str) -> set[str]:
+    """The id of the first case of each protocol in ``profile``: one case per protocol,
+    enough to see each code path run on another backend within CI's time."""
+    first: dict[str, str] = {}
+    for experiment in EXPERIMENTS.values():
+        for case in experiment.cases(profile):
+            first.setdefault(experiment.protocol, case.id)
+    return set(first.values())
+
+
 def side_runs(side: Side, profile: str) -> bool:
     """Whether the profile runs this side: its variant, or its experiment's baselines."""
     experiment = EXPERIMENTS[side.experiment]

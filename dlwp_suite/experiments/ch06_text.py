@@ -90,6 +90,15 @@ CONV1D_BEST_VAL = _best_val(
 )
 REVERSED_LSTM_BEST_VAL = _best_val(value=0.877, cells="6.3-advanced-usage-of-rnns c47 (epoch 3)")
 
+# Recorded without a bar in smoke. The book's sigmoid-less convnet: on generated data its
+# raw outputs start outside [0, 1] for every review, where the clipped loss has no
+# gradient, and it never moves (seen: loss 8.73, the minority share, on all 8 epochs).
+# The SimpleRNN learns the generated reviews on some seeds only, on every backend: seeds
+# 100-107 reached best val acc 0.52-0.98 (median 0.58) on Keras 3 + JAX and 0.55-0.97
+# (median 0.60) on Keras 3 + TF against the majority's 0.52, and shorter reviews (30
+# words), 8-10 epochs, batches of 8 or RMSprop at 1e-3 or 1e-2 left it as split; a
+# bar the held-out seeds give would sit below chance. The LSTM checks the sequence path.
+SMOKE_UNBARRED = ("conv1d", "simple_rnn")
 SMOKE_TARGET = Target(
     "best_val_accuracy",
     source="smoke check",
@@ -163,11 +172,7 @@ def _experiment(
             {
                 "smoke": ProfileSpec(
                     variants=names,
-                    # The book's sigmoid-less convnet is recorded only: on generated data
-                    # its raw outputs start outside [0, 1] for every review, where the
-                    # clipped loss has no gradient, and it never moves (seen: loss 8.73,
-                    # the minority share, on all 8 epochs).
-                    targets={v: (SMOKE_TARGET,) for v in names if v != "conv1d"},
+                    targets={v: (SMOKE_TARGET,) for v in names if v not in SMOKE_UNBARRED},
                     # Whole generated reviews (at most 113 ids), so the reversed ones keep
                     # their signal words; a faster step for the convnet's 1e-4.
                     overrides=Frozen(
