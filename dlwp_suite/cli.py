@@ -36,7 +36,8 @@ def _list(args: argparse.Namespace) -> int:
                 print(f"  [{case.variant}] no target: recorded only")
             for target in case.targets:
                 print(f"  [{case.variant}] {target.metric} {target.describe()} [{target.source}]")
-                rule = rule_name(target.bar())
+                noise = target.calibration is not None and target.calibration.noise_only
+                rule = rule_name(target.bar(), noise)
                 print(f"    {calibration_text(target.calibration, rule, target.basis)}")
                 if target.divergence is not None:
                     d = target.divergence

@@ -112,27 +112,40 @@ HELD_OUT_SEEDS = tuple(range(100, 105))
 UNMEASURED_TOLERANCE = 0.02
 
 
-def book_band(spread: tuple[float, str] | None) -> tuple[float, str]:
-    """A book target's (tolerance, basis): 3 x the seed std of the book protocol where
-    ``spread`` = (std, the seeds seen) was measured, else the provisional 2 points."""
-    if spread is None:
-        return UNMEASURED_TOLERANCE, (
-            "provisional: the book protocol's seed spread is not measured yet; 2 points, "
-            "to be replaced by 3 x the std of a book run's seeds"
-        )
-    std, seen = spread
-    return round(3 * std, 4), f"3 x seed std {std} of the book protocol ({seen})"
+def book_band(spread: None = None) -> tuple[float, str]:
+    """A book target's provisional (tolerance, basis) until held-out seeds measure its
+    band (a measured one declares its ``Calibration``)."""
+    return UNMEASURED_TOLERANCE, (
+        "provisional: the book protocol's seed spread is not measured yet; 2 points, to be "
+        "replaced by 3 x the std of held-out seeds"
+    )
 
 
-def quick_bar(metric: str, margin: float, seen: str, source: str) -> Target:
-    """A quick profile's bar from its own seeds 0-2: beat the majority class by ``margin``
-    (median - 3 x std - majority, rounded down); ``seen`` lists the seeds' values."""
+CALIBRATED_BAND = "3 x the seed std of the book protocol, the widest stack's"
+
+
+def quick_bar(metric: str, margin: float, calibration: Calibration, source: str) -> Target:
+    """A quick profile's bar from held-out seeds: beat the majority class by ``margin``,
+    the median's lead less 3 x std on the widest stack, rounded down to 0.05."""
     return Target(
         metric,
         baseline="majority",
         tolerance=margin,
         source=source,
-        basis=f"quick: median - 3 x std of seeds 0-2 ({seen})",
+        basis="quick: the median's lead over the majority - 3 x std, rounded down to 0.05",
+        calibration=calibration,
+    )
+
+
+def held_out(profile: str, *runs: str, stacks: tuple[str, ...] = ()) -> Calibration:
+    """Seeds 100-104 of ``runs`` (named in ``calibrate``'s way) on Keras 3 + TF and + JAX,
+    or on ``stacks``; a margin over a baseline is rounded to 0.05."""
+    return Calibration(
+        profile,
+        HELD_OUT_SEEDS,
+        stacks or (TF_221_STACK, JAX_STACK),
+        runs,
+        0.05 if profile == "quick" else 0.0001,
     )
 
 

@@ -49,3 +49,19 @@ def test_fine_tuning_that_loses_does_not_hold_its_claim(manifest):
     (claim,) = [v for v in judge(records, manifest) if v.subject == "mobilenet-finetuning-adds"]
     assert claim.status is Status.DOES_NOT_HOLD
     assert not [v for v in judge(records, manifest) if v.subject == finetuned and v.kind != "claim"]
+
+
+def test_a_search_that_ends_worse_than_hand_tuning_beyond_its_noise_misses(manifest):
+    """The gain over the hand-picked settings may dip by the search's noise on held-out
+    seeds, no further: a tuner that returns a worse setting fails."""
+    from dlwp_suite.experiments.ch07_tuning import BOSTON_TUNING_GAIN, IMDB_TUNING_GAIN
+
+    for case, gain in (
+        ("ch07.imdb.tuning[2e]", IMDB_TUNING_GAIN),
+        ("ch07.boston.tuning[2e]", BOSTON_TUNING_GAIN),
+    ):
+        tolerance = gain.tolerance
+        worse = [model(case, seed, {"tuning_val_gain": -2 * tolerance}) for seed in range(3)]
+        level = [model(case, seed, {"tuning_val_gain": 0.0}) for seed in range(3)]
+        assert verdicts_of(worse, manifest, case)["tuning_val_gain"].status is Status.BAR_MISSED
+        assert verdicts_of(level, manifest, case)["tuning_val_gain"].status is Status.BAR_MET

@@ -153,6 +153,46 @@ def test_a_download_base_serves_the_files_by_name(data_config, http_root, monkey
     assert found.location == "download" and found.path.read_bytes() == PAYLOAD
 
 
+def _sums(root: Path, **digests: str) -> None:
+    lines = "".join(f"{digest}  {name.replace('_', '.')}\n" for name, digest in digests.items())
+    (root / "SHA256SUMS").write_text(lines)
+
+
+def test_a_download_base_vouches_for_other_bytes_through_its_sha256sums(data_config, http_root):
+    """A mirror's copy with the canonical arrays but other bytes (zip metadata) is
+    accepted where the base's own SHA256SUMS lists it, as a mirror directory's does, and
+    the cached copy is accepted again on the next run."""
+    root, url = http_root
+    other = b"same arrays, other zip metadata"
+    (root / "data.bin").write_bytes(other)
+    _sums(root, data_bin=hashlib.sha256(other).hexdigest())
+    online = DataConfig(
+        None, data_config.keras_datasets_dir, data_config.cache_dir, download_base=url
+    )
+    found = locate(spec_for(PAYLOAD), online)
+    assert (found.location, found.vouched_by) == ("download", f"mirror {url}/SHA256SUMS")
+    again = locate(spec_for(PAYLOAD), online)
+    assert (again.location, again.path.read_bytes()) == ("keras-cache", other)
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_download_base_file_its_sums_do_not_vouch_for_is_refused(
+    data_config, http_root, listed: bool
+):
+    """Bytes that are neither official nor those the base's SHA256SUMS lists (no line, or
+    a line for other bytes) are refused with the file's name, and nothing is cached."""
+    root, url = http_root
+    (root / "data.bin").write_bytes(b"damaged")
+    _sums(root, **({"data_bin": hashlib.sha256(b"intact").hexdigest()} if listed else {}))
+    online = DataConfig(
+        None, data_config.keras_datasets_dir, data_config.cache_dir, download_base=url
+    )
+    with pytest.raises(DatasetCorrupt, match=r"data\.bin"):
+        locate(spec_for(PAYLOAD), online)
+    leftovers = list(data_config.downloads.iterdir()) if data_config.downloads.exists() else []
+    assert leftovers == []
+
+
 def test_a_missing_file_on_the_server_names_its_url(data_config: DataConfig, http_root):
     _, url = http_root
     online = DataConfig(

@@ -33,7 +33,15 @@ from dlwp_suite.models.ch05 import (
 )
 from dlwp_suite.pretrained import BASES, ConvBase
 from dlwp_suite.results.calibration import Calibration
-from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, Target, book_band
+from dlwp_suite.targets import (
+    HELD_OUT_SEEDS,
+    JAX_STACK,
+    TF_221_STACK,
+    Target,
+    book_band,
+    held_out,
+    quick_bar,
+)
 
 MNIST_SRC = "1e 2.1-a-first-look-at-a-neural-network / 5.1-introduction-to-convnets"
 SCRATCH_SRC = "1e 5.2-using-convnets-with-small-datasets"
@@ -172,26 +180,26 @@ AUGMENTED_VAL = Target(
     "text reads the curve as '82 %'. (2e's 0.835 is a test accuracy: another metric)",
     basis=book_band(None)[1],
 )
-# Quick bars: median - 3 x std of seeds 0-2 at 64 px (TF 2.21, 2-core CPU, 2026-11-28,
-# run ch05-rebalance), less the majority class's 0.5, rounded down.
-REBALANCED = "results/tolerance/runs/ch05-rebalance.main.jsonl"
-SCRATCH_LEARNS = Target(
+SCRATCH_LEARNS = quick_bar(
     "best_val_accuracy",
-    baseline="majority",
-    tolerance=0.03,
-    source=f"{SCRATCH_SRC} c26: ~0.70-0.72 against 0.5 for a coin",
-    basis="quick (64 px, 8 epochs, still climbing): median - 3 x std of seeds 0-2 (0.629, "
-    f"0.579, 0.634: 0.538) less the majority's 0.5, rounded down ({REBALANCED})",
+    0.10,
+    held_out(
+        "quick",
+        "calibrate-ch05.dogs.scratch-book-quick-tensorflow-seeds100-104",
+        stacks=(TF_221_STACK,),
+    ),
+    f"{SCRATCH_SRC} c26: ~0.70-0.72 against 0.5 for a coin",
 )
 AUGMENTATION_HELPS = Target(
     "best_val_accuracy",
     baseline="majority",
-    tolerance=0.1,
+    tolerance=0.05,
     source=f"{SCRATCH_SRC}: 'we get to 82 %', against 50 % for a coin",
-    basis="quick (64 px, 20 epochs of 50 batches of 32, the 1e generator): median - 3 x std "
-    "of seeds 0-2 (0.643, 0.635, 0.646: 0.626) less the majority's 0.5, rounded down to "
-    f"0.05 ({REBALANCED}; at 96 px and 40 epochs of 100 batches, 35 minutes a seed: "
-    "0.755-0.773)",
+    # Not calibrated: a quick seed takes 30-40 minutes here and no held-out seed has run;
+    # the bar once fitted on the judged seeds 0-2 (0.10) is gone.
+    basis="quick (64 px, 20 epochs of 50 batches of 32, the 1e generator): a floor, not "
+    "calibrated on seeds: above chance by more than the 1,000 validation images' sampling "
+    "noise (1.96 x sqrt(0.25 / 1000) = 0.031 about a coin's 0.5)",
 )
 
 SCRATCH = Experiment(

@@ -21,7 +21,8 @@ from dlwp_suite.experiment import Experiment, Params, ProfileSpec
 from dlwp_suite.experiments.ch03 import BOSTON_KFOLD, IMDB_DENSE, smoke_beats
 from dlwp_suite.models.ch03 import build_boston, build_imdb, sparse_rows
 from dlwp_suite.models.ch07_tuning import load_boston, load_imdb
-from dlwp_suite.targets import Target
+from dlwp_suite.results.calibration import Calibration
+from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, Target
 
 SRC = "2e chapter13_best-practices-for-the-real-world c7-c16; 1e 7.3.2 (text, no code)"
 SEARCH_SPACE = Frozen({"units": (16, 64, 16), "optimizer": ("rmsprop", "adam")})
@@ -34,21 +35,25 @@ SEARCH = {
 }
 
 
-def _does_at_least_as_well(hand_picked: str, tolerance: float, seen: str) -> Target:
-    """Not worse than the hand-picked settings, but for the spread of a 6-trial search:
-    which settings it ranks first can flip between runs of the same seed (TensorFlow's
-    CPU kernels are not bitwise deterministic, and trials score within a few hundredths
-    of each other)."""
+def _does_at_least_as_well(experiment: str, hand_picked: str, noise: float) -> Target:
+    """Not worse than the hand-picked settings beyond the search's ``noise``: 3 x the std
+    of the gain over held-out seeds, the widest stack's. Which settings a 6-trial search
+    ranks first flips between seeds (trials score within a few hundredths of each other),
+    so a level search dips a little; a search that ends worse than that fails."""
+    runs = (f"calibrate-{experiment}-2e-quick-{b}-seeds100-104" for b in ("tensorflow", "jax"))
     return Target(
         "tuning_val_gain",
         value=0.0,
         comparison="at_least",
-        tolerance=tolerance,
+        tolerance=noise,
         source=f"{SRC}: automated search finds settings at least as good on the "
         f"validation data as hand tuning (against chapter 3's {hand_picked})",
         basis="each settings' best validation score in the same best-epoch run (same "
-        f"seed, patience 10), as the search scores a trial; 3 x the std of the gains "
-        f"seen ({seen})",
+        "seed, patience 10), as the search scores a trial; the noise is 3 x the std of "
+        "the gains of held-out seeds, the widest stack's",
+        calibration=Calibration(
+            "quick", HELD_OUT_SEEDS, (TF_221_STACK, JAX_STACK), tuple(runs), noise_only=True
+        ),
     )
 
 
@@ -77,17 +82,12 @@ def _profiles(
     )
 
 
-IMDB_TUNING_GAIN = _does_at_least_as_well(
-    "16 units, rmsprop",
-    tolerance=0.009,
-    seen="seeds 0-2 of run 20261128T022558Z: +0.0024, -0.0017, +0.0044",
-)
-BOSTON_TUNING_GAIN = _does_at_least_as_well(
-    "64 units, rmsprop",
-    tolerance=0.35,
-    seen="seeds 0-2 of run 20261128T022558Z: 0, 0, 0, the search returning 64 units; "
-    "seed 0 again in a fresh venv, run 20261128T055008Z: -0.231, 48 units",
-)
+# Gains on seeds 100-104: IMDB TF 0, 0.0012, 0.0004, 0, 0.0029 (noise 0.0037), JAX 0.0015,
+# 0.0002, 0, 0.0018, 0.0005 (0.0024); Boston TF 0.0677, 0, -0.0134, 0, 0.1274 (0.1799),
+# JAX 0, 0, -0.2809, -0.1208, 0 (0.3712): on JAX the search lost to the hand-picked 64
+# units on two seeds of five.
+IMDB_TUNING_GAIN = _does_at_least_as_well("ch07.imdb.tuning", "16 units, rmsprop", 0.0037)
+BOSTON_TUNING_GAIN = _does_at_least_as_well("ch07.boston.tuning", "64 units, rmsprop", 0.3712)
 
 IMDB_TUNING = Experiment(
     id="ch07.imdb.tuning",

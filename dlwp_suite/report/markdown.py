@@ -221,9 +221,7 @@ def matrix_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
         key = (v.subject, v.metric, _short(describe_bar(v.bar), 40))
         row = cells.setdefault(key, {c: "" for c in columns})
         row[f"{v.stack} {v.device}"] = MARKS[v.status]
-    return [
-        {"case or claim": s, "metric": m, "bar": b, **row} for (s, m, b), row in cells.items()
-    ]
+    return [{"case or claim": s, "metric": m, "bar": b, **row} for (s, m, b), row in cells.items()]
 
 
 def chapter_page(

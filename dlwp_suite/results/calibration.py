@@ -29,6 +29,9 @@ class Calibration:
 
     ``granule``: the declaration's rounding (a band to 4 decimals, a margin over a
     baseline down to 0.05), so the declared number is the rule's value within it.
+    ``noise_only``: the bar's tolerance is the seeds' noise (3 x std) around its own
+    value, not a bound on where the seeds' values lie (a search's gain over hand tuning,
+    checked against 0 less the noise).
     """
 
     profile: str
@@ -36,6 +39,7 @@ class Calibration:
     stacks: tuple[str, ...]
     runs: tuple[str, ...]
     granule: float = 0.0001
+    noise_only: bool = False
 
     def __post_init__(self) -> None:
         if len(self.seeds) < 2 or min(self.seeds) < FIRST_CALIBRATION_SEED:
@@ -59,6 +63,7 @@ class Calibration:
             "stacks": list(self.stacks),
             "runs": list(self.runs),
             "granule": self.granule,
+            "noise_only": self.noise_only,
         }
 
     @classmethod
@@ -70,11 +75,14 @@ class Calibration:
             tuple(data["stacks"]),
             tuple(data["runs"]),
             data.get("granule", 0.0001),
+            data.get("noise_only", False),
         )
 
 
-def rule_name(bar: Bar) -> str:
+def rule_name(bar: Bar, noise_only: bool = False) -> str:
     """What ``rule_value`` computes for ``bar``, in words."""
+    if noise_only:
+        return f"{SIGMAS} x std (the noise around {bar.value:g})"
     if bar.baseline is not None:
         sign = "+" if bar.comparison == "at_most" else "-"
         return f"median's lead over {bar.baseline} {sign} {SIGMAS} x std"
@@ -83,10 +91,15 @@ def rule_name(bar: Bar) -> str:
     return f"median {'-' if bar.comparison == 'at_least' else '+'} {SIGMAS} x std"
 
 
-def rule_value(bar: Bar, values: Sequence[float], reference: float | None = None) -> float:
+def rule_value(
+    bar: Bar, values: Sequence[float], reference: float | None = None, noise_only: bool = False
+) -> float:
     """The number the rule gives ``bar`` from one stack's seed ``values``: a band's
-    half-width, a one-sided bound, or a margin over the baseline's ``reference``."""
+    half-width (or, ``noise_only``, any bar's tolerance), a one-sided bound, or a margin
+    over the baseline's ``reference``."""
     median, spread = statistics.median(values), SIGMAS * statistics.stdev(values)
+    if noise_only:
+        return spread
     if bar.baseline is not None:
         if reference is None:
             raise ValueError(f"a margin over {bar.baseline} needs the baseline's value")
@@ -97,10 +110,10 @@ def rule_value(bar: Bar, values: Sequence[float], reference: float | None = None
     return median - spread if bar.comparison == "at_least" else median + spread
 
 
-def calibrated_number(bar: Bar) -> float:
-    """The number of ``bar`` a calibration sets: a band's or a margin's tolerance, or a
-    one-sided bar's bound (its value less or plus its tolerance)."""
-    if bar.baseline is not None or bar.comparison == "approx":
+def calibrated_number(bar: Bar, noise_only: bool = False) -> float:
+    """The number of ``bar`` a calibration sets: a band's or a margin's tolerance (or,
+    ``noise_only``, any bar's), or a one-sided bar's bound (its value -/+ its tolerance)."""
+    if noise_only or bar.baseline is not None or bar.comparison == "approx":
         return bar.tolerance
     assert bar.value is not None
     if bar.comparison == "at_least":
@@ -108,10 +121,12 @@ def calibrated_number(bar: Bar) -> float:
     return bar.value + bar.tolerance
 
 
-def lenient(bar: Bar, per_stack: Iterable[float]) -> float:
-    """The widest of the stacks' numbers: the largest band or "at most" margin, the
+def lenient(bar: Bar, per_stack: Iterable[float], noise_only: bool = False) -> float:
+    """The widest of the stacks' numbers: the largest band, noise or "at most" margin, the
     smallest "beats by" margin, the most permissive one-sided bound."""
     values = list(per_stack)
+    if noise_only:
+        return max(values)
     if bar.baseline is not None:
         return max(values) if bar.comparison == "at_most" else min(values)
     if bar.comparison == "at_least":
@@ -150,7 +165,7 @@ def measured_per_stack(
             ):
                 references.setdefault(stack, checked["reference"])
     return {
-        stack: rule_value(bar, found, references.get(stack))
+        stack: rule_value(bar, found, references.get(stack), calibration.noise_only)
         for stack, found in values.items()
         if stack in calibration.stacks
     }

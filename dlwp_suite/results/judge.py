@@ -164,9 +164,7 @@ class _StackView:
     ) -> tuple[Status, str]:
         divergence = self._applying(target.divergence)
         if passed:
-            status = (
-                Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
-            )
+            status = Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
             note = f"the declared divergence {divergence.id} did not show" if divergence else ""
             return status, note
         reason = ""
