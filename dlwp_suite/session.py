@@ -178,8 +178,9 @@ class Dlwp:
         return {n: dataclasses.replace(b, fitted_for=experiment.id) for n, b in fitted.items()}
 
     def probes(self, case: Case) -> dict[str, float]:
-        """Readings of the probes of the divergences declared for this stack on the case's
-        targets and on the claims that compare it (each probe runs once a process)."""
+        """Readings of the probes of the divergences declared on the case's targets and on
+        the claims that compare it (each probe runs once a process), on every stack: where
+        the divergence is not declared, the reading shows its mechanism is absent."""
         from dlwp_suite import experiments
         from dlwp_suite.probes import PROBES
 
@@ -191,7 +192,7 @@ class Dlwp:
         needed = {
             d.probe.measure
             for d in declared
-            if d is not None and d.probe.metric is None and d.stack.matches(self.environment)
+            if d is not None and d.probe.metric is None
         }
         for name in needed - self._probe_readings.keys():
             self._probe_readings[name] = PROBES[name]()
