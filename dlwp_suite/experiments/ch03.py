@@ -29,7 +29,7 @@ from dlwp_suite.models.ch03 import (
     standardise,
 )
 from dlwp_suite.results.calibration import Calibration
-from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, Target, book_band
+from dlwp_suite.targets import CALIBRATED_BAND, Target, book_band, held_out
 
 IMDB_SRC = "1e 3.5-classifying-movie-reviews"
 REUTERS_SRC = "1e 3.6-classifying-newswires"
@@ -90,12 +90,7 @@ TF_BOOK_RUN = "20261126T132822Z-82e0a2"
 
 
 def _held_out(experiment: str) -> Calibration:
-    return Calibration(
-        "book",
-        HELD_OUT_SEEDS,
-        (TF_221_STACK, JAX_STACK),
-        (TF_BOOK_RUN, f"calibrate-{experiment}-book-book-jax-seeds100-104"),
-    )
+    return held_out("book", TF_BOOK_RUN, f"calibrate-{experiment}-book-book-jax-seeds100-104")
 
 
 IMDB_TEST_ACCURACY = Target(
@@ -103,7 +98,7 @@ IMDB_TEST_ACCURACY = Target(
     value=0.885,
     tolerance=0.011,  # TF's (0.875-0.885); JAX's 0.0095
     source=f"{IMDB_SRC} c39–41 (test acc 0.885, 4 epochs on all 25,000)",
-    basis="3 x the seed std of the book protocol, the widest stack's",
+    basis=CALIBRATED_BAND,
     calibration=_held_out("ch03.imdb.dense"),
 )
 
@@ -260,7 +255,7 @@ BOSTON_KFOLD_MAE = Target(
     value=2.38,
     tolerance=0.3247,  # JAX's (2.42-2.68, reshuffled); TF's fixed order 0.2337 (2.75-2.96)
     source=f"{BOSTON_SRC} c17–19 (folds 2.08, 2.12, 2.91, 2.43; mean 2.38)",
-    basis="3 x the seed std of the book protocol, the widest stack's",
+    basis=CALIBRATED_BAND,
     calibration=_held_out("ch03.boston.kfold"),
     divergence=FROZEN_SHUFFLE,
 )
@@ -278,7 +273,7 @@ BOSTON_TEST_MAE = Target(
     value=2.55,
     tolerance=0.6536,  # JAX's (2.61-3.12); TF's 0.4268 (2.54-2.86)
     source=f"{BOSTON_SRC} c30–31 (80 epochs, batch 16: test MAE 2.55)",
-    basis="3 x the seed std of the book protocol, the widest stack's",
+    basis=CALIBRATED_BAND,
     calibration=_held_out("ch03.boston.kfold"),
 )
 

@@ -22,7 +22,14 @@ from dlwp_suite.experiment import Experiment, ProfileSpec
 from dlwp_suite.models.ch03 import sparse_rows
 from dlwp_suite.models.ch04 import build, column_labels, load_validated_on_test
 from dlwp_suite.results.calibration import Calibration
-from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, TF_KERAS_2_STACK, Target
+from dlwp_suite.targets import (
+    CALIBRATED_BAND,
+    HELD_OUT_SEEDS,
+    JAX_STACK,
+    TF_221_STACK,
+    TF_KERAS_2_STACK,
+    Target,
+)
 
 SRC = "1e 4.4-overfitting-and-underfitting"
 EXPERIMENT = "ch04.imdb.overfitting"
@@ -61,7 +68,7 @@ def _best_val(variant: str, book: float, band: float, calibration: Calibration) 
         value=book,
         tolerance=band,
         source=f"{SRC} ({variant}: best val acc in the printed log)",
-        basis="3 x the seed std of the book protocol, the widest stack's",
+        basis=CALIBRATED_BAND,
         calibration=calibration,
     )
 

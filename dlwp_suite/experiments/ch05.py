@@ -32,10 +32,8 @@ from dlwp_suite.models.ch05 import (
     unfreeze_top_block,
 )
 from dlwp_suite.pretrained import BASES, ConvBase
-from dlwp_suite.results.calibration import Calibration
 from dlwp_suite.targets import (
-    HELD_OUT_SEEDS,
-    JAX_STACK,
+    CALIBRATED_BAND,
     TF_221_STACK,
     Target,
     book_band,
@@ -116,17 +114,15 @@ def _mnist(model: str, hidden: int, epochs: int, batch: int, book: Target, cell:
 # order, which hides part of the spread) and Keras 3 + JAX (reshuffles); records in
 # results/tolerance/runs/: the widest stack's 3 x std is each band.
 TF_BOOK_RUN = "20261126T162252Z-f1bbc6"
+DENSE_ID = "ch05.mnist.dense"
 MNIST_DENSE_TEST_ACCURACY = Target(
     "test_accuracy",
     value=0.978,
     tolerance=0.006,  # TF's (0.9759-0.9810); JAX's 0.0033
     source="1e 2.1 c24–25 (test acc 0.978 after 5 epochs, batch 128)",
-    basis="3 x the seed std of the book protocol, the widest stack's",
-    calibration=Calibration(
-        "book",
-        HELD_OUT_SEEDS,
-        (TF_221_STACK, JAX_STACK),
-        (TF_BOOK_RUN, "calibrate-ch05.mnist.dense-book-book-jax-seeds100-104"),
+    basis=CALIBRATED_BAND,
+    calibration=held_out(
+        "book", TF_BOOK_RUN, "calibrate-ch05.mnist.dense-book-book-jax-seeds100-104"
     ),
 )
 MNIST_CONVNET_TEST_ACCURACY = Target(
@@ -134,13 +130,8 @@ MNIST_CONVNET_TEST_ACCURACY = Target(
     value=0.991,
     tolerance=0.0037,  # JAX's (0.9903-0.9931); TF's 0.0025
     source="1e 5.1 c14–15 (test acc 0.991; the text says 99.3 %); 2e/3e 0.991",
-    basis="3 x the seed std of the book protocol, the widest stack's",
-    calibration=Calibration(
-        "book",
-        HELD_OUT_SEEDS,
-        (TF_221_STACK, JAX_STACK),
-        (TF_BOOK_RUN, "mnist-convnet-calibration-jax"),
-    ),
+    basis=CALIBRATED_BAND,
+    calibration=held_out("book", TF_BOOK_RUN, "mnist-convnet-calibration-jax"),
 )
 MNIST_DENSE = _mnist(
     model="dense",
