@@ -189,11 +189,7 @@ class Dlwp:
             sides = {(s.experiment, s.variant) for s in (claim.a, claim.b)}
             if (case.experiment.id, case.variant) in sides:
                 declared.append(claim.divergence)
-        needed = {
-            d.probe.measure
-            for d in declared
-            if d is not None and d.probe.metric is None
-        }
+        needed = {d.probe.measure for d in declared if d is not None and d.probe.metric is None}
         for name in needed - self._probe_readings.keys():
             self._probe_readings[name] = PROBES[name]()
         return {name: self._probe_readings[name] for name in sorted(needed)}
