@@ -112,7 +112,7 @@ HELD_OUT_SEEDS = tuple(range(100, 105))
 UNMEASURED_TOLERANCE = 0.02
 
 
-def book_band(spread: None = None) -> tuple[float, str]:
+def book_band() -> tuple[float, str]:
     """A book target's provisional (tolerance, basis) until held-out seeds measure its
     band (a measured one declares its ``Calibration``)."""
     return UNMEASURED_TOLERANCE, (

@@ -165,10 +165,10 @@ SCRATCH_VAL = Target(
 AUGMENTED_VAL = Target(
     "best_val_accuracy",
     value=0.846,
-    tolerance=book_band(None)[0],
+    tolerance=book_band()[0],
     source=f"{SCRATCH_SRC} c39 log: best val_acc 0.846 in 100 epochs (last 0.8439); the "
     "text reads the curve as '82 %'. (2e's 0.835 is a test accuracy: another metric)",
-    basis=book_band(None)[1],
+    basis=book_band()[1],
 )
 SCRATCH_LEARNS = quick_bar(
     "best_val_accuracy",
@@ -298,10 +298,10 @@ FEATURES_VAL = Target(
 AUGMENTED_TRANSFER_VAL = Target(
     "best_val_accuracy",
     value=0.979,
-    tolerance=book_band(None)[0],
+    tolerance=book_band()[0],
     source=f"{TRANSFER_SRC} c24 log: best val_acc 0.979 in 30 epochs (last 0.951); the "
     "text reads the curve as 'about 96 %'",
-    basis=book_band(None)[1],
+    basis=book_band()[1],
 )
 FINETUNE_TEST = Target(
     "test_accuracy",

@@ -41,7 +41,7 @@ TRANSFORMER_SRC = "2e 11.4.3 (chapter11_part03_transformer)"
 
 def _book_test(value: float, source: str, words: str) -> Target:
     """The test accuracy the book's text gives (``words``, quoted) where ``source`` is."""
-    tolerance, basis = book_band(None)  # GPU-sized: no book run has 3 seeds yet
+    tolerance, basis = book_band()  # GPU-sized: no book run has 3 seeds yet
     return Target(
         "test_accuracy",
         value=value,

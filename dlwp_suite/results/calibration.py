@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dlwp_suite.results.bars import Bar
@@ -57,25 +57,18 @@ class Calibration:
 
     def as_dict(self) -> dict[str, Any]:
         """The calibration as plain data (records, the manifest)."""
-        return {
-            "profile": self.profile,
-            "seeds": list(self.seeds),
-            "stacks": list(self.stacks),
-            "runs": list(self.runs),
-            "granule": self.granule,
-            "noise_only": self.noise_only,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
-        """The inverse of ``as_dict``."""
+        """The inverse of ``as_dict`` (its tuples read back from JSON lists)."""
         return cls(
-            data["profile"],
-            tuple(data["seeds"]),
-            tuple(data["stacks"]),
-            tuple(data["runs"]),
-            data.get("granule", 0.0001),
-            data.get("noise_only", False),
+            **{
+                **data,
+                "seeds": tuple(data["seeds"]),
+                "stacks": tuple(data["stacks"]),
+                "runs": tuple(data["runs"]),
+            }
         )
 
 
