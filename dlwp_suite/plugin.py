@@ -135,6 +135,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "during a fit; none under -q or in xdist workers (default: 30)",
     )
     group.addoption(
+        "--dlwp-time-probe",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time each selected case's first seed for the plan instead of judging it: "
+        "every training phase stops at the first epoch (or step) ending past SECONDS "
+        "(not before its second), "
+        "and the report extrapolates the seed's time from what each phase timed",
+    )
+    group.addoption(
         "--dlwp-claim-wait",
         type=float,
         default=6 * 3600.0,
@@ -180,6 +190,9 @@ def pytest_configure(config: pytest.Config) -> None:
     steps = config.getoption("--dlwp-steps-per-execution")
     if steps is not None and steps < 1:
         raise pytest.UsageError("--dlwp-steps-per-execution must be at least 1")
+    budget = config.getoption("--dlwp-time-probe")
+    if budget is not None and budget <= 0:
+        raise pytest.UsageError("--dlwp-time-probe must be a positive number of seconds")
     log_dir = config.getoption("--dlwp-tensorboard")
     if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
         raise pytest.UsageError(
@@ -197,11 +210,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_run_id] = _run_id_from_settings(config) or new_run_id()
         invocation = new_invocation()
     # What the protocols follow, handed down through the dlwp fixture: pictures beside
-    # the records (dlwp_suite.images), TensorBoard logs where asked, the fused steps.
+    # the records (dlwp_suite.images), TensorBoard logs where asked, the fused steps, a
+    # time probe's cut.
     config.stash[_context] = RunContext(
         images_dir=(_results_dir(config) / "images" / config.stash[_run_id]).resolve(),
         tensorboard_dir=None if log_dir is None else Path(log_dir).resolve(),
         steps_per_execution=steps,
+        phase_budget_s=budget,
     )
     worker = (worker_input or {}).get("workerid", "main")
     config.stash[_store] = ResultsStore(
@@ -400,6 +415,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
                 outcome=outcome,
                 reason=reason,
                 environment=_environment(),
+                time_probe=item.config.getoption("--dlwp-time-probe") is not None,
             ),
         )
     return report

@@ -3,7 +3,9 @@
 The plugin attaches a writer (pytest's terminal, past output capture); without one, as
 in a notebook, nothing is written. The runner says which case and seed is running and
 the fits report their epochs; this module only keeps the time and writes the line.
-Nothing here touches a model: the timed region gains one clock read per epoch.
+Nothing here touches a model: the timed region gains one clock read per epoch. It also
+keeps each seed's phases as timed, which a time probe (``RunContext.phase_budget_s``)
+records to extrapolate a seed's time from phases it cut short.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 Write = Callable[[str], None]
 
@@ -30,6 +33,7 @@ class _State:
     phase: str = ""
     phase_started: float = 0.0  # about when the phase's first step began
     last_step: float = 0.0
+    phases: list[dict[str, Any]] = field(default_factory=list)  # this seed's, as timed
 
 
 _STATE = _State()
@@ -48,6 +52,7 @@ def seed(case: str, seed_: int, index: int, seeds: int) -> Iterator[None]:
     _STATE.case, _STATE.seed, _STATE.seed_index, _STATE.seeds = case, seed_, index, seeds
     _STATE.seed_started = _STATE.last_line = _STATE.last_step = time.monotonic()
     _STATE.phase = ""
+    _STATE.phases = []
     try:
         yield
     finally:
@@ -61,13 +66,35 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+#: Steps a time probe lets every phase run: the first also builds and compiles, so the
+#: rate of the rest is taken from the steps after it.
+PROBE_MIN_STEPS = 2
+
+
+def past_budget(budget_s: float | None) -> bool:
+    """Whether a time probe cuts the running phase now: it has run ``budget_s`` and at
+    least ``PROBE_MIN_STEPS`` steps (never, without a budget)."""
+    if budget_s is None or not _STATE.phases:
+        return False
+    timed = _STATE.last_step - _STATE.phase_started
+    return _STATE.phases[-1]["done"] >= PROBE_MIN_STEPS and timed >= budget_s
+
+
+def timed_phases() -> list[dict[str, Any]]:
+    """The running seed's phases so far: ``phase``, steps ``done`` of ``total``, their
+    ``seconds`` and the first step's (``first_step_s``: it also builds and compiles)."""
+    return [dict(p) for p in _STATE.phases]
+
+
 def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = None) -> None:
     """Report that ``done`` of ``total`` steps (epochs, iterations) of a phase ended;
     a line is written only when the interval has passed since the last one."""
     now = time.monotonic()
     if phase != _STATE.phase or done == 1:  # a new phase began when the last step ended
         _STATE.phase, _STATE.phase_started = phase, _STATE.last_step
+        _STATE.phases.append({"phase": phase, "first_step_s": now - _STATE.last_step})
     _STATE.last_step = now
+    _STATE.phases[-1].update(done=done, total=total, seconds=now - _STATE.phase_started)
     if _STATE.write is None or now - _STATE.last_line < _STATE.interval_s:
         return
     _STATE.last_line = now

@@ -1,5 +1,5 @@
-"""What a run asks of the protocols beyond the case itself: pictures, TensorBoard logs and
-fused training steps.
+"""What a run asks of the protocols beyond the case itself: pictures, TensorBoard logs,
+fused training steps and a time probe's cut.
 
 The pytest plugin builds one a process from its options and hands it down the one way:
 the ``dlwp`` fixture's session, the runner, the protocol, and from there to where models
@@ -24,11 +24,16 @@ class RunContext:
     where every fit's TensorBoard logs go (``--dlwp-tensorboard``), none if None.
     ``steps_per_execution``: batches one fused training call runs on Keras 3 with
     TensorFlow (``--dlwp-steps-per-execution``); None: ``compat.FUSED_STEPS``.
+    ``phase_budget_s``: a time probe (``--dlwp-time-probe``): each training phase stops
+    at the first epoch (or step) that ends past this many seconds, and not before its
+    second, so a seed's time can be extrapolated from its phases; what it trains is not
+    judged. None: no cut.
     """
 
     images_dir: Path | None = None
     tensorboard_dir: Path | None = None
     steps_per_execution: int | None = None
+    phase_budget_s: float | None = None
 
 
 #: No pictures, no TensorBoard logs, the default fused steps: what a caller that passes

@@ -7,6 +7,7 @@ The case's protocol plug-in (``dlwp_suite.protocols``) does the training.
 from __future__ import annotations
 
 import resource
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,52 @@ def run_case(
         runs.append(result)
         records.append(record)
     return Outcome(records, runs[0])
+
+
+def time_case(
+    case: Case,
+    data: TaskData,
+    seed: int,
+    run_id: str,
+    env: Mapping[str, Any],
+    write: Write,
+    context: RunContext,
+    baselines_s: float = 0.0,
+) -> dict[str, Any]:
+    """A time probe: run one seed with every training phase cut at the context's
+    ``phase_budget_s``, and write a ``time_probe`` record of what each phase timed (the
+    results layer extrapolates the seed's time from it). Nothing it trains is judged.
+
+    A protocol that stops on its cut histories (a curve read at an epoch the cut never
+    reached) still leaves its record, with ``stopped`` naming the error: the phases
+    timed before it stand, what came after is not timed.
+    """
+    if context.phase_budget_s is None:
+        raise ValueError("a time probe needs the context's phase_budget_s")
+    protocol = protocols.get(case.experiment.protocol)
+    stopped = None
+    started = time.perf_counter()
+    with progress.seed(case.id, seed, 0, 1):
+        try:
+            protocol.run(case, data, seed, context=context)
+        except Exception as error:  # the phases timed so far are the result
+            stopped = f"{type(error).__name__}: {error}"[:300]
+        phases = progress.timed_phases()
+    record = _record(
+        case,
+        run_id,
+        env,
+        data,
+        kind="time_probe",
+        name="time_probe",
+        seed=seed,
+        metrics={},
+        targets=[],
+        timings={"wall_s": time.perf_counter() - started, "baselines_s": baselines_s},
+        plan={"budget_s": context.phase_budget_s, "phases": phases, "stopped": stopped},
+    )
+    write(record)
+    return record
 
 
 def run_comparisons(

@@ -99,6 +99,8 @@ class Dlwp:
         self.profile: str = config.getoption("--dlwp-profile")
         first = config.getoption("--dlwp-first-seed")
         self.seeds = list(range(first, first + config.getoption("--dlwp-seeds")))
+        # A time probe times one seed and judges nothing.
+        self.time_probe = context.phase_budget_s is not None
         self.real_data = data_config
         self.scratch = scratch  # generated datasets for profiles that declare them
         self.store = store
@@ -214,6 +216,8 @@ class Dlwp:
         on those and the ones trained now."""
         from dlwp_suite.runner import run_case
 
+        if self.time_probe:
+            self._time_probe(case, benchmark)
         earlier = self.recorded_seeds(case)
         seeds = [s for s in self.seeds if s not in {r["seed"] for r in earlier}]
         if not seeds:
@@ -242,6 +246,40 @@ class Dlwp:
         self._extra_info(benchmark, case.experiment, outcome.records)
         _assert_verdicts([*earlier, *outcome.records], {case.id})
 
+    def _time_probe(self, case: Case, benchmark: Any) -> None:
+        """Time the case's first seed with its phases cut (``runner.time_case``), its
+        experiment's baselines fitted and timed beside it (once a process), and skip:
+        a time probe records a plan, never a verdict."""
+        from dlwp_suite.results.plan import seed_estimate
+        from dlwp_suite.runner import time_case
+
+        data = self.data(case.experiment)
+        started = time.perf_counter()
+        self.baselines(case.experiment, data, case.experiment.baselines)
+        baselines_s = time.perf_counter() - started
+        try:
+            record = benchmark.pedantic(
+                time_case,
+                args=(case, data, self.seeds[0], self.store.run_id, self.environment),
+                kwargs={
+                    "write": self.store.append,
+                    "context": self.context,
+                    "baselines_s": baselines_s,
+                },
+                rounds=1,
+                iterations=1,
+            )
+        except RecordsNotWritten as error:
+            _stop_on_unwritable_records(self.session, error)
+        estimate = seed_estimate(record)
+        pytest.skip(
+            f"time probe: ~{estimate.seconds / 60:.1f} min a seed ({estimate.how}); not judged"
+        )
+
+    def _skip_if_time_probe(self) -> None:
+        if self.time_probe:
+            pytest.skip("time probe: only the cases' first seeds are timed; nothing is judged")
+
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
         """Record the baselines and the ensemble for the experiment's ensemble case (its
         ``ensemble_variant``, else its first).
@@ -251,6 +289,7 @@ class Dlwp:
         """
         from dlwp_suite.runner import run_comparisons
 
+        self._skip_if_time_probe()
         case = experiment.ensemble_case(self.profile)
         if case is None:
             pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
@@ -292,6 +331,7 @@ class Dlwp:
         from dlwp_suite.protocols import PROTOCOLS
         from dlwp_suite.results import make_record
 
+        self._skip_if_time_probe()
         experiment, seed = case.experiment, self.seeds[0]
         data = self.data(experiment)  # skips or fails with the dataset's reason; fills caches
         config = self.data_config(experiment)
@@ -392,6 +432,7 @@ class Dlwp:
         from dlwp_suite.results.judge import judge
         from dlwp_suite.runner import judge_claim
 
+        self._skip_if_time_probe()
         records = self._records_for(claim)
         _, record = judge_claim(claim, records, self.store.run_id, self.profile, self.environment)
         try:

@@ -309,6 +309,22 @@ def test_progress_lines_show_in_the_terminal_and_q_silences_them(suite: pytest.P
     assert not [line for line in quiet.outlines if " elapsed · " in line or "plan:" in line]
 
 
+def test_a_time_probe_cuts_the_phases_records_a_plan_and_judges_nothing(suite: pytest.Pytester):
+    """--dlwp-time-probe: one seed per case, each phase cut after its second epoch (the
+    budget is tiny), a ``time_probe`` record of the phases, the tests skipped."""
+    args = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "-k", "boston", "-rs"]
+    args += ["--benchmark-disable", "-p", "no:cacheprovider", "--dlwp-seeds", "3"]
+    result = suite.runpytest_subprocess(*args, "--dlwp-time-probe", "0.001")
+    result.stdout.fnmatch_lines(["*time probe: ~* min a seed (extrapolated); not judged*"])
+    assert result.parseoutcomes().get("passed", 0) == 0
+    written = records(suite.path / "results")
+    (probe,) = [r for r in written if r["kind"] == "time_probe"]
+    assert probe["seed"] == 0 and not [r for r in written if r["kind"] in ("model", "claim")]
+    folds = probe["plan"]["phases"]
+    assert folds and all(p["done"] == 2 < p["total"] for p in folds)
+    assert all(r.get("time_probe") for r in written if r["kind"] == "outcome")
+
+
 def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.Pytester):
     args = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "-k", "imdb and book and model"]
     args += ["--benchmark-disable", "-p", "no:cacheprovider"]

@@ -220,17 +220,20 @@ PROGRESS_METRICS = ("val_accuracy", "val_mae", "val_loss", "accuracy", "mae", "l
 
 class EpochProgress(keras.callbacks.Callback):
     """Tells ``dlwp_suite.progress`` that an epoch ended (a clock read; it writes a line
-    at most every 30 s, and nothing where no one is watching)."""
+    at most every 30 s, and nothing where no one is watching). With ``budget_s`` (a time
+    probe's) it stops the fit once the phase has run that long."""
 
-    def __init__(self, phase: str, epochs: int) -> None:
+    def __init__(self, phase: str, epochs: int, budget_s: float | None = None) -> None:
         super().__init__()
-        self.phase, self.epochs = phase, epochs
+        self.phase, self.epochs, self.budget_s = phase, epochs, budget_s
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         shown = next((m for m in PROGRESS_METRICS if m in logs), None)
         value = (shown, float(logs[shown])) if shown else None
         progress.step(f"{self.phase} epoch", epoch + 1, self.epochs, value)
+        if progress.past_budget(self.budget_s):
+            self.model.stop_training = True
 
 
 def fit(
@@ -265,7 +268,7 @@ def fit(
         clock,
         *callbacks,
         *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, phase),
-        EpochProgress(phase, epochs),
+        EpochProgress(phase, epochs, context.phase_budget_s),
     ]
     target_clock = None
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:

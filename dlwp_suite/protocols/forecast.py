@@ -113,7 +113,7 @@ class Forecast(Protocol):
             callbacks=[
                 clock,
                 *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, "fit"),
-                EpochProgress("fit", p["epochs"]),
+                EpochProgress("fit", p["epochs"], context.phase_budget_s),
             ],
             verbose=0,
         ).history

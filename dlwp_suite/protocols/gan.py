@@ -178,6 +178,8 @@ class AdversarialTraining(Protocol):
             if start > len(real) - batch:
                 start = 0
             progress.step("step", step + 1, p["steps"], ("a_loss", a_losses[-1]))
+            if progress.past_budget(context.phase_budget_s):
+                break  # a time probe: the remaining steps are extrapolated
         train_s = time.perf_counter() - training
         model, features, reference, accuracy = _scoring(data)
         generating = time.perf_counter()

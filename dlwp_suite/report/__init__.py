@@ -22,8 +22,20 @@ from dlwp_suite.report.html import render_html
 from dlwp_suite.report.scoreboard import PROFILE_ORDER, default_stack
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import Manifest
+from dlwp_suite.results.plan import FITS_WITHIN_S, plan_rows
 from dlwp_suite.results.verdicts import Verdict
 
+PLAN_NOTE = (
+    "One seed of each book-profile case on each machine where a time probe ran "
+    "(`pytest benchmarks/ --dlwp-profile book --dlwp-time-probe SECONDS`): measured where "
+    "a book run recorded its seeds there (their median), else extrapolated from the probe, "
+    "which cut each training phase after SECONDS (and two epochs or steps) and added the "
+    "remaining ones at the rate of those after the first. A case fits when a seed takes at "
+    f"most {FITS_WITHIN_S / 3600:.0f} h there. GPU time is measured where a GPU ran the "
+    "case (the fastest), else estimated as the CPU time over the median CPU : GPU ratio of "
+    "the cases timed on both, a rough figure: a GPU speeds small dense networks far less "
+    "than convolutions. Baselines are fitted once per experiment."
+)
 CURVE_CAPTION = (
     "training (dots) and validation (line) loss and metric per epoch, first recorded seed"
 )
@@ -155,6 +167,15 @@ def write_report(
     timing = ["# Time and speed", "", *markdown.provenance_lines(facts), ""]
     if not frame.empty and not (times := tables.time_table(frame, manifest)).empty:
         timing += ["## Time to reproduce the book", "", times.to_markdown(index=False), ""]
+    if plan := plan_rows(records, manifest):
+        timing += [
+            "## The book profile's plan",
+            "",
+            PLAN_NOTE,
+            "",
+            tables.plan_table(plan).to_markdown(index=False),
+            "",
+        ]
     if not frame.empty and not (pairs := tables.book_code_table(frame)).empty:
         timing += ["## Speed against the book's own code", "", pairs.to_markdown(index=False), ""]
     (out_dir / "time.md").write_text("\n".join(timing))

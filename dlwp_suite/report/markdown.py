@@ -82,9 +82,29 @@ def measured(v: Verdict) -> str:
     return f"{number(v.median)}{spread}, {len(v.values)} seed(s)"
 
 
+def minutes(seconds: float) -> str:
+    """``12 min`` under two hours, ``3.4 h`` from there."""
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def plan_text(plan: Mapping[str, Any]) -> str:
+    """A not-run case's plan: ``fits: ~12 min a seed here (extrapolated)`` or
+    ``GPU-sized: ~3.4 h a seed here (extrapolated), ~9 min on a GPU (estimated)``."""
+    if plan.get("seed_s") is None:
+        return ""
+    here = f"~{minutes(plan['seed_s'])} a seed here ({plan['how']})"
+    if plan.get("fits"):
+        return f"fits: {here}"
+    gpu = f", ~{minutes(plan['gpu_s'])} on a GPU ({plan['gpu_how']})" if plan.get("gpu_s") else ""
+    return f"GPU-sized: {here}{gpu}"
+
+
 def status_text(v: Verdict) -> str:
-    """The status with what qualifies it: its divergence, its data, a changed bar."""
+    """The status with what qualifies it: its divergence, its data, a changed bar, a
+    not-run case's plan."""
     text = str(v.status)
+    if v.plan and (planned := plan_text(v.plan)):
+        text += f" ({planned})"
     if v.divergence:
         text += f" ({v.divergence})"
     if v.data_kind != "real" and v.status not in (Status.NOT_RUN,):

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from dlwp_suite.results.manifest import ClaimSpec, Manifest
+from dlwp_suite.results.plan import PlanRow
 from dlwp_suite.results.records import data_kind, newest
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
@@ -385,3 +386,41 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
     if "note" in table and not (table["note"] != "").any():
         table = table.drop(columns="note")
     return table
+
+
+def _plan_minutes(seconds: float | None) -> str:
+    return "" if seconds is None else _fmt(seconds / 60, 3)
+
+
+def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
+    """The plan: per case and machine, one seed's minutes (measured or extrapolated),
+    whether it fits there, the baselines' once-per-experiment minutes, and a GPU's."""
+    cells = []
+    for row in rows:
+        if row.seed_s is None:
+            how = row.reason
+        elif row.how == "measured" and row.seeds_timed:
+            how = f"measured ({row.seeds_timed} seeds)"
+        elif row.how == "measured":
+            how = "measured (time probe, nothing cut)"
+        else:
+            how = f"extrapolated ({row.phases_cut} phase(s) cut)"
+        if row.stopped:
+            how += f"; after the cut: {row.stopped[:60]} (not timed)"
+        if row.gpu_how == "estimated":
+            gpu_how = f"estimated: CPU / {row.gpu_ratio:.3g} ({row.gpu_ratio_cases} cases on both)"
+        else:
+            gpu_how = f"{row.gpu_how} ({row.gpu_device})" if row.gpu_how else ""
+        cells.append(
+            {
+                "case": row.case,
+                "machine": f"{row.stack} {row.device}",
+                "min a seed": _plan_minutes(row.seed_s),
+                "how": how,
+                "fits here": "" if row.fits is None else ("yes" if row.fits else "GPU-sized"),
+                "baselines min": _plan_minutes(row.baselines_s),
+                "GPU min a seed": _plan_minutes(row.gpu_s),
+                "GPU": gpu_how,
+            }
+        )
+    return pd.DataFrame(cells)

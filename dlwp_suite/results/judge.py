@@ -8,6 +8,7 @@ each case on that stack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
@@ -23,6 +24,7 @@ from dlwp_suite.results.manifest import (
     SideSpec,
     TargetSpec,
 )
+from dlwp_suite.results.plan import judged_records, plan_rows
 from dlwp_suite.results.records import Record, data_kind, newest
 from dlwp_suite.results.verdicts import Status, Verdict
 
@@ -41,7 +43,8 @@ def judge(
     profile's bars and claims: what it ran is judged, what it did not is ``not run``
     with the reason its outcome records give.
     """
-    rows = newest(records)
+    records = list(records)
+    rows = newest(judged_records(records))
     by_stack: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
     for row in rows:
         by_stack[(row["profile"], row["stack"], row["device"])].append(row)
@@ -54,7 +57,25 @@ def judge(
         for case in spec.cases:
             verdicts += [view.target(case, target) for target in case.targets]
         verdicts += [view.claim(claim) for claim in spec.claims]
-    return verdicts
+    return _with_plans(verdicts, records, manifest)
+
+
+def _with_plans(
+    verdicts: list[Verdict], records: list[Mapping[str, Any]], manifest: Manifest
+) -> list[Verdict]:
+    """A case not run where a time probe ran carries the plan's row: its time there."""
+    plans = {
+        (row.case, row.stack, row.device, profile): row.as_data()
+        for profile in {v.profile for v in verdicts if v.status is Status.NOT_RUN}
+        for row in plan_rows(records, manifest, profile)
+    }
+    return [
+        dataclasses.replace(v, plan=plan)
+        if v.status is Status.NOT_RUN
+        and (plan := plans.get((v.subject, v.stack, v.device, v.profile))) is not None
+        else v
+        for v in verdicts
+    ]
 
 
 class _StackView:

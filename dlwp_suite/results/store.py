@@ -23,8 +23,9 @@ from typing import Any
 SCHEMA = 2
 # model/baseline/ensemble: measurements; claim: a claim judged on the run's records;
 # outcome: how a benchmark test ended (so claims and the report know what was skipped);
-# reference: one case run by the suite and by the book's own code, timed side by side.
-KINDS = ("model", "baseline", "ensemble", "claim", "outcome", "reference")
+# reference: one case run by the suite and by the book's own code, timed side by side;
+# time_probe: a time probe's phases (``runner.time_case``): timed, never judged.
+KINDS = ("model", "baseline", "ensemble", "claim", "outcome", "reference", "time_probe")
 
 
 def now() -> str:
@@ -189,8 +190,12 @@ def make_outcome(
     outcome: str,
     reason: str,
     environment: Mapping[str, Any],
+    time_probe: bool = False,
 ) -> dict[str, Any]:
-    """How one case or comparisons test ended (``kind="outcome"``), for claims and the report."""
+    """How one case or comparisons test ended (``kind="outcome"``), for claims and the report.
+
+    A time probe's outcomes say so (``time_probe``): the judge reads none of them.
+    """
     return {
         "schema": SCHEMA,
         "run_id": run_id,
@@ -205,6 +210,7 @@ def make_outcome(
         "outcome": outcome,
         "reason": reason,
         "environment": dict(environment),
+        **({"time_probe": True} if time_probe else {}),
     }
 
 

@@ -63,6 +63,8 @@ class Verdict:
     bar_changed: bool = False  # the records were judged at another bar when they ran
     runs: tuple[str, ...] = ()
     evidence: Mapping[str, Any] = field(default_factory=dict)  # a claim's pairs and test
+    # A case not run on a machine where a time probe ran: its ``PlanRow`` as data.
+    plan: Mapping[str, Any] | None = None
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json``)."""

@@ -1,0 +1,211 @@
+"""The plan of a profile on a machine: one seed's time per case, measured (a run of the
+profile recorded its seeds) or extrapolated (a time probe cut its training phases),
+whether a seed fits a working session there, and what a GPU would take.
+
+Free of Keras and of the experiments, like the rest of the results layer: it reads
+records and the manifest, and returns data the renderers format.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dlwp_suite.results.manifest import Manifest
+from dlwp_suite.results.records import Record, newest
+
+#: A case "fits" a machine when one seed takes at most this long there: the issue's
+#: "one seed within about an hour", so three seeds fit a few sessions.
+FITS_WITHIN_S = 3600.0
+
+
+@dataclass(frozen=True)
+class SeedEstimate:
+    """One seed's seconds from a time probe: what it timed plus, for each phase it cut,
+    the remaining steps at the rate of its steps after the first (the first also builds
+    and compiles; a probe times at least two)."""
+
+    seconds: float
+    timed_s: float
+    phases_cut: int
+    stopped: str | None  # the protocol's error after a cut; later work is not timed
+
+    @property
+    def how(self) -> str:
+        """``extrapolated`` where a phase was cut, else ``measured`` (nothing was cut)."""
+        return "extrapolated" if self.phases_cut else "measured"
+
+
+def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
+    """The seed time a ``time_probe`` record extrapolates to."""
+    plan = record["plan"]
+    timed = float(record["timings"]["wall_s"])
+    remaining, cut = 0.0, 0
+    for phase in plan["phases"]:
+        done, total = int(phase["done"]), int(phase["total"])
+        if done >= total:
+            continue
+        cut += 1
+        later = float(phase["seconds"]) - float(phase["first_step_s"])
+        rate = later / (done - 1) if done > 1 else float(phase["seconds"])
+        remaining += rate * (total - done)
+    return SeedEstimate(timed + remaining, timed, cut, plan.get("stopped"))
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One case of the plan on one machine (stack and device)."""
+
+    case: str
+    stack: str
+    device: str
+    seed_s: float | None  # one seed's network time; None: not timed (``reason``)
+    how: str  # "measured" | "extrapolated" | ""
+    seeds_timed: int  # seeds of a run that measured it (0: a time probe)
+    phases_cut: int
+    baselines_s: float | None  # the experiment's baselines, fitted once (probe only)
+    fits: bool | None  # seed_s within FITS_WITHIN_S
+    gpu_s: float | None
+    gpu_how: str  # "measured" | "estimated" | ""
+    gpu_device: str  # the GPU that measured it, or that the estimate's ratio came from
+    gpu_ratio: float | None  # the median CPU : GPU seed-time ratio used for an estimate
+    gpu_ratio_cases: int
+    reason: str = ""  # why it was not timed
+    stopped: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
+        return asdict(self)
+
+
+def _probe_records(records: Iterable[Mapping[str, Any]]) -> list[Record]:
+    return newest(r for r in records if r.get("kind") == "time_probe" or r.get("time_probe"))
+
+
+def judged_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Records without the time probes' (which the judge never reads)."""
+    return [r for r in records if r.get("kind") != "time_probe" and not r.get("time_probe")]
+
+
+def _case(record: Mapping[str, Any]) -> str:
+    return f"{record['experiment']}[{record['variant']}]"
+
+
+def _seed_walls(rows: Iterable[Record], profile: str) -> dict[tuple[str, str, str], list[float]]:
+    """Each case's per-seed network seconds, per (case, stack, device), of the newest run."""
+    walls: dict[tuple[str, str, str], list[float]] = {}
+    for row in rows:
+        if row["kind"] != "model" or row["profile"] != profile:
+            continue
+        wall = (row.get("timings") or {}).get("wall_s")
+        if wall is not None and not (row.get("details") or {}).get("reused"):
+            walls.setdefault((_case(row), row["stack"], row["device"]), []).append(float(wall))
+    return walls
+
+
+def plan_rows(
+    records: Iterable[Mapping[str, Any]],
+    manifest: Manifest,
+    profile: str = "book",
+    fits_within_s: float = FITS_WITHIN_S,
+) -> list[PlanRow]:
+    """The plan of ``profile`` on every machine where a time probe ran.
+
+    Each declared case gets a row per such machine: its seed time measured by the
+    newest run of the profile there (the median over its seeds), else extrapolated
+    from the newest time probe, else the reason the probe gave (a dataset missing).
+    GPU time is measured where a GPU ran the case (any stack: the fastest GPU's),
+    else estimated as the machine's time over the median CPU : GPU ratio of the cases
+    timed on both.
+    """
+    records = list(records)
+    probes = _probe_records(records)
+    machines = {
+        (r["stack"], r["device"]): None
+        for r in probes
+        if r["profile"] == profile and not r["device"].startswith("GPU")
+    }
+    if not machines or profile not in manifest.profiles:
+        return []
+    walls = _seed_walls(newest(judged_records(records)), profile)
+    gpu: dict[str, tuple[float, str]] = {}
+    for (case, _, device), seconds in walls.items():
+        if device.startswith("GPU"):
+            measured = statistics.median(seconds)
+            if case not in gpu or measured < gpu[case][0]:
+                gpu[case] = (measured, device)
+    cases = [c.id for c in manifest.profiles[profile].cases if c.baseline is None]
+    rows = []
+    for stack, device in machines:
+        timed = {c: _machine_time(c, stack, device, walls, probes, profile) for c in cases}
+        ratios = [
+            timed[c][0] / gpu[c][0] for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0
+        ]
+        ratio = statistics.median(ratios) if ratios else None
+        ratio_devices = sorted({gpu[c][1] for c in cases if timed[c][0] and c in gpu})
+        for case in cases:
+            seed_s, how, seeds, cut, baselines_s, reason, stopped = timed[case]
+            if case in gpu:
+                gpu_s, gpu_how, gpu_device = gpu[case][0], "measured", gpu[case][1]
+            elif seed_s is not None and ratio:
+                gpu_s, gpu_how, gpu_device = seed_s / ratio, "estimated", ", ".join(ratio_devices)
+            else:
+                gpu_s, gpu_how, gpu_device = None, "", ""
+            rows.append(
+                PlanRow(
+                    case=case,
+                    stack=stack,
+                    device=device,
+                    seed_s=seed_s,
+                    how=how,
+                    seeds_timed=seeds,
+                    phases_cut=cut,
+                    baselines_s=baselines_s,
+                    fits=None if seed_s is None else seed_s <= fits_within_s,
+                    gpu_s=gpu_s,
+                    gpu_how=gpu_how,
+                    gpu_device=gpu_device,
+                    gpu_ratio=ratio if gpu_how == "estimated" else None,
+                    gpu_ratio_cases=len(ratios) if gpu_how == "estimated" else 0,
+                    reason=reason,
+                    stopped=stopped,
+                )
+            )
+    return rows
+
+
+def _machine_time(
+    case: str,
+    stack: str,
+    device: str,
+    walls: Mapping[tuple[str, str, str], list[float]],
+    probes: Sequence[Record],
+    profile: str,
+) -> tuple[float | None, str, int, int, float | None, str, str | None]:
+    """(seed_s, how, seeds timed, phases cut, baselines_s, reason, stopped) on a machine."""
+    if seconds := walls.get((case, stack, device)):
+        return statistics.median(seconds), "measured", len(seconds), 0, None, "", None
+    here = [
+        r
+        for r in probes
+        if (r["stack"], r["device"], r["profile"]) == (stack, device, profile)
+        and (_case(r) == case or r.get("test") == f"model:{case}")
+    ]
+    probe = next((r for r in here if r["kind"] == "time_probe"), None)
+    if probe is not None:
+        estimate = seed_estimate(probe)
+        baselines_s = float(probe["timings"].get("baselines_s") or 0.0)
+        return (
+            estimate.seconds,
+            estimate.how,
+            0,
+            estimate.phases_cut,
+            baselines_s,
+            "",
+            estimate.stopped,
+        )
+    ended = next((r for r in here if r["kind"] == "outcome"), None)
+    reason = f"{ended['outcome']}: {ended['reason']}" if ended else "no time probe"
+    return None, "", 0, 0, None, reason, None

@@ -1,0 +1,125 @@
+"""The book profile's plan: time probes, their extrapolation, and the report's use of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlwp_suite import progress
+from dlwp_suite.report import markdown
+from dlwp_suite.results.judge import judge
+from dlwp_suite.results.plan import FITS_WITHIN_S, plan_rows, seed_estimate
+from dlwp_suite.results.verdicts import Status
+from tests import factory
+
+GPU = {"tensorflow": None, "keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H200 x1"}
+ORIGINAL, SMALLER, BIGGER = (
+    f"ch04.imdb.overfitting[{v}]" for v in ("original", "smaller", "bigger")
+)
+
+
+def probe(case: str, phases: list[dict], wall_s: float, **fields) -> dict:
+    """A time probe's record of ``case`` (book profile, TF CPU)."""
+    return factory.record(
+        case,
+        0,
+        {},
+        kind="time_probe",
+        name="time_probe",
+        profile="book",
+        run_id="probe",
+        timings={"wall_s": wall_s, "baselines_s": 5.0},
+        plan={"budget_s": 30.0, "phases": phases, "stopped": None},
+        **fields,
+    )
+
+
+def phase(done: int, total: int, seconds: float, first: float) -> dict:
+    return {
+        "phase": "fit epoch",
+        "done": done,
+        "total": total,
+        "seconds": seconds,
+        "first_step_s": first,
+    }
+
+
+def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
+    # 3 of 20 epochs in 25 s, the first (with compilation) 9 s: 8 s an epoch after it.
+    record = probe(ORIGINAL, [phase(1, 1, 4.0, 4.0), phase(3, 20, 25.0, 9.0)], wall_s=40.0)
+    estimate = seed_estimate(record)
+    assert estimate.seconds == pytest.approx(40.0 + 8.0 * 17)
+    assert (estimate.phases_cut, estimate.how) == (1, "extrapolated")
+    uncut = seed_estimate(probe(ORIGINAL, [phase(20, 20, 30.0, 3.0)], wall_s=33.0))
+    assert (uncut.seconds, uncut.how) == (33.0, "measured")
+
+
+def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
+    with progress.seed("case", 0, 0, 1):
+        progress.step("fit epoch", 1, 10)
+        assert not progress.past_budget(0.0)  # one step: its time is mostly compilation
+        progress.step("fit epoch", 2, 10)
+        assert progress.past_budget(0.0)
+        assert not progress.past_budget(3600.0)
+        assert not progress.past_budget(None)
+        assert [p["done"] for p in progress.timed_phases()] == [2]
+
+
+def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
+    records = [
+        # The original ran three book seeds here, 60 s each, and one on a GPU (6 s).
+        *(
+            factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
+            for s in range(3)
+        ),
+        factory.model(
+            ORIGINAL, 0, {}, profile="book", run_id="gpu", env=GPU, timings={"wall_s": 6.0}
+        ),
+        # The bigger network: a probe cut its one phase at 3 of 20 epochs.
+        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
+        # The smaller one: its data was missing when the probe ran.
+        factory.outcome(
+            f"model:{SMALLER}",
+            "skipped",
+            "dataset unavailable: imdb.npz",
+            run_id="probe",
+            profile="book",
+        ),
+    ]
+    records[-1]["time_probe"] = True
+    rows = {r.case: r for r in plan_rows(records, manifest)}
+    original, bigger, smaller = rows[ORIGINAL], rows[BIGGER], rows[SMALLER]
+    assert (original.seed_s, original.how, original.seeds_timed) == (60.0, "measured", 3)
+    assert (original.gpu_s, original.gpu_how) == (6.0, "measured")
+    assert bigger.seed_s == pytest.approx(1100.0 + 300.0 * 17)
+    assert bigger.how == "extrapolated" and bigger.fits is (bigger.seed_s <= FITS_WITHIN_S)
+    assert not bigger.fits  # 1.7 h a seed: GPU-sized
+    # Estimated from the one case timed on both: CPU 60 s against GPU 6 s.
+    assert (bigger.gpu_how, bigger.gpu_ratio, bigger.gpu_ratio_cases) == ("estimated", 10.0, 1)
+    assert bigger.gpu_s == pytest.approx(bigger.seed_s / 10)
+    assert smaller.seed_s is None and "dataset unavailable" in smaller.reason
+
+
+def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
+    book = [
+        factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
+        for s in range(3)
+    ]
+    probed = [
+        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
+        # A probe's outcome, newer than the book run's: it must not stand for it.
+        factory.outcome(
+            f"model:{ORIGINAL}", "skipped", "time probe: not judged", run_id="probe", profile="book"
+        ),
+    ]
+    probed[-1]["time_probe"] = True
+    verdicts = judge([*book, *probed], manifest, profiles=["book"])
+    here = [v for v in verdicts if v.stack.startswith("tf2.21")]
+    original = [v for v in here if v.subject == ORIGINAL]
+    assert original and all(v.status is not Status.NOT_RUN for v in original)
+    (bigger,) = [v for v in here if v.subject == BIGGER and v.kind != "claim"][:1]
+    assert bigger.status is Status.NOT_RUN and bigger.plan is not None
+    assert markdown.status_text(bigger).startswith("not run (GPU-sized: ~103 min a seed here")
+    # Without the probe, the same judge gives the same verdicts but no plan.
+    plain = judge(book, manifest, profiles=["book"])
+    assert [(v.subject, v.status) for v in plain] == [(v.subject, v.status) for v in verdicts]
+    assert all(v.plan is None for v in plain)
