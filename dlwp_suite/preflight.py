@@ -14,6 +14,7 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.results import RecordsNotWritten, ResultsStore
+from dlwp_suite.results.plan import seed_estimate
 
 
 def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
@@ -52,20 +53,29 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     profile = config.getoption("--dlwp-profile")
     stack, device = stack_label(here), device_label(here)
     walls: dict[str, list[float]] = {}
+    probed: dict[str, float] = {}  # a time probe's extrapolation, where no run timed it
     for r in newest(read_records(base)) if (base / "runs").is_dir() else []:
         case = f"{r['experiment']}[{r['variant']}]"
+        here_too = r["profile"] == profile and case in cases
+        if not here_too or (r["stack"], r["device"]) != (stack, device):
+            continue
         wall = (r.get("timings") or {}).get("wall_s")
-        same_run_kind = r["kind"] == "model" and r["profile"] == profile and case in cases
-        if same_run_kind and wall and (r["stack"], r["device"]) == (stack, device):
+        if r["kind"] == "model" and wall:
             walls.setdefault(case, []).append(wall)
+        elif r["kind"] == "time_probe":
+            probed[case] = seed_estimate(r).seconds
+    extrapolated = sum(1 for c in probed if c not in walls)
+    estimates = {**probed, **{c: statistics.median(v) for c, v in walls.items()}}
     line = f"dlwp-suite plan: {len(cases)} case(s) x {seeds} seed(s), {profile} profile"
-    if walls:
-        total = sum(statistics.median(v) for v in walls.values()) * seeds
+    if estimates:
+        total = sum(estimates.values()) * seeds
         line += (
             f"; earlier runs on {stack} {device} give ~{progress.duration(total)} for "
-            f"{len(walls)} of them"
+            f"{len(estimates)} of them"
         )
-    if untimed := len(cases) - len(walls):
+        if extrapolated:
+            line += f" ({extrapolated} extrapolated from time probes)"
+    if untimed := len(cases) - len(estimates):
         line += f"; {untimed} never timed on this stack"
     return line
 

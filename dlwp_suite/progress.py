@@ -73,16 +73,21 @@ PROBE_MIN_STEPS = 2
 
 def past_budget(budget_s: float | None) -> bool:
     """Whether a time probe cuts the running phase now: it has run ``budget_s`` and at
-    least ``PROBE_MIN_STEPS`` steps (never, without a budget)."""
+    least ``PROBE_MIN_STEPS`` steps (never, without a budget). The phase is marked
+    ``cut``: one that stopped on its own (early stopping, a loss cap) is not."""
     if budget_s is None or not _STATE.phases:
         return False
     timed = _STATE.last_step - _STATE.phase_started
-    return _STATE.phases[-1]["done"] >= PROBE_MIN_STEPS and timed >= budget_s
+    if _STATE.phases[-1]["done"] >= PROBE_MIN_STEPS and timed >= budget_s:
+        _STATE.phases[-1]["cut"] = True
+        return True
+    return False
 
 
 def timed_phases() -> list[dict[str, Any]]:
     """The running seed's phases so far: ``phase``, steps ``done`` of ``total``, their
-    ``seconds`` and the first step's (``first_step_s``: it also builds and compiles)."""
+    ``seconds``, the first step's (``first_step_s``: it also builds and compiles) and,
+    where a time probe cut it, ``cut``."""
     return [dict(p) for p in _STATE.phases]
 
 

@@ -33,14 +33,9 @@ def probe(case: str, phases: list[dict], wall_s: float, **fields) -> dict:
     )
 
 
-def phase(done: int, total: int, seconds: float, first: float) -> dict:
-    return {
-        "phase": "fit epoch",
-        "done": done,
-        "total": total,
-        "seconds": seconds,
-        "first_step_s": first,
-    }
+def phase(done: int, total: int, seconds: float, first: float, cut: bool = True) -> dict:
+    timed = {"phase": "fit epoch", "done": done, "total": total, "seconds": seconds}
+    return {**timed, "first_step_s": first, **({"cut": True} if cut else {})}
 
 
 def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
@@ -49,8 +44,11 @@ def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
     estimate = seed_estimate(record)
     assert estimate.seconds == pytest.approx(40.0 + 8.0 * 17)
     assert (estimate.phases_cut, estimate.how) == (1, "extrapolated")
-    uncut = seed_estimate(probe(ORIGINAL, [phase(20, 20, 30.0, 3.0)], wall_s=33.0))
+    uncut = seed_estimate(probe(ORIGINAL, [phase(20, 20, 30.0, 3.0, cut=False)], wall_s=33.0))
     assert (uncut.seconds, uncut.how) == (33.0, "measured")
+    # Early stopping ended this fit at epoch 7 of 20: nothing is left to extrapolate.
+    stopped = seed_estimate(probe(ORIGINAL, [phase(7, 20, 30.0, 3.0, cut=False)], wall_s=33.0))
+    assert (stopped.seconds, stopped.how) == (33.0, "measured")
 
 
 def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
@@ -58,10 +56,11 @@ def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
         progress.step("fit epoch", 1, 10)
         assert not progress.past_budget(0.0)  # one step: its time is mostly compilation
         progress.step("fit epoch", 2, 10)
-        assert progress.past_budget(0.0)
         assert not progress.past_budget(3600.0)
         assert not progress.past_budget(None)
-        assert [p["done"] for p in progress.timed_phases()] == [2]
+        assert "cut" not in progress.timed_phases()[0]
+        assert progress.past_budget(0.0)
+        assert [(p["done"], p["cut"]) for p in progress.timed_phases()] == [(2, True)]
 
 
 def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):

@@ -25,6 +25,7 @@ from itertools import pairwise
 import numpy as np
 from scipy.ndimage import zoom
 
+from dlwp_suite import progress
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.compat import constant, math_ops, to_numpy, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
@@ -66,10 +67,11 @@ def resize(image: np.ndarray, side: tuple[int, int]) -> np.ndarray:
 
 
 def dream(
-    image: np.ndarray, step_direction: Step, p: dict
+    image: np.ndarray, step_direction: Step, p: dict, budget_s: float | None = None
 ) -> tuple[np.ndarray, list[list[float]], list[bool]]:
     """The book's octave loop. Returns the dreamt image, each octave's loss after every
-    evaluation, and whether each octave stopped at ``max_loss``."""
+    evaluation, and whether each octave stopped at ``max_loss``. ``budget_s``: a time
+    probe's, which cuts each octave's ascent."""
     original = image[None].astype("float32")
     shape = np.array(original.shape[1:3])
     shapes = [tuple(int(d) for d in shape / p["octave_scale"] ** i) for i in range(p["octaves"])]
@@ -77,16 +79,19 @@ def dream(
     shrunk = resize(original, shapes[0])
     x = original.copy()
     losses, capped = [], []
-    for side in shapes:
+    for octave, side in enumerate(shapes, 1):
         x = resize(x, side)
         curve, stopped = [], False
-        for _ in range(p["iterations"]):
+        for step in range(p["iterations"]):
             value, direction = step_direction(x)
             curve.append(value)
+            progress.step(f"octave {octave} step", step + 1, p["iterations"], ("loss", value))
             if value > p["max_loss"]:
                 stopped = True
                 break
             x = x + p["step"] * direction
+            if progress.past_budget(budget_s):
+                break  # a time probe: the remaining steps are extrapolated
         else:
             curve.append(step_direction(x)[0])  # where the last step left it
         losses.append(curve)
@@ -138,7 +143,7 @@ class DeepDream(Protocol):
             return value, grads / max(float(np.mean(np.abs(grads))), 1e-7)
 
         photo = base.to_input(_photo(data, seed))
-        dreamt, losses, capped = dream(photo, ascent, dict(case.params))
+        dreamt, losses, capped = dream(photo, ascent, dict(case.params), context.phase_budget_s)
         details: dict[str, object] = {"octave_losses": [[round(v, 4) for v in c] for c in losses]}
         picture = np.concatenate([_photo(data, seed), base.to_pixels(dreamt)], axis=1) / 255
         if path := save_png(context.images_dir, case.id, seed, "dream", picture):

@@ -23,6 +23,7 @@ from itertools import pairwise
 import numpy as np
 from scipy.optimize import fmin_l_bfgs_b
 
+from dlwp_suite import progress
 from dlwp_suite.baselines import BaselineResult
 from dlwp_suite.compat import constant, math_ops, to_numpy, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
@@ -113,9 +114,12 @@ class StyleTransfer(Protocol):
 
         x = content.ravel().astype("float64")
         losses = [value_and_grad(x)[0]]  # the content photo's, before any iteration
-        for _ in range(p["iterations"]):
+        for iteration in range(p["iterations"]):
             x, value, _ = fmin_l_bfgs_b(value_and_grad, x, maxfun=p["maxfun"])
             losses.append(float(value))
+            progress.step("L-BFGS iteration", iteration + 1, p["iterations"], ("loss", value))
+            if progress.past_budget(context.phase_budget_s):
+                break  # a time probe: the remaining iterations are extrapolated
         falling = [b < a for a, b in pairwise(losses)]
         metrics = {
             "style_falling_iteration_share": float(np.mean(falling)),

@@ -25,7 +25,8 @@ FITS_WITHIN_S = 3600.0
 class SeedEstimate:
     """One seed's seconds from a time probe: what it timed plus, for each phase it cut,
     the remaining steps at the rate of its steps after the first (the first also builds
-    and compiles; a probe times at least two)."""
+    and compiles; a probe times at least two). A phase that stopped on its own (early
+    stopping, a loss cap) is what it timed."""
 
     seconds: float
     timed_s: float
@@ -45,7 +46,7 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
     remaining, cut = 0.0, 0
     for phase in plan["phases"]:
         done, total = int(phase["done"]), int(phase["total"])
-        if done >= total:
+        if not phase.get("cut") or done >= total:
             continue
         cut += 1
         later = float(phase["seconds"]) - float(phase["first_step_s"])
