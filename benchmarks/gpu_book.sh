@@ -5,8 +5,8 @@
 #                                        # .gpu_data/, the missing wheels and the suite's
 #                                        # own into .whl/ (both in .gitignore; carry them)
 #   benchmarks/gpu_book.sh run [SEL...]  # there: install the wheels, run, records to $OUT;
-#                                        # SEL is "FILE -k EXPR" (default: every chapter
-#                                        # that runs there, cheapest first)
+#                                        # SEL is "FILE -k EXPR" (default: the plan's
+#                                        # GPU-sized cases that pack wrote, cheapest first)
 #
 # Made for GPU machines that have JAX and PyTorch but no TensorFlow, no Keras and no
 # network, and take at most 64 MiB of working tree: the dogs-vs-cats images (76 MB) do
@@ -40,6 +40,9 @@ pack() {
     # The suite's own wheel: its pytest11 entry point registers the plugin there.
     rm -f .whl/dlwp_suite-*.whl
     python3 -m pip wheel -q --no-deps -w .whl . || exit 1
+    # The plan's GPU-sized cases (time probes and book runs in results/), cheapest first.
+    dlwp-suite plan --gpu-selections > .gpu_data/selections.txt || exit 1
+    echo "$(wc -l < .gpu_data/selections.txt) selections in .gpu_data/selections.txt"
     du -sh .gpu_data .whl
 }
 
@@ -65,6 +68,10 @@ run() {
     # Cheapest first, so a short lease still records whole chapters. Each selection names
     # its claims too (their ids are not the cases'): a claim checks the cases of its run,
     # those of earlier selections included (they share DLWP_RUN_ID).
+    if [ "${#selections[@]}" -eq 0 ] && [ -s .gpu_data/selections.txt ]; then
+        mapfile -t selections < .gpu_data/selections.txt
+    fi
+    # Without a plan: every chapter that runs there.
     [ "${#selections[@]}" -gt 0 ] || selections=("ch05.py -k mnist" "ch04.py -k ch04"
         "ch03.py -k imdb" "ch06.py -k imdb2e.bag or imdb2e-bigrams-beat-unigrams or imdb2e-tfidf"
         "ch06.py -k imdb.glove or imdb.embedding or imdb-glove" "ch03.py -k boston"

@@ -174,6 +174,36 @@ def _durations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from dlwp_suite.report.tables import plan_table
+    from dlwp_suite.results import read_records
+    from dlwp_suite.results.manifest import Manifest, find_manifest
+    from dlwp_suite.results.plan import plan_rows
+    from dlwp_suite.shards import gpu_selections
+
+    found = find_manifest(args.results)
+    if found is None:
+        print(f"dlwp-suite plan: no manifest.json in {args.results}", file=sys.stderr)
+        return 2
+    manifest = Manifest.read(found)
+    rows = plan_rows(read_records(args.results), manifest, args.profile)
+    if args.machine:
+        rows = [r for r in rows if args.machine in f"{r.stack} {r.device}"]
+    if not rows:
+        print(
+            f"dlwp-suite plan: no time probe of the {args.profile} profile in {args.results}"
+            f"{' on ' + args.machine if args.machine else ''}: run "
+            f"`pytest benchmarks/ --dlwp-profile {args.profile} --dlwp-time-probe 30`",
+            file=sys.stderr,
+        )
+        return 2
+    if args.gpu_selections:
+        print("\n".join(gpu_selections(rows, manifest, args.profile)))
+        return 0
+    print(plan_table(rows).to_markdown(index=False))
+    return 0
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
@@ -332,6 +362,22 @@ def main(argv: list[str] | None = None) -> int:
     durations.add_argument("--results", type=Path, default=Path("results"))
     durations.add_argument("--out", type=Path, default=Path(".test_durations"))
     durations.set_defaults(run=_durations)
+    planning = commands.add_parser(
+        "plan",
+        help="one seed's time per case on each machine a time probe ran on (measured or "
+        "extrapolated), whether it fits there, and a GPU's",
+    )
+    planning.add_argument("--profile", choices=PROFILES, default="book")
+    planning.add_argument("--results", type=Path, default=Path("results"))
+    planning.add_argument(
+        "--machine", default=None, help="only rows whose stack and device hold this"
+    )
+    planning.add_argument(
+        "--gpu-selections",
+        action="store_true",
+        help="print benchmarks/gpu_book.sh's selections for the GPU-sized cases instead",
+    )
+    planning.set_defaults(run=_plan)
     comparing = commands.add_parser(
         "compare",
         help="flag regressions between two result sets (exit 1 on any, on nothing "

@@ -149,11 +149,13 @@ def time_case(
     env: Mapping[str, Any],
     write: Write,
     context: RunContext,
-    baselines_s: float = 0.0,
+    baselines_s: float | None = None,
 ) -> dict[str, Any]:
     """A time probe: run one seed with every training phase cut at the context's
     ``phase_budget_s``, and write a ``time_probe`` record of what each phase timed (the
-    results layer extrapolates the seed's time from it). Nothing it trains is judged.
+    results layer extrapolates the seed's time from it), with ``baselines_s``, the
+    experiment's baselines' seconds where this case fitted them. Nothing it trains is
+    judged.
 
     A protocol that stops on its cut histories (a curve read at an epoch the cut never
     reached) still leaves its record, with ``stopped`` naming the error: the phases
@@ -180,7 +182,10 @@ def time_case(
         seed=seed,
         metrics={},
         targets=[],
-        timings={"wall_s": time.perf_counter() - started, "baselines_s": baselines_s},
+        timings={
+            "wall_s": time.perf_counter() - started,
+            **({} if baselines_s is None else {"baselines_s": baselines_s}),
+        },
         plan={"budget_s": context.phase_budget_s, "phases": phases, "stopped": stopped},
     )
     write(record)

@@ -1,4 +1,5 @@
-"""Durations for pytest-split, from the records: shards balanced by recorded wall time.
+"""Durations for pytest-split, from the records: shards balanced by recorded wall time;
+and the GPU book run's selections, from the plan.
 
 ``pytest benchmarks/ --splits N --group i`` (pytest-split) runs shard i of N; it balances
 the shards by a durations file. The suite's records already hold each case's wall time
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dlwp_suite.results.manifest import Manifest
+from dlwp_suite.results.plan import PlanRow, seed_estimate
 from dlwp_suite.results.records import newest
 
 
@@ -37,9 +39,10 @@ def test_durations(
     """Seconds per test of ``profile`` as the newest runs on ``stack`` and ``device``
     measured them: a case's median wall time a seed times ``seeds``, an experiment's
     baselines' fit time. Tests never timed there are left out (pytest-split gives them
-    the average)."""
+    the average); a time probe's extrapolation stands in for a case no run timed."""
     chapters = {c.experiment: c.chapter for c in manifest.profiles[profile].cases}
     walls: dict[str, list[float]] = {}
+    probed: dict[str, float] = {}
     fits: dict[str, float] = {}
     for record in newest(records):
         if (record["profile"], record["stack"], record["device"]) != (profile, stack, device):
@@ -51,8 +54,32 @@ def test_durations(
         if record["kind"] == "model" and timings.get("wall_s"):
             test = model_test(chapter, record["experiment"], record["variant"])
             walls.setdefault(test, []).append(timings["wall_s"])
+        elif record["kind"] == "time_probe":
+            test = model_test(chapter, record["experiment"], record["variant"])
+            probed[test] = seed_estimate(record).seconds
         elif record["kind"] == "baseline" and timings.get("fit_s"):
             test = comparisons_test(chapter, record["experiment"])
             fits[test] = fits.get(test, 0.0) + timings["fit_s"]
-    durations = {test: statistics.median(v) * seeds for test, v in walls.items()}
-    return {**durations, **fits}
+    seconds = {**probed, **{test: statistics.median(v) for test, v in walls.items()}}
+    return {**{test: s * seeds for test, s in seconds.items()}, **fits}
+
+
+def gpu_selections(rows: Iterable[PlanRow], manifest: Manifest, profile: str = "book") -> list[str]:
+    """``benchmarks/gpu_book.sh``'s selections (``FILE -k EXPR``) for the plan's
+    GPU-sized cases: one a case, the cheapest GPU estimate first (a short lease records
+    whole cases), then one a chapter for the claims whose every side is among them (a
+    claim judges the cases its run recorded in earlier selections)."""
+    sized = sorted(
+        (r for r in rows if r.fits is False),
+        key=lambda r: (r.gpu_s is None, r.gpu_s or 0.0, r.case),
+    )
+    cases = list(dict.fromkeys(r.case for r in sized))  # GPU-sized on any machine planned
+    chapters = {c.id: c.chapter for c in manifest.profiles[profile].cases}
+    # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
+    selections = [f"{chapters[c]}.py -k {c.replace('[', '-').rstrip(']')}" for c in cases]
+    claims: dict[str, list[str]] = {}
+    for claim in manifest.profiles[profile].claims:
+        if all(side.label in cases for side in (claim.a, claim.b)):
+            claims.setdefault(claim.chapter, []).append(claim.id)
+    selections += [f"{chapter}.py -k {' or '.join(ids)}" for chapter, ids in claims.items()]
+    return selections

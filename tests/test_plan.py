@@ -7,8 +7,9 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.report import markdown
 from dlwp_suite.results.judge import judge
-from dlwp_suite.results.plan import FITS_WITHIN_S, plan_rows, seed_estimate
+from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow, plan_rows, seed_estimate
 from dlwp_suite.results.verdicts import Status
+from dlwp_suite.shards import gpu_selections
 from tests import factory
 
 GPU = {"tensorflow": None, "keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H200 x1"}
@@ -122,3 +123,36 @@ def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     plain = judge(book, manifest, profiles=["book"])
     assert [(v.subject, v.status) for v in plain] == [(v.subject, v.status) for v in verdicts]
     assert all(v.plan is None for v in plain)
+
+
+def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:
+    return PlanRow(
+        case=case,
+        stack="tf2.21.0 keras3.15.1 tensorflow",
+        device="CPU",
+        seed_s=seed_s,
+        how="extrapolated",
+        seeds_timed=0,
+        phases_cut=1,
+        baselines_s=None,
+        fits=seed_s <= FITS_WITHIN_S,
+        gpu_s=gpu_s,
+        gpu_how="estimated",
+        gpu_device="GPU H200",
+        gpu_ratio=10.0,
+        gpu_ratio_cases=3,
+    )
+
+
+def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claims(manifest):
+    lstm, rnn = "ch06.imdb.sequences[lstm]", "ch06.imdb.sequences[simple_rnn]"
+    rows = [
+        _row(lstm, 9000.0, 900.0),
+        _row(rnn, 5000.0, 500.0),
+        _row("ch06.imdb.embedding[book]", 300.0, 30.0),  # fits the CPU: not selected
+    ]
+    assert gpu_selections(rows, manifest) == [
+        "ch06.py -k ch06.imdb.sequences-simple_rnn",
+        "ch06.py -k ch06.imdb.sequences-lstm",
+        "ch06.py -k imdb-lstm-beats-simple-rnn",
+    ]

@@ -389,7 +389,9 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plan_minutes(seconds: float | None) -> str:
-    return "" if seconds is None else _fmt(seconds / 60, 3)
+    if seconds is None:
+        return ""
+    return f"{seconds / 60:.1f}" if seconds >= 60 else f"{seconds / 60:.2f}"
 
 
 def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:

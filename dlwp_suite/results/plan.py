@@ -197,7 +197,7 @@ def _machine_time(
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is not None:
         estimate = seed_estimate(probe)
-        baselines_s = float(probe["timings"].get("baselines_s") or 0.0)
+        baselines_s = probe["timings"].get("baselines_s")
         return (
             estimate.seconds,
             estimate.how,
