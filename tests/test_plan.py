@@ -119,6 +119,9 @@ def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     (bigger,) = [v for v in here if v.subject == BIGGER and v.kind != "claim"][:1]
     assert bigger.status is Status.NOT_RUN and bigger.plan is not None
     assert markdown.status_text(bigger).startswith("not run (GPU-sized: ~103 min a seed here")
+    front = markdown.front_page(verdicts, manifest.divergences, {}, {})
+    assert "Not run yet in `book` on tf2.21.0 keras3.15.1 tensorflow CPU: 0 case(s) fit" in front
+    assert "1 are GPU-sized" in " ".join(front.split())
     # Without the probe, the same judge gives the same verdicts but no plan.
     plain = judge(book, manifest, profiles=["book"])
     assert [(v.subject, v.status) for v in plain] == [(v.subject, v.status) for v in verdicts]

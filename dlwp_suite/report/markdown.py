@@ -18,6 +18,7 @@ from dlwp_suite.report.scoreboard import (
     chapter_counts,
     divergences_seen,
     failures,
+    plan_gaps,
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
@@ -173,6 +174,14 @@ def front_page(
         return "\n".join([*lines, "No verdicts yet: no records of a declared case.", ""])
     lines += ["## Scoreboard", "", _scoreboard_table(scoreboard(verdicts)), ""]
     lines += [*_wrap(WORDS), ""]
+    for gap in plan_gaps(verdicts):
+        lines += _wrap(
+            f"Not run yet in `{gap.profile}` on {gap.stack} {gap.device}: {gap.fit_cases} "
+            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), "
+            f"{gap.gpu_cases} are GPU-sized (one seed of each: ~{minutes(gap.gpu_seed_s)} "
+            "on a GPU, measured or estimated). The plan, case by case: [time.md](time.md)."
+        )
+        lines.append("")
     seen = divergences_seen(verdicts)
     lines += ["## Known divergences", ""]
     for number_, (key, where) in enumerate(seen.items(), 1):

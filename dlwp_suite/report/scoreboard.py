@@ -31,8 +31,11 @@ class ScoreRow:
         )
 
 
-def not_run_category(reason: str) -> str:
-    """A not-run reason in a few words: which kind of gap it is."""
+def not_run_category(reason: str, fits: bool | None = None) -> str:
+    """A not-run reason in a few words: which kind of gap it is (with a time probe's
+    plan, whether the case fits the machine or is GPU-sized)."""
+    if fits is not None:
+        return "fit here" if fits else "GPU-sized"
     if "dataset unavailable" in reason or ("weights" in reason and "unavailable" in reason):
         return "data missing"
     if "not attempted" in reason:
@@ -59,7 +62,9 @@ def scoreboard(verdicts: Iterable[Verdict]) -> list[ScoreRow]:
             statuses=Counter(v.status for v in group),
             book_numbers=sum(v.kind == "book number" for v in group),
             not_run=Counter(
-                not_run_category(v.reason) for v in group if v.status is Status.NOT_RUN
+                not_run_category(v.reason, (v.plan or {}).get("fits"))
+                for v in group
+                if v.status is Status.NOT_RUN
             ),
         )
         for key, group in groups.items()
@@ -106,3 +111,40 @@ def divergences_seen(verdicts: Iterable[Verdict]) -> dict[str, list[tuple[str, s
 def failures(verdicts: Iterable[Verdict]) -> list[Verdict]:
     """Misses without an established cause, and tests that broke."""
     return [v for v in verdicts if v.status.failing]
+
+
+@dataclass(frozen=True)
+class PlanGap:
+    """What a machine where a time probe ran has not run yet of a profile: the cases
+    that fit it and one seed of each, in all; those that are GPU-sized and a GPU's time
+    for one seed of each, where estimated or measured."""
+
+    profile: str
+    stack: str
+    device: str
+    fit_cases: int
+    fit_seed_s: float
+    gpu_cases: int
+    gpu_seed_s: float
+
+
+def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
+    """Per profile and machine, the not-run cases its time probes planned (each once)."""
+    plans: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for v in verdicts:
+        if v.status is Status.NOT_RUN and v.plan and v.plan.get("seed_s") is not None:
+            plans.setdefault(_key(v), {})[v.subject] = dict(v.plan)
+    gaps = []
+    for key, cases in plans.items():
+        fit = [p for p in cases.values() if p["fits"]]
+        sized = [p for p in cases.values() if not p["fits"]]
+        gaps.append(
+            PlanGap(
+                *key,
+                fit_cases=len(fit),
+                fit_seed_s=sum(p["seed_s"] for p in fit),
+                gpu_cases=len(sized),
+                gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in sized),
+            )
+        )
+    return gaps
