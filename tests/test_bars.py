@@ -1,9 +1,16 @@
 """Each replaced bar fails on the failure it guards against (issue: bars that can fail)."""
 
+import statistics
+from pathlib import Path
+
+import numpy as np
 from factory import baseline, model
 
+from dlwp_suite.results import read_records
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.verdicts import Status
+
+TOLERANCE_RUNS = Path(__file__).resolve().parents[1] / "results" / "tolerance"
 
 
 def verdicts_of(records, manifest, subject):
@@ -65,3 +72,50 @@ def test_a_search_that_ends_worse_than_hand_tuning_beyond_its_noise_misses(manif
         level = [model(case, seed, {"tuning_val_gain": 0.0}) for seed in range(3)]
         assert verdicts_of(worse, manifest, case)["tuning_val_gain"].status is Status.BAR_MISSED
         assert verdicts_of(level, manifest, case)["tuning_val_gain"].status is Status.BAR_MET
+
+
+def test_gradcam_of_a_chain_that_is_not_the_model_misses_the_models_accuracy(manifest):
+    """Grad-CAM's images must be classified about as well as the model's measured test
+    accuracy says: a chain whose classifier says nothing (0.5) or images with swapped
+    labels miss; a chain as good as the model meets it."""
+    from dlwp_suite.protocols.convnet_views import images_binomial_p
+
+    case = "ch05.dogs.views[mobilenet_finetune]"
+    labels = np.repeat([0, 1], 8)
+    right = np.where(labels == 1, 0.9, 0.1)
+    as_good = right.copy()
+    as_good[[0, 15]] = 1 - as_good[[0, 15]]  # 14 of 16 at accuracy 0.89
+
+    def status(probability: np.ndarray) -> Status:
+        p = images_binomial_p(probability, labels, 0.89)
+        records = [
+            model(case, seed, {"test_accuracy": 0.89, "gradcam_images_binomial_p": p})
+            for seed in range(3)
+        ]
+        return verdicts_of(records, manifest, case)["gradcam_images_binomial_p"].status
+
+    assert status(np.full(16, 0.5)) is Status.BAR_MISSED
+    assert status(1 - right) is Status.BAR_MISSED
+    assert status(as_good) is Status.BAR_MET
+
+
+def test_an_ensemble_collapsed_onto_its_best_member_misses_the_gain_bar(manifest):
+    """Nelder-Mead weights that fall onto the best member give a gain of exactly 0: the
+    bar (the held-out seeds' median - 3 x std) misses it, and each stack's measured median
+    gain meets it."""
+    from dlwp_suite.experiments.ch07_ensemble import GAIN_CALIBRATION
+
+    case = "ch07.imdb.ensemble[diverse]"
+
+    def status(gain: float) -> Status:
+        records = [model(case, seed, {"ensemble_gain": gain}) for seed in range(3)]
+        return verdicts_of(records, manifest, case)["ensemble_gain"].status
+
+    assert status(0.0) is Status.BAR_MISSED
+    measured: dict[str, list[float]] = {}
+    for record in read_records(TOLERANCE_RUNS):
+        if record["run_id"] in GAIN_CALIBRATION.runs:
+            measured.setdefault(record["run_id"], []).append(record["metrics"]["ensemble_gain"])
+    assert len(measured) == 2
+    for gains in measured.values():
+        assert status(statistics.median(gains)) is Status.BAR_MET

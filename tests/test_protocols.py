@@ -157,6 +157,23 @@ def test_ensemble_weights_favour_the_members_that_help_on_validation():
     assert fit_weights(members[:1], y) == pytest.approx([1.0])
 
 
+def test_ensemble_weights_do_not_collapse_onto_one_member_when_the_mix_is_better():
+    """Three members, each confidently right except on its own third of the reviews,
+    where it is timidly wrong: any one member gets 2/3 right, the mix all of them; weights
+    that collapse onto the best member (the ensemble's failure) would stay at 2/3."""
+    y = np.tile([0, 1], 30)
+    thirds = np.arange(y.size) % 3
+    members = np.array(
+        [
+            np.where(thirds == i, np.where(y == 1, 0.45, 0.55), np.where(y == 1, 0.8, 0.2))
+            for i in range(3)
+        ]
+    )
+    weights = fit_weights(members, y)
+    assert max(accuracy(m, y) for m in members) == pytest.approx(2 / 3)
+    assert accuracy(weights @ members, y) == 1.0
+
+
 @pytest.mark.parametrize(
     ("units", "loss", "labels"),
     [

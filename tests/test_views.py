@@ -10,7 +10,7 @@ from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiments import get
 from dlwp_suite.models.ch05_views import build_viewed
 from dlwp_suite.protocols import get as protocol
-from dlwp_suite.protocols.convnet_views import view_indices
+from dlwp_suite.protocols.convnet_views import _gradcam_view, images_binomial_p, view_indices
 from dlwp_suite.run_context import RunContext
 from dlwp_suite.what_convnets_learn import (
     activations,
@@ -181,6 +181,7 @@ def test_the_protocol_records_every_view_and_its_pictures(smoke_data, tmp_path):
         "silent_filter_share",
         "gradcam_true_class_probability",
         "gradcam_empty_share",
+        "gradcam_images_binomial_p",
         "gradcam_randomised_rank_corr",
         "test_accuracy",
     ):
@@ -189,3 +190,27 @@ def test_the_protocol_records_every_view_and_its_pictures(smoke_data, tmp_path):
     assert len(result.details["images"]) == 3
     for path in result.details["images"].values():
         assert (tmp_path / path).is_file()
+
+
+def test_the_binomial_p_counts_the_images_right_against_the_accuracy():
+    labels = np.repeat([0, 1], 8)
+    right = np.where(labels == 1, 0.9, 0.1)
+    one_wrong = right.copy()
+    one_wrong[0] = 0.8
+    assert images_binomial_p(right, labels, 0.95) == 1.0
+    assert images_binomial_p(one_wrong, labels, 0.95) == pytest.approx(1 - 0.95**16)
+    # 0.5 is not above Keras' threshold: every image called a cat, 8 of 16 right.
+    coin = np.full(16, 0.5)
+    assert images_binomial_p(coin, labels, 0.95) == pytest.approx(3.5e-7, rel=0.05)
+
+
+def test_the_gradcam_view_scores_its_chain_against_the_models_accuracy(tiny):
+    """The chain's probabilities are the model's own: images labelled as the model
+    classifies them are all right; the same images with the labels swapped, all wrong."""
+    case = get("ch05.dogs.views").case("mobilenet_finetune", "quick")
+    images = pixels(6)
+    own = (tiny.predict(images.astype("uint8"), verbose=0)[:, 0] > 0.5).astype(int)
+    agreeing, _ = _gradcam_view(case, 0, None, chain(tiny), images, own, 0.95)
+    swapped, _ = _gradcam_view(case, 0, None, chain(tiny), images, 1 - own, 0.95)
+    assert agreeing["gradcam_images_binomial_p"] == 1.0
+    assert swapped["gradcam_images_binomial_p"] == pytest.approx(0.05**6)

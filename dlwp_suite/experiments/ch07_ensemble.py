@@ -31,7 +31,8 @@ from dlwp_suite.experiments.ch03 import IMDB_DENSE, smoke_beats
 from dlwp_suite.models.ch03 import sparse_rows
 from dlwp_suite.models.ch04 import column_labels
 from dlwp_suite.models.ch07_ensemble import build_member, load_split, member_inputs
-from dlwp_suite.targets import Target
+from dlwp_suite.results.calibration import Calibration
+from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, Target
 
 SRC = "1e 7.3.3 (book text; no 1e chapter-7 notebook exists)"
 EXPERIMENT = "ch07.imdb.ensemble"
@@ -62,13 +63,27 @@ VARIANTS = Frozen(
     }
 )
 
+# The quick profile is the book's protocol, so its held-out seeds set both profiles' bar.
+# JAX's seeds spread 3 times wider than TF's (std 0.0016 and 0.0005): its bound is kept.
+GAIN_CALIBRATION = Calibration(
+    "quick",
+    HELD_OUT_SEEDS,
+    (TF_221_STACK, JAX_STACK),
+    tuple(
+        f"calibrate-{EXPERIMENT}-diverse-quick-{backend}-seeds100-104"
+        for backend in ("tensorflow", "jax")
+    ),
+)
 BEATS_BEST_MEMBER = Target(
     "ensemble_gain",
-    value=0.0,
+    value=0.0071,
     comparison="at_least",
     source=f"{SRC}: 'this new prediction array should be more accurate than any of the "
     "initial ones' (weights learned on validation data)",
-    basis="the test accuracy over the best member's (on test: the strictest reading); not lower",
+    basis="the test accuracy over the best member's (on test: the strictest reading), at "
+    "least the median - 3 x std of held-out seeds 100-104 of the book's protocol, the "
+    "lower stack's (TF 0.0118, JAX 0.0072): an ensemble no better than its best member misses",
+    calibration=GAIN_CALIBRATION,
 )
 SMOKE_BEATS_CHANCE = smoke_beats("majority", "test_accuracy", 0.1)
 

@@ -13,11 +13,14 @@ half dogs, the first of each in the test split; the pictures show some of them):
   a gradient whose mean activation rose over the 40 steps, and ``silent_filter_share``
   (filters silent on the starting grey image: no gradient, no ascent); a grid picture;
 - ``gradcam`` (5.4.3): the heatmaps' ``gradcam_empty_share`` (no channel speaks for the
-  class), the model's mean probability of each image's true class, and the sanity check
-  of Adebayo et al. (2018): the heatmaps again with the classifier's weights permuted,
-  ``gradcam_randomised_rank_corr`` their mean Spearman correlation with the trained
-  ones (a map that barely changes shows the input, not what the model learned);
-  a picture of both rows of overlays.
+  class), the model's mean probability of each image's true class,
+  ``gradcam_images_binomial_p`` (how likely a model as accurate as the case's measured
+  ``test_accuracy`` gets as few of these images right as Grad-CAM's chain did: a chain
+  that is not the model, or images paired with the wrong labels, scores near 0), and the
+  sanity check of Adebayo et al. (2018): the heatmaps again with the classifier's
+  weights permuted, ``gradcam_randomised_rank_corr`` their mean Spearman correlation
+  with the trained ones (a map that barely changes shows the input, not what the model
+  learned); a picture of both rows of overlays.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import binom
 
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.experiment import Case
@@ -100,8 +104,22 @@ def _filter_view(case: Case, seed: int, images_dir: Path | None, layers) -> tupl
     return metrics, details
 
 
+def images_binomial_p(probability: np.ndarray, labels: np.ndarray, accuracy: float) -> float:
+    """The chance that a classifier right on each image with probability ``accuracy``
+    gets at most as many of ``labels`` right as ``probability`` (of the positive class,
+    thresholded at 0.5 as Keras' binary accuracy is) does: binomial, one-sided."""
+    right = int(np.sum((probability > 0.5) == (labels == 1)))
+    return float(binom.cdf(right, len(labels), accuracy))
+
+
 def _gradcam_view(
-    case: Case, seed: int, images_dir: Path | None, layers, images: np.ndarray, labels: np.ndarray
+    case: Case,
+    seed: int,
+    images_dir: Path | None,
+    layers,
+    images: np.ndarray,
+    labels: np.ndarray,
+    test_accuracy: float,
 ) -> tuple[dict, dict]:
     heatmaps, probability = grad_cam(layers, images)
     trained = [layer.get_weights() for layer in layers]
@@ -117,6 +135,9 @@ def _gradcam_view(
             np.mean(np.where(labels == 1, probability, 1 - probability))
         ),
         "gradcam_empty_share": float(np.mean(heatmaps.max(axis=(1, 2)) == 0)),
+        # The chain's own probabilities against the model's measured accuracy: heatmaps
+        # of a chain that classifies these images worse than the model explain another model.
+        "gradcam_images_binomial_p": images_binomial_p(probability, labels, test_accuracy),
     }
     if np.isfinite(correlations).any():  # flat maps (1 x 1, or empty) have no ranking
         metrics["gradcam_randomised_rank_corr"] = float(np.nanmean(correlations))
@@ -151,6 +172,7 @@ class ConvnetViews(FitEvaluate):
             "silent_filter_share": -1,
             "gradcam_true_class_probability": 1,
             "gradcam_empty_share": -1,
+            "gradcam_images_binomial_p": 1,
             "gradcam_randomised_rank_corr": -1,
         }
     )
@@ -173,7 +195,9 @@ class ConvnetViews(FitEvaluate):
         measured = {
             "activations": lambda: _activation_view(case, seed, images_dir, layers, images),
             "filters": lambda: _filter_view(case, seed, images_dir, layers),
-            "gradcam": lambda: _gradcam_view(case, seed, images_dir, layers, images, labels),
+            "gradcam": lambda: _gradcam_view(
+                case, seed, images_dir, layers, images, labels, result.metrics["test_accuracy"]
+            ),
         }
         pictures: dict[str, str] = {}
         for view in sorted(views):
