@@ -209,8 +209,28 @@ def test_the_gradcam_view_scores_its_chain_against_the_models_accuracy(tiny):
     classifies them are all right; the same images with the labels swapped, all wrong."""
     case = get("ch05.dogs.views").case("mobilenet_finetune", "quick")
     images = pixels(6)
-    own = (tiny.predict(images.astype("uint8"), verbose=0)[:, 0] > 0.5).astype(int)
-    agreeing, _ = _gradcam_view(case, 0, None, chain(tiny), images, own, 0.95)
-    swapped, _ = _gradcam_view(case, 0, None, chain(tiny), images, 1 - own, 0.95)
+    predicted = tiny.predict(images.astype("uint8"), verbose=0)[:, 0]
+    own = (predicted > 0.5).astype(int)
+    agreeing, _ = _gradcam_view(case, 0, None, chain(tiny), images, own, 0.95, predicted)
+    swapped, _ = _gradcam_view(case, 0, None, chain(tiny), images, 1 - own, 0.95, predicted)
     assert agreeing["gradcam_images_binomial_p"] == 1.0
     assert swapped["gradcam_images_binomial_p"] == pytest.approx(0.05**6)
+    assert agreeing["gradcam_model_gap"] < 1e-5
+
+
+def test_a_gradcam_chain_that_is_not_the_model_misses_the_gap_bar(tiny):
+    """Grad-CAM's chain without the model's 1/255 rescaling explains another model: its
+    probabilities leave the model's, and the judge reports the bar missed."""
+    from dlwp_suite.experiments.ch05_views import IS_THE_MODEL
+
+    case = get("ch05.dogs.views").case("mobilenet_finetune", "quick")
+    images = pixels(6)
+    predicted = tiny.predict(images.astype("uint8"), verbose=0)[:, 0]
+    labels = (predicted > 0.5).astype(int)
+    broken = [layer for layer in chain(tiny) if getattr(layer, "scale", None) != 1 / 255]
+    assert len(broken) == len(chain(tiny)) - 1
+    same, _ = _gradcam_view(case, 0, None, chain(tiny), images, labels, 0.95, predicted)
+    other, _ = _gradcam_view(case, 0, None, broken, images, labels, 0.95, predicted)
+    bar = IS_THE_MODEL.bar()
+    assert bar.check([same["gradcam_model_gap"]]).passed
+    assert not bar.check([other["gradcam_model_gap"]]).passed

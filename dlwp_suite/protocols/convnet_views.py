@@ -120,6 +120,7 @@ def _gradcam_view(
     images: np.ndarray,
     labels: np.ndarray,
     test_accuracy: float,
+    model_probability: np.ndarray,
 ) -> tuple[dict, dict]:
     heatmaps, probability = grad_cam(layers, images)
     trained = [layer.get_weights() for layer in layers]
@@ -138,6 +139,8 @@ def _gradcam_view(
         # The chain's own probabilities against the model's measured accuracy: heatmaps
         # of a chain that classifies these images worse than the model explain another model.
         "gradcam_images_binomial_p": images_binomial_p(probability, labels, test_accuracy),
+        # The chain Grad-CAM differentiates against the model itself, image by image.
+        "gradcam_model_gap": float(np.max(np.abs(probability - model_probability))),
     }
     if np.isfinite(correlations).any():  # flat maps (1 x 1, or empty) have no ranking
         metrics["gradcam_randomised_rank_corr"] = float(np.nanmean(correlations))
@@ -173,6 +176,7 @@ class ConvnetViews(FitEvaluate):
             "gradcam_true_class_probability": 1,
             "gradcam_empty_share": -1,
             "gradcam_images_binomial_p": 1,
+            "gradcam_model_gap": -1,
             "gradcam_randomised_rank_corr": -1,
         }
     )
@@ -196,7 +200,14 @@ class ConvnetViews(FitEvaluate):
             "activations": lambda: _activation_view(case, seed, images_dir, layers, images),
             "filters": lambda: _filter_view(case, seed, images_dir, layers),
             "gradcam": lambda: _gradcam_view(
-                case, seed, images_dir, layers, images, labels, result.metrics["test_accuracy"]
+                case,
+                seed,
+                images_dir,
+                layers,
+                images,
+                labels,
+                result.metrics["test_accuracy"],
+                model.predict(images, verbose=0).reshape(-1),
             ),
         }
         pictures: dict[str, str] = {}
