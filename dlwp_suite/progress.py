@@ -66,19 +66,19 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-#: Steps a time probe lets every phase run: the first also builds and compiles, so the
-#: rate of the rest is taken from the steps after it.
-PROBE_MIN_STEPS = 2
+#: Reports a time probe lets every phase make: the first also builds and compiles, so
+#: the rate of the rest is taken from the steps reported after it.
+PROBE_MIN_REPORTS = 2
 
 
 def past_budget(budget_s: float | None) -> bool:
-    """Whether a time probe cuts the running phase now: it has run ``budget_s`` and at
-    least ``PROBE_MIN_STEPS`` steps (never, without a budget). The phase is marked
-    ``cut``: one that stopped on its own (early stopping, a loss cap) is not."""
+    """Whether a time probe cuts the running phase now: it has run ``budget_s`` and
+    reported at least ``PROBE_MIN_REPORTS`` times (never, without a budget). The phase is
+    marked ``cut``: one that stopped on its own (early stopping, a loss cap) is not."""
     if budget_s is None or not _STATE.phases:
         return False
     timed = _STATE.last_step - _STATE.phase_started
-    if _STATE.phases[-1]["done"] >= PROBE_MIN_STEPS and timed >= budget_s:
+    if _STATE.phases[-1]["calls"] >= PROBE_MIN_REPORTS and timed >= budget_s:
         _STATE.phases[-1]["cut"] = True
         return True
     return False
@@ -86,8 +86,8 @@ def past_budget(budget_s: float | None) -> bool:
 
 def timed_phases() -> list[dict[str, Any]]:
     """The running seed's phases so far: ``phase``, steps ``done`` of ``total``, their
-    ``seconds``, the first step's (``first_step_s``: it also builds and compiles) and,
-    where a time probe cut it, ``cut``."""
+    ``seconds``, the first report's (``first_step_s``, for ``first_done`` steps: it also
+    builds and compiles), the reports made (``calls``) and, where a probe cut it, ``cut``."""
     return [dict(p) for p in _STATE.phases]
 
 
@@ -97,9 +97,14 @@ def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = N
     now = time.monotonic()
     if phase != _STATE.phase or done == 1:  # a new phase began when the last step ended
         _STATE.phase, _STATE.phase_started = phase, _STATE.last_step
-        _STATE.phases.append({"phase": phase, "first_step_s": now - _STATE.last_step})
+        # The first report may cover several steps (fused steps report once a call).
+        _STATE.phases.append(
+            {"phase": phase, "first_step_s": now - _STATE.last_step, "first_done": done, "calls": 0}
+        )
     _STATE.last_step = now
-    _STATE.phases[-1].update(done=done, total=total, seconds=now - _STATE.phase_started)
+    timed = _STATE.phases[-1]
+    timed.update(done=done, total=total, seconds=now - _STATE.phase_started)
+    timed["calls"] += 1
     if _STATE.write is None or now - _STATE.last_line < _STATE.interval_s:
         return
     _STATE.last_line = now

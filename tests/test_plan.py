@@ -52,6 +52,13 @@ def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
     assert (stopped.seconds, stopped.how) == (33.0, "measured")
 
 
+def test_a_first_report_of_fused_steps_is_left_out_of_the_rate():
+    # Batches reported 32 at a time: the first 32 took 6 s (compiling), the next 32 4 s.
+    fused = {**phase(64, 320, 10.0, 6.0), "first_done": 32}
+    estimate = seed_estimate(probe(ORIGINAL, [fused], wall_s=12.0))
+    assert estimate.seconds == pytest.approx(12.0 + 4.0 / 32 * 256)
+
+
 def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
     with progress.seed("case", 0, 0, 1):
         progress.step("fit epoch", 1, 10)
@@ -61,7 +68,9 @@ def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
         assert not progress.past_budget(None)
         assert "cut" not in progress.timed_phases()[0]
         assert progress.past_budget(0.0)
-        assert [(p["done"], p["cut"]) for p in progress.timed_phases()] == [(2, True)]
+        assert [(p["done"], p["calls"], p["cut"]) for p in progress.timed_phases()] == [
+            (2, 2, True)
+        ]
 
 
 def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):

@@ -221,13 +221,34 @@ PROGRESS_METRICS = ("val_accuracy", "val_mae", "val_loss", "accuracy", "mae", "l
 class EpochProgress(keras.callbacks.Callback):
     """Tells ``dlwp_suite.progress`` that an epoch ended (a clock read; it writes a line
     at most every 30 s, and nothing where no one is watching). With ``budget_s`` (a time
-    probe's) it stops the fit once the phase has run that long."""
+    probe's) it counts batches instead, where the fit knows how many an epoch holds, and
+    stops the fit once the phase has run that long: one epoch of a recurrent network on
+    long reviews can take longer on a CPU than the whole probe should."""
 
     def __init__(self, phase: str, epochs: int, budget_s: float | None = None) -> None:
         super().__init__()
         self.phase, self.epochs, self.budget_s = phase, epochs, budget_s
+        self.batches: int | None = None  # per epoch, when a probe counts them
+        self.epoch = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        steps = self.params.get("steps") if self.budget_s is not None else None
+        self.batches = int(steps) if steps else None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.batches is None:
+            return
+        done = self.epoch * self.batches + batch + 1
+        progress.step(f"{self.phase} batch", done, self.epochs * self.batches)
+        if progress.past_budget(self.budget_s):
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.batches is not None:
+            return
         logs = logs or {}
         shown = next((m for m in PROGRESS_METRICS if m in logs), None)
         value = (shown, float(logs[shown])) if shown else None

@@ -49,8 +49,11 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
         if not phase.get("cut") or done >= total:
             continue
         cut += 1
+        # The steps the first report covered also built and compiled: the rate is the
+        # later ones' (probes before fused-step reports recorded no ``first_done``: 1).
+        first = int(phase.get("first_done", 1))
         later = float(phase["seconds"]) - float(phase["first_step_s"])
-        rate = later / (done - 1) if done > 1 else float(phase["seconds"])
+        rate = later / (done - first) if done > first else float(phase["seconds"]) / done
         remaining += rate * (total - done)
     return SeedEstimate(timed + remaining, timed, cut, plan.get("stopped"))
 
