@@ -164,11 +164,12 @@ def time_case(
     if context.phase_budget_s is None:
         raise ValueError("a time probe needs the context's phase_budget_s")
     protocol = protocols.get(case.experiment.protocol)
-    stopped = None
+    stopped, reused = None, None
     started = time.perf_counter()
     with progress.seed(case.id, seed, 0, 1):
         try:
-            protocol.run(case, data, seed, context=context)
+            result = protocol.run(case, data, seed, context=context)
+            reused = result.details.get("reused")  # timed inside another case
         except Exception as error:  # the phases timed so far are the result
             stopped = f"{type(error).__name__}: {error}"[:300]
         phases = progress.timed_phases()
@@ -186,7 +187,12 @@ def time_case(
             "wall_s": time.perf_counter() - started,
             **({} if baselines_s is None else {"baselines_s": baselines_s}),
         },
-        plan={"budget_s": context.phase_budget_s, "phases": phases, "stopped": stopped},
+        plan={
+            "budget_s": context.phase_budget_s,
+            "phases": phases,
+            "stopped": stopped,
+            **({"reused": reused} if reused else {}),
+        },
     )
     write(record)
     return record

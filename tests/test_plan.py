@@ -105,7 +105,15 @@ def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
     # Estimated from the one case timed on both: CPU 60 s against GPU 6 s.
     assert (bigger.gpu_how, bigger.gpu_ratio, bigger.gpu_ratio_cases) == ("estimated", 10.0, 1)
     assert bigger.gpu_s == pytest.approx(bigger.seed_s / 10)
-    assert smaller.seed_s is None and "dataset unavailable" in smaller.reason
+    assert smaller.seed_s is None and smaller.reason == "data missing: imdb.npz"
+
+
+def test_a_result_reused_from_another_case_is_timed_there(manifest):
+    reused = probe(SMALLER, [], wall_s=0.01)
+    reused["plan"]["reused"] = f"the first phase of {ORIGINAL}"
+    (row,) = [r for r in plan_rows([reused], manifest) if r.case == SMALLER]
+    assert (row.seed_s, row.how, row.fits) == (0.0, "reused", True)
+    assert row.reason == f"reused: the first phase of {ORIGINAL}"
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):

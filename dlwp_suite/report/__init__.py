@@ -22,7 +22,7 @@ from dlwp_suite.report.html import render_html
 from dlwp_suite.report.scoreboard import PROFILE_ORDER, default_stack
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import Manifest
-from dlwp_suite.results.plan import FITS_WITHIN_S, plan_rows
+from dlwp_suite.results.plan import FITS_WITHIN_S, RATIO_MIN_S, plan_rows
 from dlwp_suite.results.verdicts import Verdict
 
 PLAN_NOTE = (
@@ -32,9 +32,10 @@ PLAN_NOTE = (
     "which cut each training phase after SECONDS (and two epochs or steps) and added the "
     "remaining ones at the rate of those after the first. A case fits when a seed takes at "
     f"most {FITS_WITHIN_S / 3600:.0f} h there. GPU time is measured where a GPU ran the "
-    "case (the fastest), else estimated as the CPU time over the median CPU : GPU ratio of "
-    "the cases timed on both, a rough figure: a GPU speeds small dense networks far less "
-    "than convolutions. Baselines are fitted once per experiment."
+    "case (the fastest), else estimated as the CPU time over the CPU : GPU ratio of the "
+    f"cases timed on both that take at least {RATIO_MIN_S:.0f} s a seed on the CPU (their "
+    "total times), a rough figure: a GPU speeds small dense networks far less than "
+    "convolutions and recurrences. Baselines are fitted once per experiment."
 )
 CURVE_CAPTION = (
     "training (dots) and validation (line) loss and metric per epoch, first recorded seed"

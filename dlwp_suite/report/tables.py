@@ -399,7 +399,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
     whether it fits there, the baselines' once-per-experiment minutes, and a GPU's."""
     cells = []
     for row in rows:
-        if row.seed_s is None:
+        if row.seed_s is None or row.how == "reused":
             how = row.reason
         elif row.how == "measured" and row.seeds_timed:
             how = f"measured ({row.seeds_timed} seeds)"

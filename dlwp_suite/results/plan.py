@@ -16,6 +16,10 @@ from typing import Any
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.records import Record, newest
 
+#: Cases timed on both a CPU and a GPU set the CPU : GPU ratio only from this many
+#: seconds a seed on the CPU (shorter ones measure overheads; see ``plan_rows``).
+RATIO_MIN_S = 60.0
+
 #: A case "fits" a machine when one seed takes at most this long there: the issue's
 #: "one seed within about an hour", so three seeds fit a few sessions.
 FITS_WITHIN_S = 3600.0
@@ -66,7 +70,7 @@ class PlanRow:
     stack: str
     device: str
     seed_s: float | None  # one seed's network time; None: not timed (``reason``)
-    how: str  # "measured" | "extrapolated" | ""
+    how: str  # "measured" | "extrapolated" | "reused" (timed in another case) | ""
     seeds_timed: int  # seeds of a run that measured it (0: a time probe)
     phases_cut: int
     baselines_s: float | None  # the experiment's baselines, fitted once (probe only)
@@ -74,7 +78,7 @@ class PlanRow:
     gpu_s: float | None
     gpu_how: str  # "measured" | "estimated" | ""
     gpu_device: str  # the GPU that measured it, or that the estimate's ratio came from
-    gpu_ratio: float | None  # the median CPU : GPU seed-time ratio used for an estimate
+    gpu_ratio: float | None  # the CPU : GPU seed-time ratio an estimate used
     gpu_ratio_cases: int
     reason: str = ""  # why it was not timed
     stopped: str | None = None
@@ -121,8 +125,9 @@ def plan_rows(
     newest run of the profile there (the median over its seeds), else extrapolated
     from the newest time probe, else the reason the probe gave (a dataset missing).
     GPU time is measured where a GPU ran the case (any stack: the fastest GPU's),
-    else estimated as the machine's time over the median CPU : GPU ratio of the cases
-    timed on both.
+    else estimated as the machine's time over the CPU : GPU ratio of the cases timed on
+    both that take at least ``RATIO_MIN_S`` a seed here (their total CPU time over their
+    total GPU time; all of them if none is that long).
     """
     records = list(records)
     probes = _probe_records(records)
@@ -144,11 +149,16 @@ def plan_rows(
     rows = []
     for stack, device in machines:
         timed = {c: _machine_time(c, stack, device, walls, probes, profile) for c in cases}
-        ratios = [
-            timed[c][0] / gpu[c][0] for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0
-        ]
-        ratio = statistics.median(ratios) if ratios else None
-        ratio_devices = sorted({gpu[c][1] for c in cases if timed[c][0] and c in gpu})
+        both = [c for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0]
+        # Cases under a minute here time start-up and dispatch more than arithmetic, on
+        # a GPU too: the ratio is the heavier cases' total CPU over total GPU time.
+        heavy = [c for c in both if (timed[c][0] or 0.0) >= RATIO_MIN_S] or both
+        ratio = (
+            sum(timed[c][0] or 0.0 for c in heavy) / sum(gpu[c][0] for c in heavy)
+            if heavy
+            else None
+        )
+        ratio_devices = sorted({gpu[c][1] for c in heavy})
         for case in cases:
             seed_s, how, seeds, cut, baselines_s, reason, stopped = timed[case]
             if case in gpu:
@@ -172,7 +182,7 @@ def plan_rows(
                     gpu_how=gpu_how,
                     gpu_device=gpu_device,
                     gpu_ratio=ratio if gpu_how == "estimated" else None,
-                    gpu_ratio_cases=len(ratios) if gpu_how == "estimated" else 0,
+                    gpu_ratio_cases=len(heavy) if gpu_how == "estimated" else 0,
                     reason=reason,
                     stopped=stopped,
                 )
@@ -198,6 +208,8 @@ def _machine_time(
         and (_case(r) == case or r.get("test") == f"model:{case}")
     ]
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
+    if probe is not None and (reused := probe["plan"].get("reused")):
+        return 0.0, "reused", 0, 0, None, f"reused: {reused}", None
     if probe is not None:
         estimate = seed_estimate(probe)
         baselines_s = probe["timings"].get("baselines_s")
@@ -212,4 +224,6 @@ def _machine_time(
         )
     ended = next((r for r in here if r["kind"] == "outcome"), None)
     reason = f"{ended['outcome']}: {ended['reason']}" if ended else "no time probe"
+    if "dataset unavailable: " in reason:  # the file's name is what a reader needs
+        reason = "data missing: " + reason.split("dataset unavailable: ", 1)[1].split(" ")[0]
     return None, "", 0, 0, None, reason, None
