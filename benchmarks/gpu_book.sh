@@ -41,7 +41,7 @@ pack() {
     rm -f .whl/dlwp_suite-*.whl
     python3 -m pip wheel -q --no-deps -w .whl . || exit 1
     # The plan's GPU-sized cases (time probes and book runs in results/), cheapest first.
-    dlwp-suite plan --gpu-selections > .gpu_data/selections.txt || exit 1
+    dlwp-suite plan --selections gpu-sized > .gpu_data/selections.txt || exit 1
     echo "$(wc -l < .gpu_data/selections.txt) selections in .gpu_data/selections.txt"
     du -sh .gpu_data .whl
 }

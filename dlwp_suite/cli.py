@@ -179,7 +179,7 @@ def _plan(args: argparse.Namespace) -> int:
     from dlwp_suite.results import read_records
     from dlwp_suite.results.manifest import Manifest, find_manifest
     from dlwp_suite.results.plan import plan_rows
-    from dlwp_suite.shards import gpu_selections
+    from dlwp_suite.shards import plan_selections
 
     found = find_manifest(args.results)
     if found is None:
@@ -187,18 +187,33 @@ def _plan(args: argparse.Namespace) -> int:
         return 2
     manifest = Manifest.read(found)
     rows = plan_rows(read_records(args.results), manifest, args.profile)
-    if args.machine:
-        rows = [r for r in rows if args.machine in f"{r.stack} {r.device}"]
+    machine = args.machine
+    if machine == "here":
+        from dlwp_suite.environment import fingerprint
+        from dlwp_suite.results.records import device_label, stack_label
+
+        here = fingerprint()
+        machine = f"{stack_label(here)} {device_label(here)}"
+    if machine:
+        rows = [r for r in rows if f"{r.stack} {r.device}" == machine]
     if not rows:
         print(
             f"dlwp-suite plan: no time probe of the {args.profile} profile in {args.results}"
-            f"{' on ' + args.machine if args.machine else ''}: run "
+            f"{' on ' + machine if machine else ''}: run "
             f"`pytest benchmarks/ --dlwp-profile {args.profile} --dlwp-time-probe 30`",
             file=sys.stderr,
         )
         return 2
-    if args.gpu_selections:
-        print("\n".join(gpu_selections(rows, manifest, args.profile)))
+    machines = sorted({f"{r.stack} {r.device}" for r in rows})
+    if args.selections == "fits" and len(machines) > 1:
+        print(
+            f"dlwp-suite plan: what fits depends on the machine: give --machine (one of: "
+            f"{'; '.join(machines)}; or 'here')",
+            file=sys.stderr,
+        )
+        return 2
+    if args.selections:
+        print("\n".join(plan_selections(rows, manifest, args.selections, args.profile)))
         return 0
     print(plan_table(rows).to_markdown(index=False))
     return 0
@@ -370,12 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     planning.add_argument("--profile", choices=PROFILES, default="book")
     planning.add_argument("--results", type=Path, default=Path("results"))
     planning.add_argument(
-        "--machine", default=None, help="only rows whose stack and device hold this"
+        "--machine",
+        default=None,
+        help="only this machine's rows: its stack and device as the report names them "
+        "('tf2.21.0 keras3.15.1 tensorflow CPU'), or 'here'",
     )
     planning.add_argument(
-        "--gpu-selections",
-        action="store_true",
-        help="print benchmarks/gpu_book.sh's selections for the GPU-sized cases instead",
+        "--selections",
+        choices=("fits", "gpu-sized"),
+        default=None,
+        help="print a run script's selections instead (FILE -k EXPR a line, cheapest "
+        "first): the cases that fit the machine and lack 3 seeds there "
+        "(benchmarks/cpu_book.sh), or the GPU-sized ones (benchmarks/gpu_book.sh)",
     )
     planning.set_defaults(run=_plan)
     comparing = commands.add_parser(

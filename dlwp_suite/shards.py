@@ -1,5 +1,5 @@
 """Durations for pytest-split, from the records: shards balanced by recorded wall time;
-and the GPU book run's selections, from the plan.
+and the book run scripts' selections, from the plan.
 
 ``pytest benchmarks/ --splits N --group i`` (pytest-split) runs shard i of N; it balances
 the shards by a durations file. The suite's records already hold each case's wall time
@@ -64,22 +64,66 @@ def test_durations(
     return {**{test: s * seeds for test, s in seconds.items()}, **fits}
 
 
-def gpu_selections(rows: Iterable[PlanRow], manifest: Manifest, profile: str = "book") -> list[str]:
-    """``benchmarks/gpu_book.sh``'s selections (``FILE -k EXPR``) for the plan's
-    GPU-sized cases: one a case, the cheapest GPU estimate first (a short lease records
-    whole cases), then one a chapter for the claims whose every side is among them (a
-    claim judges the cases its run recorded in earlier selections)."""
-    sized = sorted(
-        (r for r in rows if r.fits is False),
-        key=lambda r: (r.gpu_s is None, r.gpu_s or 0.0, r.case),
-    )
-    cases = list(dict.fromkeys(r.case for r in sized))  # GPU-sized on any machine planned
-    chapters = {c.id: c.chapter for c in manifest.profiles[profile].cases}
-    # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
-    selections = [f"{chapters[c]}.py -k {c.replace('[', '-').rstrip(']')}" for c in cases]
+def plan_selections(
+    rows: Iterable[PlanRow],
+    manifest: Manifest,
+    which: str,
+    profile: str = "book",
+    seeds: int = 3,
+) -> list[str]:
+    """What a run script runs next (``FILE -k EXPR``, one a case, then one a chapter for
+    the claims whose every side is among the cases), cheapest first.
+
+    ``which="gpu-sized"``: the cases GPU-sized on any machine planned, by their GPU
+    estimate (``benchmarks/gpu_book.sh``: a short lease records whole cases first).
+    ``which="fits"``: the cases that fit the rows' machine and lack ``seeds`` measured
+    seeds there, by their time there (``benchmarks/cpu_book.sh``). A claim judges the
+    cases its run recorded in earlier selections.
+    """
+    rows = list(rows)
+    if which == "gpu-sized":
+        chosen = sorted(
+            (r for r in rows if r.fits is False),
+            key=lambda r: (r.gpu_s is None, r.gpu_s or 0.0, r.case),
+        )
+        sides = {r.case for r in chosen}
+    elif which == "fits":
+        fitting = [r for r in rows if r.fits and r.how != "reused"]
+        chosen = sorted(
+            (r for r in fitting if r.how != "measured" or r.seeds_timed < seeds),
+            key=lambda r: (r.seed_s or 0.0, r.case),
+        )
+        sides = {r.case for r in fitting}
+    else:
+        raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
+    cases = list(dict.fromkeys(r.case for r in chosen))
+    declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
+    chapters = {c.id: c.chapter for c in declared}
+    experiments = sorted({c.experiment for c in declared})
+    selections, compared = [], set()
+    for case in cases:
+        experiment = case.split("[", 1)[0]
+        # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
+        expression = f"test_model and {_only(case.replace('[', '-').rstrip(']'), declared)}"
+        if experiment not in compared:  # its baselines and ensemble, once, with its first case
+            compared.add(experiment)
+            expression = (
+                f"({expression}) or (test_baselines_and_ensemble and "
+                f"{_only(experiment, experiments)})"
+            )
+        selections.append(f"{chapters[case]}.py -k {expression}")
     claims: dict[str, list[str]] = {}
     for claim in manifest.profiles[profile].claims:
-        if all(side.label in cases for side in (claim.a, claim.b)):
+        labels = {claim.a.label, claim.b.label}
+        if labels <= sides and labels & set(cases):
             claims.setdefault(claim.chapter, []).append(claim.id)
     selections += [f"{chapter}.py -k {' or '.join(ids)}" for chapter, ids in claims.items()]
     return selections
+
+
+def _only(name: str, names: Iterable[Any]) -> str:
+    """A ``-k`` term for ``name`` alone: pytest matches substrings, so the names that
+    contain it (``conv1d_sigmoid`` for ``conv1d``) are excluded."""
+    ids = {str(getattr(n, "id", n)).replace("[", "-").rstrip("]") for n in names}
+    longer = sorted(i for i in ids if name in i and i != name)
+    return " and ".join([name, *(f"not {i}" for i in longer)])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from dlwp_suite import progress
@@ -9,9 +14,10 @@ from dlwp_suite.report import markdown
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow, plan_rows, seed_estimate
 from dlwp_suite.results.verdicts import Status
-from dlwp_suite.shards import gpu_selections
+from dlwp_suite.shards import plan_selections
 from tests import factory
 
+ROOT = Path(__file__).resolve().parent.parent
 GPU = {"tensorflow": None, "keras": "3.15.1", "backend": "jax", "device": "GPU NVIDIA H200 x1"}
 ORIGINAL, SMALLER, BIGGER = (
     f"ch04.imdb.overfitting[{v}]" for v in ("original", "smaller", "bigger")
@@ -164,15 +170,51 @@ def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:
     )
 
 
+def collected(selection: str) -> list[str]:
+    """The benchmark tests a ``FILE -k EXPR`` selection collects (book profile)."""
+    file, expression = selection.split(" -k ", 1)
+    args = [sys.executable, "-m", "pytest", f"benchmarks/test_{file}", "-k", expression]
+    args += ["--dlwp-profile=book", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    return [line.split("::", 1)[1] for line in out.splitlines() if "::" in line]
+
+
 def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claims(manifest):
-    lstm, rnn = "ch06.imdb.sequences[lstm]", "ch06.imdb.sequences[simple_rnn]"
+    conv1d, sigmoid = "ch06.imdb.sequences[conv1d]", "ch06.imdb.sequences[conv1d_sigmoid]"
     rows = [
-        _row(lstm, 9000.0, 900.0),
-        _row(rnn, 5000.0, 500.0),
+        _row(sigmoid, 9000.0, 900.0),
+        _row(conv1d, 5000.0, 500.0),
         _row("ch06.imdb.embedding[book]", 300.0, 30.0),  # fits the CPU: not selected
     ]
-    assert gpu_selections(rows, manifest) == [
-        "ch06.py -k ch06.imdb.sequences-simple_rnn",
-        "ch06.py -k ch06.imdb.sequences-lstm",
-        "ch06.py -k imdb-lstm-beats-simple-rnn",
+    # No claim compares the two: two selections.
+    first, second = plan_selections(rows, manifest, "gpu-sized")
+    # The cheaper first, alone although its id starts the other's, with the experiment's
+    # baselines and ensemble; then the other.
+    assert collected(first) == [
+        "test_model[ch06.imdb.sequences-conv1d]",
+        "test_baselines_and_ensemble[ch06.imdb.sequences]",
     ]
+    assert collected(second) == ["test_model[ch06.imdb.sequences-conv1d_sigmoid]"]
+
+
+def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
+    measured = dataclasses.replace(_row(ORIGINAL, 60.0, 6.0), how="measured", seeds_timed=3)
+    one_seed = dataclasses.replace(_row(SMALLER, 50.0, 5.0), how="measured", seeds_timed=1)
+    rows = [
+        measured,
+        one_seed,
+        _row(BIGGER, 100.0, 10.0),
+        _row("ch04.imdb.overfitting[l2]", 9e3, 9.0),
+    ]
+    selections = plan_selections(rows, manifest, "fits")
+    assert [collected(s) for s in selections[:2]] == [
+        [
+            "test_model[ch04.imdb.overfitting-smaller]",
+            "test_baselines_and_ensemble[ch04.imdb.overfitting]",
+        ],
+        ["test_model[ch04.imdb.overfitting-bigger]"],
+    ]
+    (claims,) = selections[2:]
+    assert "ch04-bigger-overfits-sooner" in claims and "ch04-smaller-overfits-later" in claims
+    assert "l2" not in claims  # its side is GPU-sized here
+    assert {t.split("[")[0] for t in collected(claims)} == {"test_claim"}
