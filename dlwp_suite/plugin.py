@@ -212,8 +212,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # What the protocols follow, handed down through the dlwp fixture: pictures beside
     # the records (dlwp_suite.images), TensorBoard logs where asked, the fused steps, a
     # time probe's cut.
+    pictures = _results_dir(config) / "images" / config.stash[_run_id]
     config.stash[_context] = RunContext(
-        images_dir=(_results_dir(config) / "images" / config.stash[_run_id]).resolve(),
+        # A time probe's cut models are not worth a picture.
+        images_dir=None if budget is not None else pictures.resolve(),
         tensorboard_dir=None if log_dir is None else Path(log_dir).resolve(),
         steps_per_execution=steps,
         phase_budget_s=budget,
