@@ -176,6 +176,19 @@ def test_a_bar_that_changed_since_the_run_says_so_and_a_gone_target_is_not_judge
     assert verdicts[0].bar_changed and verdicts[0].status is Status.REPRODUCES  # at ± 0.011
 
 
+def test_a_bar_on_a_metric_its_records_predate_is_incomplete_not_missed(manifest):
+    """Records made before a bar (and its metric) were declared are not a miss; a record
+    that declares the bar yet lacks its metric is one (its protocol failed to measure)."""
+    views, metric = "ch05.dogs.views[mobilenet_finetune]", "gradcam_model_gap"
+    old = model(views, 0, {"best_val_accuracy": 0.9, "test_accuracy": 0.9})
+    (gap,) = [v for v in judge([old], manifest) if (v.subject, v.metric) == (views, metric)]
+    assert gap.status is Status.INCOMPLETE and "predate this bar" in gap.reason
+    declared = {"metric": "gradcam_model_gap", "declared": {"value": 0.001}}
+    fresh = model(views, 0, {"best_val_accuracy": 0.9}, targets=[declared])
+    (gap,) = [v for v in judge([fresh], manifest) if (v.subject, v.metric) == (views, metric)]
+    assert gap.status is Status.BAR_MISSED
+
+
 def test_the_newest_run_of_each_stack_counts(manifest):
     old = model(IMDB, 0, {"test_accuracy": 0.70}, run_id="a-old")
     new = model(IMDB, 0, {"test_accuracy": 0.884}, run_id="b-new")

@@ -32,10 +32,11 @@ PLAN_NOTE = (
     "which cut each training phase after SECONDS (and two epochs or steps) and added the "
     "remaining ones at the rate of those after the first. A case fits when a seed takes at "
     f"most {FITS_WITHIN_S / 3600:.0f} h there. GPU time is measured where a GPU ran the "
-    "case (the fastest), else estimated as the CPU time over the CPU : GPU ratio of the "
-    f"cases timed on both that take at least {RATIO_MIN_S:.0f} s a seed on the CPU (their "
-    "total times), a rough figure: a GPU speeds small dense networks far less than "
-    "convolutions and recurrences. Baselines are fitted once per experiment."
+    "case (the fastest), else estimated as the CPU time over the median CPU : GPU ratio "
+    f"of the cases timed on both that take at least {RATIO_MIN_S:.0f} s a seed on the CPU: "
+    "a rough figure (a GPU speeds a recurrence on short batches far less than convolutions "
+    "and attention). Baselines are fitted once "
+    "per experiment, with the first case the probe timed."
 )
 CURVE_CAPTION = (
     "training (dots) and validation (line) loss and metric per epoch, first recorded seed"

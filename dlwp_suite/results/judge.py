@@ -153,6 +153,14 @@ class _StackView:
             "bar_changed": stored is None or _bar_of(stored["declared"]) != _bar_of(bar.as_data()),
             **_spread(values),
         }
+        if stored is None and all(math.isnan(v) for v in values):
+            # A bar declared after the run, on a metric the run did not measure yet: no
+            # miss, nothing to judge. (A fresh run's records hold every bar they measure.)
+            return Verdict(
+                **common,
+                status=Status.INCOMPLETE,
+                reason="not measured: the records predate this bar; rerun the case",
+            )
         reference = None
         if bar.baseline is not None:
             reference = self._baseline_value(case, found, bar.baseline, bar.metric, stored)

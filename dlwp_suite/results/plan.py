@@ -125,9 +125,9 @@ def plan_rows(
     newest run of the profile there (the median over its seeds), else extrapolated
     from the newest time probe, else the reason the probe gave (a dataset missing).
     GPU time is measured where a GPU ran the case (any stack: the fastest GPU's),
-    else estimated as the machine's time over the CPU : GPU ratio of the cases timed on
-    both that take at least ``RATIO_MIN_S`` a seed here (their total CPU time over their
-    total GPU time; all of them if none is that long).
+    else estimated as the machine's time over the median CPU : GPU ratio of the cases
+    timed on both that take at least ``RATIO_MIN_S`` a seed here (all of them if none is
+    that long).
     """
     records = list(records)
     probes = _probe_records(records)
@@ -151,12 +151,11 @@ def plan_rows(
         timed = {c: _machine_time(c, stack, device, walls, probes, profile) for c in cases}
         both = [c for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0]
         # Cases under a minute here time start-up and dispatch more than arithmetic, on
-        # a GPU too: the ratio is the heavier cases' total CPU over total GPU time.
+        # a GPU too; of the heavier ones, the median ratio (one Transformer, 100 times
+        # faster on a GPU, would rule a total).
         heavy = [c for c in both if (timed[c][0] or 0.0) >= RATIO_MIN_S] or both
         ratio = (
-            sum(timed[c][0] or 0.0 for c in heavy) / sum(gpu[c][0] for c in heavy)
-            if heavy
-            else None
+            statistics.median((timed[c][0] or 0.0) / gpu[c][0] for c in heavy) if heavy else None
         )
         ratio_devices = sorted({gpu[c][1] for c in heavy})
         for case in cases:
