@@ -72,6 +72,9 @@ def jit_augmentation_on_jax(model: keras.Model) -> None:
         model.test_function = model.predict_function = None
 
 
+# Registered: Keras 3's clone_model rebuilds a compiled model's loss from its config
+# (the 1st edition's GAN clones its compiled discriminator).
+@keras.saving.register_keras_serializable(package="dlwp_suite")
 def soft_binary_crossentropy(y_true, y_pred):
     """Keras' binary cross-entropy of probabilities as its JAX and TensorFlow backends
     compute it (clipped to [eps, 1 - eps], mean over the last axis), for any target."""

@@ -128,3 +128,16 @@ def test_the_soft_binary_crossentropy_is_keras_own_and_takes_noisy_labels():
         rtol=1e-5,
     )
     assert np.isfinite(np.asarray(soft_binary_crossentropy(labels + 0.05, predicted))).all()
+
+
+@pytest.mark.skipif(KERAS_MAJOR < 3, reason="Keras 2's clone_model leaves the compile config")
+def test_a_model_compiled_with_the_soft_cross_entropy_clones():
+    """Keras 3's clone_model rebuilds a compiled model's loss from its config: torch's
+    loss (``soft_binary_crossentropy``, for the 1st edition's noisy labels) must be
+    registered, or the frozen-copy GAN cannot clone its discriminator there."""
+    from dlwp_suite.compat import soft_binary_crossentropy
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss=soft_binary_crossentropy)
+    clone = keras.models.clone_model(model)
+    assert clone.count_params() == model.count_params()
