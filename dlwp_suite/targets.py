@@ -105,6 +105,7 @@ class Target:
 TF_221_STACK = "tf2.21.0 keras3.15.1 tensorflow"  # one sample order every epoch
 JAX_STACK = "keras3.15.1 jax"  # reshuffles every epoch
 TF_KERAS_2_STACK = "tf2.15.1 keras2.15.0 tensorflow"  # reshuffles every epoch
+TORCH_STACK = "keras3.15.1 torch"  # reshuffles every epoch
 HELD_OUT_SEEDS = tuple(range(100, 105))
 
 

@@ -22,7 +22,7 @@ from dlwp_suite.experiments.ch03 import BOSTON_KFOLD, IMDB_DENSE, smoke_beats
 from dlwp_suite.models.ch03 import build_boston, build_imdb, sparse_rows
 from dlwp_suite.models.ch07_tuning import load_boston, load_imdb
 from dlwp_suite.results.calibration import Calibration
-from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, Target
+from dlwp_suite.targets import HELD_OUT_SEEDS, JAX_STACK, TF_221_STACK, TORCH_STACK, Target
 
 SRC = "2e chapter13_best-practices-for-the-real-world c7-c16; 1e 7.3.2 (text, no code)"
 SEARCH_SPACE = Frozen({"units": (16, 64, 16), "optimizer": ("rmsprop", "adam")})
@@ -35,12 +35,15 @@ SEARCH = {
 }
 
 
-def _does_at_least_as_well(experiment: str, hand_picked: str, noise: float) -> Target:
+def _does_at_least_as_well(
+    experiment: str, hand_picked: str, noise: float, stacks: dict[str, str]
+) -> Target:
     """Not worse than the hand-picked settings beyond the search's ``noise``: 3 x the std
-    of the gain over held-out seeds, the widest stack's. Which settings a 6-trial search
-    ranks first flips between seeds (trials score within a few hundredths of each other),
-    so a level search dips a little; a search that ends worse than that fails."""
-    runs = (f"calibrate-{experiment}-2e-quick-{b}-seeds100-104" for b in ("tensorflow", "jax"))
+    of the gain over held-out seeds, the widest of the ``stacks`` (backend -> stack)
+    calibrated. Which settings a 6-trial search ranks first flips between seeds (trials
+    score within a few hundredths of each other), so a level search dips a little; a
+    search that ends worse than that fails."""
+    runs = (f"calibrate-{experiment}-2e-quick-{b}-seeds100-104" for b in stacks)
     return Target(
         "tuning_val_gain",
         value=0.0,
@@ -52,7 +55,7 @@ def _does_at_least_as_well(experiment: str, hand_picked: str, noise: float) -> T
         "seed, patience 10), as the search scores a trial; the noise is 3 x the std of "
         "the gains of held-out seeds, the widest stack's",
         calibration=Calibration(
-            "quick", HELD_OUT_SEEDS, (TF_221_STACK, JAX_STACK), tuple(runs), noise_only=True
+            "quick", HELD_OUT_SEEDS, tuple(stacks.values()), tuple(runs), noise_only=True
         ),
     )
 
@@ -86,8 +89,15 @@ def _profiles(
 # 0.0002, 0, 0.0018, 0.0005 (0.0024); Boston TF 0.0677, 0, -0.0134, 0, 0.1274 (0.1799),
 # JAX 0, 0, -0.2809, -0.1208, 0 (0.3712): on JAX the search lost to the hand-picked 64
 # units on two seeds of five.
-IMDB_TUNING_GAIN = _does_at_least_as_well("ch07.imdb.tuning", "16 units, rmsprop", 0.0037)
-BOSTON_TUNING_GAIN = _does_at_least_as_well("ch07.boston.tuning", "64 units, rmsprop", 0.3712)
+_TF_AND_JAX = {"tensorflow": TF_221_STACK, "jax": JAX_STACK}
+# torch too for IMDB: its seed-0 gain (-0.0043, 2026-11-28) fell past the noise of the
+# other two; its own held-out seeds gave 3 x std 0.0021, so TF's 0.0037 stays the widest.
+IMDB_TUNING_GAIN = _does_at_least_as_well(
+    "ch07.imdb.tuning", "16 units, rmsprop", 0.0037, {**_TF_AND_JAX, "torch": TORCH_STACK}
+)
+BOSTON_TUNING_GAIN = _does_at_least_as_well(
+    "ch07.boston.tuning", "64 units, rmsprop", 0.3712, _TF_AND_JAX
+)
 
 IMDB_TUNING = Experiment(
     id="ch07.imdb.tuning",
