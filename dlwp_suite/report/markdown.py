@@ -132,7 +132,7 @@ def _score_cells(row: ScoreRow) -> dict[str, Any]:
         "diverge": s[Status.KNOWN_DIVERGENCE],
         "fails": s[Status.FAILS],
         "incompl": s[Status.INCOMPLETE],
-        "not run": f"{s[Status.NOT_RUN]}" + (f" ({_short(not_run, 22)})" if not_run else ""),
+        "not run": f"{s[Status.NOT_RUN]}" + (f" ({_short(not_run, 48)})" if not_run else ""),
     }
 
 

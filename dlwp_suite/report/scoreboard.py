@@ -36,7 +36,10 @@ def not_run_category(reason: str, fits: bool | None = None) -> str:
     plan, whether the case fits the machine or is GPU-sized)."""
     if fits is not None:
         return "fit here" if fits else "GPU-sized"
-    if "dataset unavailable" in reason or ("weights" in reason and "unavailable" in reason):
+    unavailable = "dataset unavailable" in reason or (
+        "weights" in reason and "unavailable" in reason
+    )
+    if unavailable or "data missing" in reason:
         return "data missing"
     if "not attempted" in reason:
         return "not attempted"
@@ -62,7 +65,10 @@ def scoreboard(verdicts: Iterable[Verdict]) -> list[ScoreRow]:
             statuses=Counter(v.status for v in group),
             book_numbers=sum(v.kind == "book number" for v in group),
             not_run=Counter(
-                not_run_category(v.reason, (v.plan or {}).get("fits"))
+                # A probe's plan knows what the judge cannot: a dataset missing there.
+                not_run_category(
+                    f"{v.reason} {(v.plan or {}).get('reason', '')}", (v.plan or {}).get("fits")
+                )
                 for v in group
                 if v.status is Status.NOT_RUN
             ),
