@@ -213,7 +213,10 @@ def _plan(args: argparse.Namespace) -> int:
         )
         return 2
     if args.selections:
-        print("\n".join(plan_selections(rows, manifest, args.selections, args.profile)))
+        selections = plan_selections(rows, manifest, args.selections, args.profile)
+        for selection in selections:
+            prefix = f"{selection.seconds:.0f}\t" if args.seconds else ""
+            print(f"{prefix}{selection.line}")
         return 0
     print(plan_table(rows).to_markdown(index=False))
     return 0
@@ -397,6 +400,12 @@ def main(argv: list[str] | None = None) -> int:
         help="print a run script's selections instead (FILE -k EXPR a line, cheapest "
         "first): the cases that fit the machine and lack 3 seeds there "
         "(benchmarks/cpu_book.sh), or the GPU-sized ones (benchmarks/gpu_book.sh)",
+    )
+    planning.add_argument(
+        "--seconds",
+        action="store_true",
+        help="with --selections: start each line with the seconds the plan expects it "
+        "to take there (the seeds it lacks and its baselines; GPU-sized: on a GPU) and a tab",
     )
     planning.set_defaults(run=_plan)
     comparing = commands.add_parser(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dlwp_suite.results.manifest import Manifest
@@ -64,13 +65,23 @@ def test_durations(
     return {**{test: s * seeds for test, s in seconds.items()}, **fits}
 
 
+@dataclass(frozen=True)
+class Selection:
+    """One pytest invocation of a run script: ``FILE -k EXPR`` and the seconds the plan
+    expects it to take on the rows' machine (the seeds it lacks, with the experiment's
+    baselines where it fits them; 0 for claims, which train nothing)."""
+
+    line: str
+    seconds: float
+
+
 def plan_selections(
     rows: Iterable[PlanRow],
     manifest: Manifest,
     which: str,
     profile: str = "book",
     seeds: int = 3,
-) -> list[str]:
+) -> list[Selection]:
     """What a run script runs next (``FILE -k EXPR``, one a case, then one a chapter for
     the claims whose every side is among the cases), cheapest first.
 
@@ -96,28 +107,44 @@ def plan_selections(
         sides = {r.case for r in fitting}
     else:
         raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
-    cases = list(dict.fromkeys(r.case for r in chosen))
+    lacking: dict[str, float] = {}
+    for r in chosen:  # a case's time on the rows' machine (gpu-sized: its GPU time)
+        seconds = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
+        todo = seeds - r.seeds_timed if r.how == "measured" else seeds
+        lacking.setdefault(r.case, seconds * todo)
+    # An experiment's baselines, timed here by the probe that fitted them (a GPU lease
+    # fits them on its own CPU: not counted there).
+    baselines: dict[str, float] = {}
+    for r in rows if which == "fits" else ():
+        experiment = r.case.split("[", 1)[0]
+        baselines[experiment] = max(baselines.get(experiment, 0.0), r.baselines_s or 0.0)
+    cases = list(lacking)
     declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
     chapters = {c.id: c.chapter for c in declared}
     experiments = sorted({c.experiment for c in declared})
-    selections, compared = [], set()
+    selections: list[Selection] = []
+    compared: set[str] = set()
     for case in cases:
         experiment = case.split("[", 1)[0]
         # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
         expression = f"test_model and {_only(case.replace('[', '-').rstrip(']'), declared)}"
+        seconds = lacking[case]
         if experiment not in compared:  # its baselines and ensemble, once, with its first case
             compared.add(experiment)
+            seconds += baselines.get(experiment, 0.0)
             expression = (
                 f"({expression}) or (test_baselines_and_ensemble and "
                 f"{_only(experiment, experiments)})"
             )
-        selections.append(f"{chapters[case]}.py -k {expression}")
+        selections.append(Selection(f"{chapters[case]}.py -k {expression}", seconds))
     claims: dict[str, list[str]] = {}
     for claim in manifest.profiles[profile].claims:
         labels = {claim.a.label, claim.b.label}
         if labels <= sides and labels & set(cases):
             claims.setdefault(claim.chapter, []).append(claim.id)
-    selections += [f"{chapter}.py -k {' or '.join(ids)}" for chapter, ids in claims.items()]
+    selections += [
+        Selection(f"{chapter}.py -k {' or '.join(ids)}", 0.0) for chapter, ids in claims.items()
+    ]
     return selections
 
 

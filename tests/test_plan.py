@@ -190,24 +190,25 @@ def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claim
     first, second = plan_selections(rows, manifest, "gpu-sized")
     # The cheaper first, alone although its id starts the other's, with the experiment's
     # baselines and ensemble; then the other.
-    assert collected(first) == [
+    assert collected(first.line) == [
         "test_model[ch06.imdb.sequences-conv1d]",
         "test_baselines_and_ensemble[ch06.imdb.sequences]",
     ]
-    assert collected(second) == ["test_model[ch06.imdb.sequences-conv1d_sigmoid]"]
+    assert collected(second.line) == ["test_model[ch06.imdb.sequences-conv1d_sigmoid]"]
+    # Three seeds each at the GPU's time (a lease fits the baselines on its own CPU).
+    assert (first.seconds, second.seconds) == (1500.0, 2700.0)
 
 
 def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
     measured = dataclasses.replace(_row(ORIGINAL, 60.0, 6.0), how="measured", seeds_timed=3)
     one_seed = dataclasses.replace(_row(SMALLER, 50.0, 5.0), how="measured", seeds_timed=1)
-    rows = [
-        measured,
-        one_seed,
-        _row(BIGGER, 100.0, 10.0),
-        _row("ch04.imdb.overfitting[l2]", 9e3, 9.0),
-    ]
+    bigger = dataclasses.replace(_row(BIGGER, 100.0, 10.0), baselines_s=7.0)
+    rows = [measured, one_seed, bigger, _row("ch04.imdb.overfitting[l2]", 9e3, 9.0)]
     selections = plan_selections(rows, manifest, "fits")
-    assert [collected(s) for s in selections[:2]] == [
+    # The seeds each lacks at its time here; the experiment's baselines (timed by the
+    # probe of another of its cases) with its first selection; claims train nothing.
+    assert [s.seconds for s in selections] == [2 * 50.0 + 7.0, 3 * 100.0, 0.0]
+    assert [collected(s.line) for s in selections[:2]] == [
         [
             "test_model[ch04.imdb.overfitting-smaller]",
             "test_baselines_and_ensemble[ch04.imdb.overfitting]",
@@ -215,6 +216,7 @@ def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
         ["test_model[ch04.imdb.overfitting-bigger]"],
     ]
     (claims,) = selections[2:]
-    assert "ch04-bigger-overfits-sooner" in claims and "ch04-smaller-overfits-later" in claims
-    assert "l2" not in claims  # its side is GPU-sized here
-    assert {t.split("[")[0] for t in collected(claims)} == {"test_claim"}
+    assert "ch04-bigger-overfits-sooner" in claims.line
+    assert "ch04-smaller-overfits-later" in claims.line
+    assert "l2" not in claims.line  # its side is GPU-sized here
+    assert {t.split("[")[0] for t in collected(claims.line)} == {"test_claim"}
