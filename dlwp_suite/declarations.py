@@ -76,6 +76,7 @@ def _cases(experiment: Experiment, profile: str) -> list[CaseSpec]:
             experiment.title,
             kind,
             tuple(_target(t) for t in case.targets),
+            trained_by=case.trained_by,
         )
         for case in experiment.cases(profile)
     ]

@@ -37,6 +37,12 @@ class ProfileSpec:
     variant_overrides: Mapping[str, Params] = field(default_factory=lambda: MappingProxyType({}))
     synthetic_data: bool = False
     note: str = ""
+    # Variant -> the case (``experiment[variant]``) of this profile that trains the same
+    # model with the same settings: the variant looks inside that case's trained model
+    # where it ran first in the process with the seed, as the book's 5.4 loads the
+    # models 5.2 and 5.3 saved, instead of training it again (the registry checks the
+    # settings agree).
+    trained_by: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -127,3 +133,8 @@ class Case:
     def id(self) -> str:
         """``<experiment id>[<variant>]``, the name used in records and test ids."""
         return f"{self.experiment.id}[{self.variant}]"
+
+    @property
+    def trained_by(self) -> str | None:
+        """The case whose trained model this one looks inside (``ProfileSpec.trained_by``)."""
+        return self.experiment.profile(self.profile).trained_by.get(self.variant)

@@ -26,7 +26,7 @@ from dlwp_suite.experiment import Case, Experiment
 from dlwp_suite.results import RecordsNotWritten, ResultsStore, read_run
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.verdicts import Status
-from dlwp_suite.run_context import RunContext
+from dlwp_suite.run_context import KeptModels, RunContext
 
 CLAIM_POLL_S = 2.0
 
@@ -93,6 +93,8 @@ class Dlwp:
         selected: set[str],
         context: RunContext,
     ) -> None:
+        from dlwp_suite import experiments
+
         config = session.config
         self.session = session
         self.config = config
@@ -105,7 +107,10 @@ class Dlwp:
         self.scratch = scratch  # generated datasets for profiles that declare them
         self.store = store
         self.selected = selected  # keys of the case and comparisons tests selected
-        self.context = context  # pictures, TensorBoard logs, fused steps: for the protocols
+        # Pictures, TensorBoard logs, fused steps, for the protocols; and the trained
+        # models this process keeps for the cases that look inside them.
+        viewed = experiments.viewed_cases(self.profile)
+        self.context = dataclasses.replace(context, kept_models=KeptModels(viewed))
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()

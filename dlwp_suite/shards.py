@@ -89,7 +89,9 @@ def plan_selections(
     estimate (``benchmarks/gpu_book.sh``: a short lease records whole cases first).
     ``which="fits"``: the cases that fit the rows' machine and lack ``seeds`` measured
     seeds there, by their time there (``benchmarks/cpu_book.sh``). A claim judges the
-    cases its run recorded in earlier selections.
+    cases its run recorded in earlier selections. A case ``trained_by`` another joins
+    that case's selection, its time not counted (it looks inside the model trained
+    there: the views alone, minutes).
     """
     rows = list(rows)
     if which == "gpu-sized":
@@ -118,29 +120,35 @@ def plan_selections(
     for r in rows if which == "fits" else ():
         experiment = r.case.split("[", 1)[0]
         baselines[experiment] = max(baselines.get(experiment, 0.0), r.baselines_s or 0.0)
-    cases = list(lacking)
     declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
     chapters = {c.id: c.chapter for c in declared}
     experiments = sorted({c.experiment for c in declared})
+    # A case that looks inside another's trained model rides with it, after it in the
+    # same process (pytest collects the trainer first), where both are selected.
+    riders: dict[str, list[str]] = {}
+    for c in declared:
+        if c.id in lacking and c.trained_by in lacking and chapters[c.trained_by] == c.chapter:
+            riders.setdefault(c.trained_by, []).append(c.id)
+    riding = {rider for group in riders.values() for rider in group}
     selections: list[Selection] = []
     compared: set[str] = set()
-    for case in cases:
-        experiment = case.split("[", 1)[0]
-        # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
-        expression = f"test_model and {_only(case.replace('[', '-').rstrip(']'), declared)}"
-        seconds = lacking[case]
-        if experiment not in compared:  # its baselines and ensemble, once, with its first case
-            compared.add(experiment)
-            seconds += baselines.get(experiment, 0.0)
-            expression = (
-                f"({expression}) or (test_baselines_and_ensemble and "
-                f"{_only(experiment, experiments)})"
-            )
+    for case in (c for c in lacking if c not in riding):
+        seconds, terms = lacking[case], []
+        for selected in (case, *riders.get(case, ())):
+            experiment = selected.split("[", 1)[0]
+            # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
+            test_id = selected.replace("[", "-").rstrip("]")
+            terms.append(f"test_model and {_only(test_id, declared)}")
+            if experiment not in compared:  # its baselines and ensemble, once, with its first case
+                compared.add(experiment)
+                seconds += baselines.get(experiment, 0.0)
+                terms.append(f"test_baselines_and_ensemble and {_only(experiment, experiments)}")
+        expression = terms[0] if len(terms) == 1 else " or ".join(f"({t})" for t in terms)
         selections.append(Selection(f"{chapters[case]}.py -k {expression}", seconds))
     claims: dict[str, list[str]] = {}
     for claim in manifest.profiles[profile].claims:
         labels = {claim.a.label, claim.b.label}
-        if labels <= sides and labels & set(cases):
+        if labels <= sides and labels & set(lacking):
             claims.setdefault(claim.chapter, []).append(claim.id)
     selections += [
         Selection(f"{chapter}.py -k {' or '.join(ids)}", 0.0) for chapter, ids in claims.items()

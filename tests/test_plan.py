@@ -220,3 +220,26 @@ def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
     assert "ch04-smaller-overfits-later" in claims.line
     assert "l2" not in claims.line  # its side is GPU-sized here
     assert {t.split("[")[0] for t in collected(claims.line)} == {"test_claim"}
+
+
+def test_a_case_trained_by_another_is_selected_with_it(manifest):
+    trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    rows = [_row(viewer, 2000.0, 200.0), _row(trainer, 2700.0, 300.0)]
+    (both, claims) = plan_selections(rows, manifest, "fits")
+    # One process: the trainer first (pytest's order), the viewer looks inside its model.
+    assert collected(both.line) == [
+        "test_model[ch05.dogs.scratch-augmented]",
+        "test_model[ch05.dogs.views-scratch]",
+        "test_baselines_and_ensemble[ch05.dogs.scratch]",
+        "test_baselines_and_ensemble[ch05.dogs.views]",
+    ]
+    assert both.seconds == 3 * 2700.0  # the viewer trains nothing
+    assert "views-deeper-layers-blanker" in claims.line
+    # A trainer with its seeds recorded: the viewer runs alone and trains its own model.
+    done = dataclasses.replace(_row(trainer, 2700.0, 300.0), how="measured", seeds_timed=3)
+    (alone, _) = plan_selections([_row(viewer, 2000.0, 200.0), done], manifest, "fits")
+    assert collected(alone.line) == [
+        "test_model[ch05.dogs.views-scratch]",
+        "test_baselines_and_ensemble[ch05.dogs.views]",
+    ]
+    assert alone.seconds == 3 * 2000.0

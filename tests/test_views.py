@@ -1,17 +1,22 @@
 """Chapter 5.4's views of a convnet: activations, filter ascent, Grad-CAM and its
 randomisation check, on tiny models (the real code, every backend's autodiff)."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
 from dlwp_suite.compat import math_ops, value_and_gradient
 from dlwp_suite.datasets.task_data import TaskData
+from dlwp_suite.experiment import Case
 from dlwp_suite.experiments import get
 from dlwp_suite.models.ch05_views import build_viewed
 from dlwp_suite.protocols import get as protocol
+from dlwp_suite.protocols.base import RunResult
 from dlwp_suite.protocols.convnet_views import _gradcam_view, images_binomial_p, view_indices
-from dlwp_suite.run_context import RunContext
+from dlwp_suite.protocols.fit_evaluate import TrainedModel
+from dlwp_suite.run_context import KeptModels, RunContext
 from dlwp_suite.what_convnets_learn import (
     activations,
     apply,
@@ -234,3 +239,68 @@ def test_a_gradcam_chain_that_is_not_the_model_misses_the_gap_bar(tiny):
     bar = IS_THE_MODEL.bar()
     assert bar.check([same["gradcam_model_gap"]]).passed
     assert not bar.check([other["gradcam_model_gap"]]).passed
+
+
+def _viewer_trained_by(trainer_id: str, profile: str = "smoke"):
+    """The views experiment with its scratch variant declared trained by ``trainer_id``."""
+    views = get("ch05.dogs.views")
+    spec = dataclasses.replace(views.profile(profile), trained_by={"scratch": trainer_id})
+    return dataclasses.replace(views, profiles={**views.profiles, profile: spec})
+
+
+def _one_epoch(case):
+    return dataclasses.replace(case, params={**case.params, "epochs": 1})
+
+
+def test_a_case_trained_by_another_looks_inside_that_cases_model(smoke_data):
+    views = _viewer_trained_by("ch05.dogs.scratch[book]")
+    viewer = _one_epoch(views.case("scratch", "smoke"))
+    scratch = get("ch05.dogs.scratch")
+    watching = protocol("what_convnets_learn").view_params
+    trainer = Case(  # the viewer's training settings, as the registry requires
+        scratch, "book", "smoke", {k: v for k, v in viewer.params.items() if k not in watching}, ()
+    )
+    kept = KeptModels({trainer.id})
+    context = RunContext(kept_models=kept)
+    trained, _, _ = protocol("fit_evaluate").run_keeping_model(
+        trainer, smoke_data(scratch), 0, context=context
+    )
+    viewed = protocol("what_convnets_learn").run(viewer, smoke_data(views), 0, context=context)
+    assert viewed.details["reused"] == "the model ch05.dogs.scratch[book] trained for this seed"
+    assert viewed.metrics["test_accuracy"] == trained.metrics["test_accuracy"]
+    assert viewed.history == trained.history
+    assert viewed.timings["wall_s"] == viewed.timings["views_s"]  # training timed there
+    assert "first_conv_blank_share" in viewed.metrics
+    assert "first_conv_blank_share" not in trained.metrics  # the trainer's record unchanged
+    assert kept.take(trainer.id, 0) is None  # taken once
+    # Nothing kept (another seed, another process): the viewer trains its own model.
+    alone = protocol("what_convnets_learn").run(viewer, smoke_data(views), 1, context=context)
+    assert "reused" not in alone.details and alone.timings["wall_s"] > alone.timings["views_s"]
+
+
+def test_a_kept_model_trained_on_other_files_is_refused(smoke_data):
+    views = _viewer_trained_by("ch05.dogs.scratch[book]")
+    viewer = views.case("scratch", "smoke")
+    data = smoke_data(views)
+    kept = KeptModels({"ch05.dogs.scratch[book]"})
+    other = {name: "0" * 64 for name in data.file_hashes}
+    kept.keep("ch05.dogs.scratch[book]", 0, TrainedModel(RunResult({}, {}), None, data, other))
+    with pytest.raises(ValueError, match="trained on other data files"):
+        protocol("what_convnets_learn").run(viewer, data, 0, context=RunContext(kept_models=kept))
+
+
+def test_the_registry_refuses_a_trainer_that_trains_otherwise():
+    from dlwp_suite.experiments import _check_trained_by
+
+    # The book's views look inside the augmented convnet and the fine-tuned MobileNet.
+    book = get("ch05.dogs.views").profile("book").trained_by
+    assert dict(book) == {
+        "scratch": "ch05.dogs.scratch[augmented]",
+        "mobilenet_finetune": "ch05.dogs.mobilenet[finetune]",
+    }
+    # The plain convnet trains without augmentation: not the model 5.4 looks inside.
+    with pytest.raises(ValueError, match="'augmentation' differs"):
+        _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[book]", "book"))
+    # In the quick profile the views train 3 epochs, the augmented convnet 20.
+    with pytest.raises(ValueError, match="'epochs' differs"):
+        _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[augmented]", "quick"))

@@ -8,7 +8,7 @@ from dlwp_suite import protocols
 from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
-from dlwp_suite.experiment import PROFILES, Experiment
+from dlwp_suite.experiment import PROFILES, Case, Experiment
 
 # One module per chapter part, each with EXPERIMENTS and CLAIMS, in the report's order.
 _CHAPTERS = tuple(
@@ -69,6 +69,49 @@ def _check_shared_baselines(experiment: Experiment) -> None:
             raise ValueError(f"{experiment.id}: {owner.id} runs no {profile} case to share")
 
 
+def case_by_id(case_id: str, profile: str) -> Case:
+    """The case ``experiment[variant]`` of ``profile``."""
+    experiment_id, variant = case_id.rstrip("]").split("[", 1)
+    if experiment_id not in EXPERIMENTS:
+        raise KeyError(f"no experiment {experiment_id!r} (case {case_id!r})")
+    return EXPERIMENTS[experiment_id].case(variant, profile)
+
+
+def _check_trained_by(experiment: Experiment) -> None:
+    """A variant that looks inside another case's trained model must train the same way:
+    settings both declare are equal, and a setting one lacks is off in the other (None,
+    False) or only says what to look at (the viewer protocol's ``view_params``)."""
+    viewing = protocols.get(experiment.protocol).view_params
+    for profile, spec in experiment.profiles.items():
+        for variant, trainer_id in spec.trained_by.items():
+            if not viewing:
+                raise ValueError(f"{experiment.id}: {experiment.protocol} looks inside no model")
+            if variant not in spec.variants:
+                raise ValueError(f"{experiment.id} {profile}: trained_by names no run variant")
+            trainer = case_by_id(trainer_id, profile)
+            if trainer.variant not in trainer.experiment.profile(profile).variants:
+                raise ValueError(f"{experiment.id} {profile}: {trainer_id} does not run there")
+            viewer = experiment.case(variant, profile).params
+            for key in sorted((set(viewer) | set(trainer.params)) - viewing):
+                mine, theirs = viewer.get(key), trainer.params.get(key)
+                one_sided = (key in viewer) != (key in trainer.params)
+                if mine != theirs and not (one_sided and not (mine or theirs)):
+                    raise ValueError(
+                        f"{experiment.id}[{variant}] {profile}: trained_by {trainer_id}, "
+                        f"whose {key!r} differs ({mine!r} against {theirs!r})"
+                    )
+
+
+def viewed_cases(profile: str) -> set[str]:
+    """The cases of ``profile`` whose trained models other cases look inside."""
+    return {
+        trainer
+        for e in EXPERIMENTS.values()
+        if profile in e.profiles
+        for trainer in e.profile(profile).trained_by.values()
+    }
+
+
 def _check_side(claim: Claim, side: Side) -> None:
     experiment = EXPERIMENTS.get(side.experiment)
     if experiment is None:
@@ -85,6 +128,7 @@ for _experiment in EXPERIMENTS.values():
     _check_experiment(_experiment)
     if _experiment.baselines_of is not None:
         _check_shared_baselines(_experiment)
+    _check_trained_by(_experiment)
 for _claim in CLAIMS.values():
     _check_side(_claim, _claim.a)
     _check_side(_claim, _claim.b)

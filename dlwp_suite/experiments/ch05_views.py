@@ -177,6 +177,14 @@ VIEWS = Experiment(
                     "scratch": (FIRST_ACTIVATION, FILTERS_RISE, IS_THE_MODEL, HEATMAPS_CHANGE),
                     "mobilenet_finetune": (KNOWS_THE_IMAGES, IS_THE_MODEL, HEATMAPS_CHANGE),
                 },
+                # 1e 5.4 loads the models 5.2 and 5.3 saved: here those cases' models,
+                # trained earlier in the process with the seed (otherwise trained again).
+                trained_by=Frozen(
+                    {
+                        "scratch": "ch05.dogs.scratch[augmented]",
+                        "mobilenet_finetune": "ch05.dogs.mobilenet[finetune]",
+                    }
+                ),
             ),
         }
     ),

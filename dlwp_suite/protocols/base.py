@@ -63,6 +63,9 @@ class Protocol(abc.ABC):
     # False where the declared model is a pretrained network read, not trained (it is
     # not compiled): input-optimisation protocols.
     trains_model: ClassVar[bool] = True
+    # Settings that say what to look at in a trained model, not how it trains: a
+    # protocol with some can look inside another case's model (``ProfileSpec.trained_by``).
+    view_params: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def run(

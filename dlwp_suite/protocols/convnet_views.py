@@ -36,7 +36,7 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.images import save_png
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import RunResult
-from dlwp_suite.protocols.fit_evaluate import FitEvaluate
+from dlwp_suite.protocols.fit_evaluate import FitEvaluate, TrainedModel
 from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.what_convnets_learn import (
     activations,
@@ -159,10 +159,23 @@ def _gradcam_view(
     return metrics, details
 
 
+def _kept_model(case: Case, data: TaskData, seed: int, context: RunContext) -> TrainedModel | None:
+    """The model of the case this one is ``trained_by``, if the run kept it for ``seed``."""
+    if case.trained_by is None or context.kept_models is None:
+        return None
+    kept = context.kept_models.take(case.trained_by, seed)
+    if kept is None:
+        return None
+    if any(data.file_hashes.get(name) != sha for name, sha in kept.trained_on.items()):
+        raise ValueError(f"{case.id}: {case.trained_by} trained on other data files")
+    return kept
+
+
 class ConvnetViews(FitEvaluate):
     """Fit-evaluate, then the views of 1e 5.4 the case asks for, on the tested model."""
 
     name = "what_convnets_learn"
+    view_params = frozenset({"views", "view_images", "pattern_filters", "pattern_size"})
     metrics = declare(
         {
             **FitEvaluate.metrics,
@@ -184,8 +197,19 @@ class ConvnetViews(FitEvaluate):
     def run(
         self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
     ) -> RunResult:
-        """Train and test (fit-evaluate), then record the case's views of that model."""
-        result, model, data = self.run_keeping_model(case, data, seed, context=context)
+        """Train and test (fit-evaluate), then record the case's views of that model.
+
+        A case ``trained_by`` another looks inside that case's model where the run kept
+        it for this seed (the book's 5.4 loads the models 5.2 and 5.3 saved): its record
+        holds that model's training results, says so (``details["reused"]``), and times
+        the views alone."""
+        kept = _kept_model(case, data, seed, context)
+        if kept is None:
+            result, model, data = self.run_keeping_model(case, data, seed, context=context)
+        else:
+            result, model, data = kept.result, kept.model, kept.data
+            result.timings["wall_s"] = 0.0  # trained and timed in the other case
+            result.details["reused"] = f"the model {case.trained_by} trained for this seed"
         started = time.perf_counter()
         views = set(case.params["views"])
         if unknown := views - VIEWS:

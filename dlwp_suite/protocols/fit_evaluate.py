@@ -11,6 +11,8 @@ as the 2nd edition's ``ModelCheckpoint(save_best_only=True)`` then ``load_model`
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from typing import Any
 
@@ -118,6 +120,28 @@ def _head_twin(case: Case) -> Case | None:
             and clock_threshold(other, "best_val_accuracy") == clocked
         ),
         None,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedModel:
+    """A case's tested model kept for a case that looks inside it: its result (a copy),
+    the model, the inputs it saw, and the data files it trained on (name -> SHA-256)."""
+
+    result: RunResult
+    model: keras.Model
+    data: TaskData
+    trained_on: dict[str, str]
+
+
+def _copied(result: RunResult) -> RunResult:
+    """A copy the viewer may add to without changing the trainer's record."""
+    return dataclasses.replace(
+        result,
+        metrics=dict(result.metrics),
+        timings=dict(result.timings),
+        history={k: list(v) for k, v in result.history.items()},
+        details=copy.deepcopy(result.details),
     )
 
 
@@ -231,6 +255,9 @@ class FitEvaluate(Protocol):
                 metrics["finetune_gain"] = metrics["val_accuracy"] - head["head_val_accuracy"]
         result = _tested(case, data, model, metrics, timings, history, started)
         result.details.update(details)
+        if context.kept_models is not None:
+            kept = TrainedModel(_copied(result), model, data, dict(given.file_hashes))
+            context.kept_models.keep(case.id, seed, kept)
         return result, model, data
 
     def baseline(self, name: str, case: Case, data: TaskData, seed: int) -> BaselineResult:

@@ -84,6 +84,9 @@ class CaseSpec:
     data_kind: DataKind
     targets: tuple[TargetSpec, ...]
     baseline: str | None = None
+    # The case whose trained model this one looks inside where it ran first in the
+    # process with the seed (run scripts select the two together).
+    trained_by: str | None = None
 
     @property
     def id(self) -> str:
