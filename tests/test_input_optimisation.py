@@ -1,6 +1,8 @@
 """Chapter 8's DeepDream and style transfer: the photos they start from, the bases'
 input spaces, the octave loop and the Gram matrix, on generated data."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from dlwp_suite.experiments import get
 from dlwp_suite.pretrained import BASES
 from dlwp_suite.protocols.deep_dream import dream
 from dlwp_suite.protocols.style_transfer import gram
+
+ENV = {"keras": "3", "backend": "tensorflow", "device": "CPU"}
 
 
 def test_photos_are_verified_test_images_cats_and_dogs_in_turn(data_config):
@@ -74,3 +78,24 @@ def test_stand_in_notes_reach_the_data(smoke_data):
     data = smoke_data(get("ch08.dream.mobilenet"))
     assert any("STAND-IN network" in note for note in data.notes)
     assert any("STAND-IN pictures" in note for note in data.notes)
+
+
+def test_a_dream_that_takes_no_step_misses_its_rising_bar_and_the_run_goes_on(
+    smoke_data, manifest
+):
+    """Every octave past the cap from its start: no step to judge, so the seed records no
+    rising share and the bar is missed; the runner records every seed."""
+    from dlwp_suite.results.judge import judge
+    from dlwp_suite.results.verdicts import Status
+    from dlwp_suite.runner import run_case
+
+    experiment = get("ch08.dream.mobilenet")
+    case = experiment.case("book", "smoke")
+    case = dataclasses.replace(case, params={**case.params, "max_loss": -1.0})
+    written: list[dict] = []
+    run_case(case, smoke_data(experiment), [0, 1], "run", ENV, {}, written.append)
+    assert [r["seed"] for r in written] == [0, 1]
+    assert all("dream_rising_step_share" not in r["metrics"] for r in written)
+    assert all(r["metrics"]["dream_capped_octave_share"] == 1.0 for r in written)
+    verdicts = [v for v in judge(written, manifest) if v.metric == "dream_rising_step_share"]
+    assert [v.status for v in verdicts] == [Status.BAR_MISSED]
