@@ -80,9 +80,7 @@ def test_stand_in_notes_reach_the_data(smoke_data):
     assert any("STAND-IN pictures" in note for note in data.notes)
 
 
-def test_a_dream_that_takes_no_step_misses_its_rising_bar_and_the_run_goes_on(
-    smoke_data, manifest
-):
+def test_a_dream_that_takes_no_step_misses_its_rising_bar_and_the_run_goes_on(smoke_data, manifest):
     """Every octave past the cap from its start: no step to judge, so the seed records no
     rising share and the bar is missed; the runner records every seed."""
     from dlwp_suite.results.judge import judge
