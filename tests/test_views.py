@@ -290,7 +290,7 @@ def test_a_kept_model_trained_on_other_files_is_refused(smoke_data):
 
 
 def test_the_registry_refuses_a_trainer_that_trains_otherwise():
-    from dlwp_suite.experiments import _check_trained_by
+    from dlwp_suite.experiments import _check_trained_by, viewed_cases
 
     # The book's views look inside the augmented convnet and the fine-tuned MobileNet.
     book = get("ch05.dogs.views").profile("book").trained_by
@@ -298,6 +298,8 @@ def test_the_registry_refuses_a_trainer_that_trains_otherwise():
         "scratch": "ch05.dogs.scratch[augmented]",
         "mobilenet_finetune": "ch05.dogs.mobilenet[finetune]",
     }
+    # What a book run's processes keep for them (the session's KeptModels); none elsewhere.
+    assert viewed_cases("book") == set(book.values()) and viewed_cases("quick") == set()
     # The plain convnet trains without augmentation: not the model 5.4 looks inside.
     with pytest.raises(ValueError, match="'augmentation' differs"):
         _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[book]", "book"))
