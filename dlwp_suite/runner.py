@@ -48,7 +48,12 @@ def fit_baselines(
     protocol = protocols.get(case.experiment.protocol)
     names = list(names)
     inputs = case.experiment.baseline_inputs(case.params, data) if names else data
-    return {name: protocol.baseline(name, case, inputs, seed) for name in names}
+    fitted = {}
+    for name in names:
+        # A long baseline (the dream's random steps) reports progress under its name.
+        with progress.seed(f"{case.experiment.id} baseline {name}", seed, 0, 1):
+            fitted[name] = protocol.baseline(name, case, inputs, seed)
+    return fitted
 
 
 def _baseline_score(result: BaselineResult, metric: str) -> float:

@@ -243,3 +243,22 @@ def test_a_case_trained_by_another_is_selected_with_it(manifest):
         "test_baselines_and_ensemble[ch05.dogs.views]",
     ]
     assert alone.seconds == 3 * 2000.0
+
+
+def test_a_baselines_progress_lines_name_it_and_time_it_from_its_start(smoke_data):
+    """The dream's random-steps baseline reports steps like the case: its lines name the
+    baseline and estimate from its own start (not from the clock's origin)."""
+    from dlwp_suite.experiments import get
+    from dlwp_suite.runner import fit_baselines
+
+    lines: list[str] = []
+    progress.attach(lines.append, interval_s=0.0)
+    try:
+        experiment = get("ch08.dream.mobilenet")
+        fit_baselines(experiment.case("book", "smoke"), smoke_data(experiment), 0, ["random_steps"])
+    finally:
+        progress.attach(None)
+    assert lines and all(
+        line.startswith("ch08.dream.mobilenet baseline random_steps seed 0") for line in lines
+    )
+    assert all("h" not in line.rsplit("·", 1)[-1] for line in lines)  # minutes at most
