@@ -95,13 +95,18 @@ def test_the_plugin_hands_its_options_to_the_fixture(
     steps = 4 if asked else None
     pytester.makepyfile(
         test_context=f"""
+        import dataclasses
         from pathlib import Path
 
         from dlwp_suite.run_context import RunContext
 
 
         def test_context(dlwp):
-            assert dlwp.context == RunContext(Path({str(images)!r}), {logs}, {steps})
+            built = dataclasses.replace(dlwp.context, kept_models=None)
+            assert built == RunContext(Path({str(images)!r}), {logs}, {steps})
+            # The session adds where trained models wait for the cases that look inside
+            # them: in the quick profile no case does.
+            assert dlwp.context.kept_models.wanted == frozenset()
         """
     )
     monkeypatch.setenv("DLWP_RUN_ID", "the-run")
