@@ -68,6 +68,7 @@ def data_kind(experiment: Experiment, profile: str) -> DataKind:
 
 def _cases(experiment: Experiment, profile: str) -> list[CaseSpec]:
     kind = data_kind(experiment, profile)
+    ensembled = experiment.ensemble_case(profile)
     cases = [
         CaseSpec(
             experiment.id,
@@ -77,6 +78,7 @@ def _cases(experiment: Experiment, profile: str) -> list[CaseSpec]:
             kind,
             tuple(_target(t) for t in case.targets),
             trained_by=case.trained_by,
+            ensembled=ensembled is not None and case.variant == ensembled.variant,
         )
         for case in experiment.cases(profile)
     ]

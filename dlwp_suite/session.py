@@ -108,9 +108,10 @@ class Dlwp:
         self.store = store
         self.selected = selected  # keys of the case and comparisons tests selected
         # Pictures, TensorBoard logs, fused steps, for the protocols; and the trained
-        # models this process keeps for the cases that look inside them.
-        viewed = experiments.viewed_cases(self.profile)
-        self.context = dataclasses.replace(context, kept_models=KeptModels(viewed))
+        # models this process keeps for the cases that look inside them (not in a time
+        # probe: it times what each case takes alone).
+        kept = None if self.time_probe else KeptModels(experiments.viewed_cases(self.profile))
+        self.context = dataclasses.replace(context, kept_models=kept)
         self.environment = fingerprint()
         self._data: dict[str, TaskData] = {}
         self._generated: set[str] = set()
@@ -214,6 +215,23 @@ class Dlwp:
             and r.get("seed") in self.seeds
         ]
 
+    def recorded_comparisons(self, case: Case, data: TaskData) -> list[dict[str, Any]]:
+        """With ``--dlwp-resume``: the resumed run's baselines and ensemble for ``case``
+        (its experiment's ensemble case) on the first seed, if they are all there."""
+        if not self.config.getoption("--dlwp-resume"):
+            return []
+        found = [
+            r
+            for r in read_run(self.store.directory, self.store.run_id)
+            if r.get("kind") in ("baseline", "ensemble")
+            and (r.get("experiment"), r.get("variant")) == (case.experiment.id, case.variant)
+            and r.get("profile") == self.profile
+            and r.get("seed") == self.seeds[0]
+        ]
+        fitted = {r["name"] for r in found if r["kind"] == "baseline"}
+        ensembled = any(r["kind"] == "ensemble" for r in found) or data.y_test is None
+        return found if ensembled and set(case.experiment.baselines) <= fitted else []
+
     def check_model(self, case: Case, benchmark: Any) -> None:
         """Train the case's model for every seed (timed), record, and assert its targets.
 
@@ -288,7 +306,7 @@ class Dlwp:
 
     def check_comparisons(self, experiment: Experiment, benchmark: Any) -> None:
         """Record the baselines and the ensemble for the experiment's ensemble case (its
-        ``ensemble_variant``, else its first).
+        ``ensemble_variant``, else its first); resuming a run that has them, judge those.
 
         The network is the one ``check_model`` trained on the first seed when this
         process ran it (it does unless xdist sent that test elsewhere), else retrained.
@@ -300,6 +318,10 @@ class Dlwp:
         if case is None:
             pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
         data = self.data(experiment)
+        subjects = {f"{experiment.id}:{b}" for b in experiment.baselines}
+        if earlier := self.recorded_comparisons(case, data):  # a resumed run has them
+            _assert_verdicts(earlier, subjects)
+            return
         baselines = self.baselines(experiment, data, experiment.baselines)
         network = self._tested.get((case.id, self.seeds[0]))
         try:
@@ -314,7 +336,7 @@ class Dlwp:
             _stop_on_unwritable_records(self.session, error)
         self._extra_info(benchmark, experiment, outcome.records)
         # The book's numbers for its baselines.
-        _assert_verdicts(outcome.records, {f"{experiment.id}:{b}" for b in experiment.baselines})
+        _assert_verdicts(outcome.records, subjects)
 
     def check_book_code(
         self,

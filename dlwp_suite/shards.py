@@ -40,7 +40,8 @@ def test_durations(
     """Seconds per test of ``profile`` as the newest runs on ``stack`` and ``device``
     measured them: a case's median wall time a seed times ``seeds``, an experiment's
     baselines' fit time. Tests never timed there are left out (pytest-split gives them
-    the average); a time probe's extrapolation stands in for a case no run timed."""
+    the average); a time probe's extrapolation stands in for a case no run timed, or
+    whose seeds looked inside another case's model (a shard may have to train it)."""
     chapters = {c.experiment: c.chapter for c in manifest.profiles[profile].cases}
     walls: dict[str, list[float]] = {}
     probed: dict[str, float] = {}
@@ -52,7 +53,9 @@ def test_durations(
         timings = record.get("timings") or {}
         if chapter is None:
             continue
-        if record["kind"] == "model" and timings.get("wall_s"):
+        # A seed on another case's model timed only its views (``details.reused``).
+        reused = (record.get("details") or {}).get("reused")
+        if record["kind"] == "model" and timings.get("wall_s") and not reused:
             test = model_test(chapter, record["experiment"], record["variant"])
             walls.setdefault(test, []).append(timings["wall_s"])
         elif record["kind"] == "time_probe":
@@ -101,9 +104,9 @@ def plan_selections(
         )
         sides = {r.case for r in chosen}
     elif which == "fits":
-        fitting = [r for r in rows if r.fits and r.how != "reused"]
+        fitting = [r for r in rows if r.fits]
         chosen = sorted(
-            (r for r in fitting if r.how != "measured" or r.seeds_timed < seeds),
+            (r for r in fitting if r.seeds_recorded < seeds),
             key=lambda r: (r.seed_s or 0.0, r.case),
         )
         sides = {r.case for r in fitting}
@@ -112,8 +115,7 @@ def plan_selections(
     lacking: dict[str, float] = {}
     for r in chosen:  # a case's time on the rows' machine (gpu-sized: its GPU time)
         seconds = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
-        todo = seeds - r.seeds_timed if r.how == "measured" else seeds
-        lacking.setdefault(r.case, seconds * todo)
+        lacking.setdefault(r.case, seconds * (seeds - r.seeds_recorded))
     # An experiment's baselines, timed here by the probe that fitted them (a GPU lease
     # fits them on its own CPU: not counted there).
     baselines: dict[str, float] = {}
@@ -130,8 +132,19 @@ def plan_selections(
         if c.id in lacking and c.trained_by in lacking and chapters[c.trained_by] == c.chapter:
             riders.setdefault(c.trained_by, []).append(c.id)
     riding = {rider for group in riders.values() for rider in group}
+    # An experiment's baselines and ensemble go with its ensembled case where that is
+    # selected (the comparisons test takes the network that case trained in the
+    # process), else with its first selected case, and then train that network again.
+    ensembled = {c.experiment: c.id for c in declared if c.ensembled}
+    comparing: dict[str, str] = {}
+    for case in lacking:
+        experiment = case.split("[", 1)[0]
+        if ensembled.get(experiment) in lacking:
+            comparing[experiment] = ensembled[experiment]
+        else:
+            comparing.setdefault(experiment, case)
+    seed_times = {r.case: r.seed_s or 0.0 for r in rows}
     selections: list[Selection] = []
-    compared: set[str] = set()
     for case in (c for c in lacking if c not in riding):
         seconds, terms = lacking[case], []
         for selected in (case, *riders.get(case, ())):
@@ -139,9 +152,10 @@ def plan_selections(
             # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
             test_id = selected.replace("[", "-").rstrip("]")
             terms.append(f"test_model and {_only(test_id, declared)}")
-            if experiment not in compared:  # its baselines and ensemble, once, with its first case
-                compared.add(experiment)
+            if comparing[experiment] == selected:
                 seconds += baselines.get(experiment, 0.0)
+                if (network := ensembled.get(experiment)) not in (None, *lacking):
+                    seconds += seed_times.get(network, 0.0)  # trained again, one seed
                 terms.append(f"test_baselines_and_ensemble and {_only(experiment, experiments)}")
         expression = terms[0] if len(terms) == 1 else " or ".join(f"({t})" for t in terms)
         selections.append(Selection(f"{chapters[case]}.py -k {expression}", seconds))

@@ -11,6 +11,7 @@ import pytest
 
 from dlwp_suite import progress
 from dlwp_suite.report import markdown
+from dlwp_suite.report.tables import plan_table
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow, plan_rows, seed_estimate
 from dlwp_suite.results.verdicts import Status
@@ -104,6 +105,7 @@ def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
     rows = {r.case: r for r in plan_rows(records, manifest)}
     original, bigger, smaller = rows[ORIGINAL], rows[BIGGER], rows[SMALLER]
     assert (original.seed_s, original.how, original.seeds_timed) == (60.0, "measured", 3)
+    assert original.seeds_recorded == 3
     assert (original.gpu_s, original.gpu_how) == (6.0, "measured")
     assert bigger.seed_s == pytest.approx(1100.0 + 300.0 * 17)
     assert bigger.how == "extrapolated" and bigger.fits is (bigger.seed_s <= FITS_WITHIN_S)
@@ -120,6 +122,33 @@ def test_a_result_reused_from_another_case_is_timed_there(manifest):
     (row,) = [r for r in plan_rows([reused], manifest) if r.case == SMALLER]
     assert (row.seed_s, row.how, row.fits) == (0.0, "reused", True)
     assert row.reason == f"reused: the first phase of {ORIGINAL}"
+
+
+def test_seeds_on_another_cases_model_are_recorded_but_not_timed(manifest):
+    """A viewer's seeds that looked inside its trainer's model count as done (the run
+    scripts select it no more), while its seed time stays its probe's."""
+    trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    records = [
+        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
+        *(
+            factory.model(
+                viewer,
+                s,
+                {},
+                profile="book",
+                run_id="book",
+                timings={"wall_s": 40.0},
+                details={"reused": f"the model {trainer} trained for this seed"},
+            )
+            for s in range(3)
+        ),
+    ]
+    (row,) = [r for r in plan_rows(records, manifest) if r.case == viewer]
+    assert (row.how, row.seeds_timed, row.seeds_recorded) == ("extrapolated", 0, 3)
+    assert row.seed_s == pytest.approx(100.0 + 30.0 * 97)
+    assert viewer not in " ".join(s.line for s in plan_selections([row], manifest, "fits"))
+    (how,) = plan_table([row])["how"]
+    assert how.endswith("; 3 seed(s) on another case's model")
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
@@ -170,6 +199,10 @@ def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:
     )
 
 
+def _measured(row: PlanRow, seeds: int) -> PlanRow:
+    return dataclasses.replace(row, how="measured", seeds_timed=seeds, seeds_recorded=seeds)
+
+
 def collected(selection: str) -> list[str]:
     """The benchmark tests a ``FILE -k EXPR`` selection collects (book profile)."""
     file, expression = selection.split(" -k ", 1)
@@ -200,14 +233,15 @@ def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claim
 
 
 def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
-    measured = dataclasses.replace(_row(ORIGINAL, 60.0, 6.0), how="measured", seeds_timed=3)
-    one_seed = dataclasses.replace(_row(SMALLER, 50.0, 5.0), how="measured", seeds_timed=1)
+    measured = _measured(_row(ORIGINAL, 60.0, 6.0), 3)
+    one_seed = _measured(_row(SMALLER, 50.0, 5.0), 1)
     bigger = dataclasses.replace(_row(BIGGER, 100.0, 10.0), baselines_s=7.0)
     rows = [measured, one_seed, bigger, _row("ch04.imdb.overfitting[l2]", 9e3, 9.0)]
     selections = plan_selections(rows, manifest, "fits")
     # The seeds each lacks at its time here; the experiment's baselines (timed by the
-    # probe of another of its cases) with its first selection; claims train nothing.
-    assert [s.seconds for s in selections] == [2 * 50.0 + 7.0, 3 * 100.0, 0.0]
+    # probe of another of its cases) with its first selection, and its ensembled case
+    # (the original, done) trained again there for the ensemble; claims train nothing.
+    assert [s.seconds for s in selections] == [2 * 50.0 + 7.0 + 60.0, 3 * 100.0, 0.0]
     assert [collected(s.line) for s in selections[:2]] == [
         [
             "test_model[ch04.imdb.overfitting-smaller]",
@@ -236,7 +270,7 @@ def test_a_case_trained_by_another_is_selected_with_it(manifest):
     assert both.seconds == 3 * 2700.0  # the viewer trains nothing
     assert "views-deeper-layers-blanker" in claims.line
     # A trainer with its seeds recorded: the viewer runs alone and trains its own model.
-    done = dataclasses.replace(_row(trainer, 2700.0, 300.0), how="measured", seeds_timed=3)
+    done = _measured(_row(trainer, 2700.0, 300.0), 3)
     (alone, _) = plan_selections([_row(viewer, 2000.0, 200.0), done], manifest, "fits")
     assert collected(alone.line) == [
         "test_model[ch05.dogs.views-scratch]",
@@ -262,3 +296,39 @@ def test_a_baselines_progress_lines_name_it_and_time_it_from_its_start(smoke_dat
         line.startswith("ch08.dream.mobilenet baseline random_steps seed 0") for line in lines
     )
     assert all("h" not in line.rsplit("·", 1)[-1] for line in lines)  # minutes at most
+
+
+def test_an_experiments_comparisons_go_with_its_ensembled_case(manifest):
+    """The views' ensemble takes the scratch view's network: their comparisons ride with
+    it, not with the cheaper MobileNet pair (where they would train it again)."""
+    rows = [
+        _row("ch05.dogs.mobilenet[finetune]", 500.0, 50.0),
+        _row("ch05.dogs.views[mobilenet_finetune]", 490.0, 49.0),
+        _row("ch05.dogs.scratch[augmented]", 2700.0, 300.0),
+        _row("ch05.dogs.views[scratch]", 2000.0, 200.0),
+    ]
+    mobilenet, scratch, _ = plan_selections(rows, manifest, "fits")
+    assert collected(mobilenet.line) == [
+        "test_model[ch05.dogs.mobilenet-finetune]",
+        "test_model[ch05.dogs.views-mobilenet_finetune]",
+        "test_baselines_and_ensemble[ch05.dogs.mobilenet]",
+    ]
+    assert "test_baselines_and_ensemble[ch05.dogs.views]" in collected(scratch.line)
+
+
+def test_pytest_split_durations_leave_out_seeds_timed_in_another_case(manifest):
+    """A seed on another case's model timed only its views: a shard running the viewer
+    without its trainer trains it, so the probe's estimate stands in."""
+    from dlwp_suite.shards import test_durations as durations
+
+    viewer = "ch05.dogs.views[scratch]"
+    reused = {"reused": "the model ch05.dogs.scratch[augmented] trained for this seed"}
+    records = [
+        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
+        factory.model(
+            viewer, 0, {}, profile="book", run_id="book", timings={"wall_s": 40.0}, details=reused
+        ),
+    ]
+    stack, device = plan_rows(records, manifest)[0].stack, plan_rows(records, manifest)[0].device
+    (seconds,) = durations(records, manifest, "book", stack, device).values()
+    assert seconds == pytest.approx(100.0 + 30.0 * 97)

@@ -340,6 +340,23 @@ def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.P
     assert len([r for r in records(suite.path / "results") if r["kind"] == "model"]) == 3
 
 
+def test_a_resumed_run_does_not_fit_its_recorded_comparisons_again(suite: pytest.Pytester):
+    """The baselines and ensemble a resumed run recorded are judged, not fitted again
+    (the ensemble would train its network once more)."""
+    args = ["benchmarks/test_ch03.py", "--dlwp-profile=smoke", "-k", "ensemble and imdb"]
+    args += ["--benchmark-disable", "-p", "no:cacheprovider", "--dlwp-resume", "r2"]
+
+    def fitted() -> list[str]:  # each invocation also records its tests' outcomes
+        written = records(suite.path / "results")
+        return sorted(r["kind"] for r in written if r["kind"] != "outcome")
+
+    suite.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    kinds = fitted()
+    assert "ensemble" in kinds and "baseline" in kinds
+    suite.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    assert fitted() == kinds
+
+
 def test_two_shards_run_concurrently_merge_into_one_runs_records_and_verdicts(
     suite: pytest.Pytester, manifest
 ):

@@ -276,6 +276,7 @@ def test_a_case_trained_by_another_looks_inside_that_cases_model(smoke_data):
     # Nothing kept (another seed, another process): the viewer trains its own model.
     alone = protocol("what_convnets_learn").run(viewer, smoke_data(views), 1, context=context)
     assert "reused" not in alone.details and alone.timings["wall_s"] > alone.timings["views_s"]
+    assert alone.details["trained_own"].startswith("ch05.dogs.scratch[book] did not train first")
 
 
 def test_a_kept_model_trained_on_other_files_is_refused(smoke_data):

@@ -201,11 +201,16 @@ class ConvnetViews(FitEvaluate):
 
         A case ``trained_by`` another looks inside that case's model where the run kept
         it for this seed (the book's 5.4 loads the models 5.2 and 5.3 saved): its record
-        holds that model's training results, says so (``details["reused"]``), and times
-        the views alone."""
+        holds that model's training results and timings, says so (``details["reused"]``),
+        and its wall time is the views'. Where it was not kept, the case trains its own
+        and says why (``details["trained_own"]``)."""
         kept = _kept_model(case, data, seed, context)
         if kept is None:
             result, model, data = self.run_keeping_model(case, data, seed, context=context)
+            if case.trained_by is not None:  # say why the same model was trained again
+                result.details["trained_own"] = (
+                    f"{case.trained_by} did not train first in this process with this seed"
+                )
         else:
             result, model, data = kept.result, kept.model, kept.data
             result.timings["wall_s"] = 0.0  # trained and timed in the other case

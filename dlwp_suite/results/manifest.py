@@ -87,6 +87,9 @@ class CaseSpec:
     # The case whose trained model this one looks inside where it ran first in the
     # process with the seed (run scripts select the two together).
     trained_by: str | None = None
+    # Its network joins its experiment's ensemble: the comparisons test trains it again
+    # unless this case ran first in the process (run scripts select the two together).
+    ensembled: bool = False
 
     @property
     def id(self) -> str:

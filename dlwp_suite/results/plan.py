@@ -82,6 +82,9 @@ class PlanRow:
     gpu_ratio_cases: int
     reason: str = ""  # why it was not timed
     stopped: str | None = None
+    # Seeds the newest run of the profile recorded here, those that looked inside another
+    # case's trained model (untimed: ``details.reused``) included: what a run still lacks.
+    seeds_recorded: int = 0
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -101,16 +104,23 @@ def _case(record: Mapping[str, Any]) -> str:
     return f"{record['experiment']}[{record['variant']}]"
 
 
-def _seed_walls(rows: Iterable[Record], profile: str) -> dict[tuple[str, str, str], list[float]]:
-    """Each case's per-seed network seconds, per (case, stack, device), of the newest run."""
+def _seed_walls(
+    rows: Iterable[Record], profile: str
+) -> tuple[dict[tuple[str, str, str], list[float]], dict[tuple[str, str, str], int]]:
+    """Each case's per-seed network seconds, per (case, stack, device), of the newest
+    run; and its seeds recorded there, with those whose model another case trained (and
+    timed: their records' ``details.reused``)."""
     walls: dict[tuple[str, str, str], list[float]] = {}
+    seeds: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if row["kind"] != "model" or row["profile"] != profile:
             continue
+        key = (_case(row), row["stack"], row["device"])
+        seeds[key] = seeds.get(key, 0) + 1
         wall = (row.get("timings") or {}).get("wall_s")
         if wall is not None and not (row.get("details") or {}).get("reused"):
-            walls.setdefault((_case(row), row["stack"], row["device"]), []).append(float(wall))
-    return walls
+            walls.setdefault(key, []).append(float(wall))
+    return walls, seeds
 
 
 def plan_rows(
@@ -138,7 +148,7 @@ def plan_rows(
     }
     if not machines or profile not in manifest.profiles:
         return []
-    walls = _seed_walls(newest(judged_records(records)), profile)
+    walls, recorded = _seed_walls(newest(judged_records(records)), profile)
     gpu: dict[str, tuple[float, str]] = {}
     for (case, _, device), seconds in walls.items():
         if device.startswith("GPU"):
@@ -184,6 +194,7 @@ def plan_rows(
                     gpu_ratio_cases=len(heavy) if gpu_how == "estimated" else 0,
                     reason=reason,
                     stopped=stopped,
+                    seeds_recorded=recorded.get((case, stack, device), 0),
                 )
             )
     return rows
