@@ -91,6 +91,9 @@ def calibrate(
             case, data, seeds, run_id, fingerprint(), baselines, store.append, context=context
         )
     references = baseline_references(case, baselines)
+    for target in case.targets:  # a band from the seeds that measured it would be biased
+        if missing := [r["seed"] for r in outcome.records if target.metric not in r["metrics"]]:
+            raise ValueError(f"{case.id}: seeds {missing} did not measure {target.metric}")
     bands = [
         band(target, [r["metrics"][target.metric] for r in outcome.records], reference)
         for target, reference in zip(case.targets, references, strict=True)
