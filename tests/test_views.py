@@ -291,7 +291,12 @@ def test_a_kept_model_trained_on_other_files_is_refused(smoke_data):
 
 
 def test_the_registry_refuses_a_trainer_that_trains_otherwise():
-    from dlwp_suite.experiments import _check_trained_by, viewed_cases
+    from dlwp_suite.experiments import (
+        EXPERIMENTS,
+        _check_one_viewer_each,
+        _check_trained_by,
+        viewed_cases,
+    )
 
     # The book's views look inside the augmented convnet and the fine-tuned MobileNet.
     book = get("ch05.dogs.views").profile("book").trained_by
@@ -304,6 +309,14 @@ def test_the_registry_refuses_a_trainer_that_trains_otherwise():
     # The plain convnet trains without augmentation: not the model 5.4 looks inside.
     with pytest.raises(ValueError, match="'augmentation' differs"):
         _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[book]", "book"))
+    # A kept model is taken once: two cases cannot look inside the same one.
+    twice = dataclasses.replace(
+        _viewer_trained_by("ch05.dogs.scratch[augmented]", "book"), id="ch05.dogs.views_twice"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(EXPERIMENTS, twice.id, twice)
+        with pytest.raises(ValueError, match="several cases are trained_by"):
+            _check_one_viewer_each()
     # In the quick profile the views train 3 epochs, the augmented convnet 20.
     with pytest.raises(ValueError, match="'epochs' differs"):
         _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[augmented]", "quick"))

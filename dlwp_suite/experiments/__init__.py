@@ -104,12 +104,25 @@ def _check_trained_by(experiment: Experiment) -> None:
 
 def viewed_cases(profile: str) -> set[str]:
     """The cases of ``profile`` whose trained models other cases look inside."""
-    return {
+    return set(_trainers(profile))
+
+
+def _trainers(profile: str) -> list[str]:
+    return [
         trainer
         for e in EXPERIMENTS.values()
         if profile in e.profiles
         for trainer in e.profile(profile).trained_by.values()
-    }
+    ]
+
+
+def _check_one_viewer_each() -> None:
+    """A kept model is taken once (a view may change it: Grad-CAM's check permutes the
+    classifier), so no two cases look inside the same one."""
+    for profile in PROFILES:
+        trainers = _trainers(profile)
+        if shared := sorted({t for t in trainers if trainers.count(t) > 1}):
+            raise ValueError(f"{profile}: several cases are trained_by {shared}")
 
 
 def _check_side(claim: Claim, side: Side) -> None:
@@ -129,6 +142,7 @@ for _experiment in EXPERIMENTS.values():
     if _experiment.baselines_of is not None:
         _check_shared_baselines(_experiment)
     _check_trained_by(_experiment)
+_check_one_viewer_each()
 for _claim in CLAIMS.values():
     _check_side(_claim, _claim.a)
     _check_side(_claim, _claim.b)
