@@ -320,3 +320,19 @@ def test_the_registry_refuses_a_trainer_that_trains_otherwise():
     # In the quick profile the views train 3 epochs, the augmented convnet 20.
     with pytest.raises(ValueError, match="'epochs' differs"):
         _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[augmented]", "quick"))
+
+
+def test_the_book_views_build_the_network_their_trainer_trains():
+    """What the registry cannot see: the views' builder makes the same network, with the
+    same initial weights for a seed, as the small convnet it is trained_by (150 px)."""
+    from dlwp_suite.experiments import case_by_id
+    from dlwp_suite.protocols.base import fresh_model
+
+    viewer = get("ch05.dogs.views").case("scratch", "book")
+    trainer = case_by_id(viewer.trained_by, "book")
+    data = TaskData(np.zeros((1, 150, 150, 3), "uint8"), np.zeros(1), None, None, source="test")
+    ours, theirs = fresh_model(viewer, data, 7), fresh_model(trainer, data, 7)
+    assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in theirs.layers]
+    assert all(
+        np.array_equal(a, b) for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True)
+    )
