@@ -97,3 +97,4 @@ def test_a_dream_that_takes_no_step_misses_its_rising_bar_and_the_run_goes_on(sm
     assert all(r["metrics"]["dream_capped_octave_share"] == 1.0 for r in written)
     verdicts = [v for v in judge(written, manifest) if v.metric == "dream_rising_step_share"]
     assert [v.status for v in verdicts] == [Status.BAR_MISSED]
+    assert verdicts[0].reason == "not measured on seed 0, 1"

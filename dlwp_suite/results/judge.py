@@ -179,6 +179,11 @@ class _StackView:
             reason = "; ".join(
                 filter(None, [reason, f"{', '.join(twice)} recorded twice (the latest counts)"])
             )
+        if unmeasured := [str(s) for s, v in zip(seeds, values, strict=True) if math.isnan(v)]:
+            # The protocol could not measure it there (a dream that took no step).
+            reason = "; ".join(
+                filter(None, [reason, f"not measured on seed {', '.join(unmeasured)}"])
+            )
         return Verdict(
             **common,
             status=status,
