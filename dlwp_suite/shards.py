@@ -136,13 +136,16 @@ def plan_selections(
     # selected (the comparisons test takes the network that case trained in the
     # process), else with its first selected case, and then train that network again.
     ensembled = {c.experiment: c.id for c in declared if c.ensembled}
+    unfit = {r.case for r in rows if not r.fits}  # GPU-sized, or its data missing
     comparing: dict[str, str] = {}
     for case in lacking:
         experiment = case.split("[", 1)[0]
-        if ensembled.get(experiment) in lacking:
-            comparing[experiment] = ensembled[experiment]
-        else:
+        network = ensembled.get(experiment)
+        if network in lacking:
+            comparing[experiment] = network
+        elif network not in unfit or which == "gpu-sized":
             comparing.setdefault(experiment, case)
+        # else the ensemble's network does not fit this machine: the GPU run compares
     seed_times = {r.case: r.seed_s or 0.0 for r in rows}
     selections: list[Selection] = []
     for case in (c for c in lacking if c not in riding):
@@ -152,7 +155,7 @@ def plan_selections(
             # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
             test_id = selected.replace("[", "-").rstrip("]")
             terms.append(f"test_model and {_only(test_id, declared)}")
-            if comparing[experiment] == selected:
+            if comparing.get(experiment) == selected:
                 seconds += baselines.get(experiment, 0.0)
                 if (network := ensembled.get(experiment)) not in (None, *lacking):
                     seconds += seed_times.get(network, 0.0)  # trained again, one seed

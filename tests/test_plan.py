@@ -332,3 +332,19 @@ def test_pytest_split_durations_leave_out_seeds_timed_in_another_case(manifest):
     stack, device = plan_rows(records, manifest)[0].stack, plan_rows(records, manifest)[0].device
     (seconds,) = durations(records, manifest, "book", stack, device).values()
     assert seconds == pytest.approx(100.0 + 30.0 * 97)
+
+
+def test_comparisons_whose_network_does_not_fit_are_left_to_the_gpu_run(manifest):
+    """The 2nd edition's sequence models ensemble their positional Transformer, GPU-sized
+    here: a CPU run that selects the embedding BiLSTM leaves their comparisons out (they
+    would train the Transformer for hours), and the GPU run takes them."""
+    bilstm, transformer = (
+        "ch06.imdb2e.sequences[embedding_bilstm]",
+        "ch06.imdb2e.sequences[positional_transformer]",
+    )
+    rows = [_row(bilstm, 900.0, 90.0), _row(transformer, 7500.0, 750.0)]
+    (cpu, *_) = plan_selections(rows, manifest, "fits")
+    assert collected(cpu.line) == ["test_model[ch06.imdb2e.sequences-embedding_bilstm]"]
+    assert cpu.seconds == 3 * 900.0
+    (gpu, *_) = plan_selections(rows, manifest, "gpu-sized")
+    assert "test_baselines_and_ensemble[ch06.imdb2e.sequences]" in collected(gpu.line)
