@@ -202,32 +202,28 @@ class Dlwp:
             self._probe_readings[name] = PROBES[name]()
         return {name: self._probe_readings[name] for name in sorted(needed)}
 
-    def recorded_seeds(self, case: Case) -> list[dict[str, Any]]:
-        """With ``--dlwp-resume``: the resumed run's records of this case's seeds."""
+    def _resumed(self, case: Case, kinds: set[str], seeds: list[int]) -> list[dict[str, Any]]:
+        """With ``--dlwp-resume``: the resumed run's records of ``kinds`` for ``case`` in
+        this profile on ``seeds``; without it, none."""
         if not self.config.getoption("--dlwp-resume"):
             return []
         return [
             r
             for r in read_run(self.store.directory, self.store.run_id)
-            if r.get("kind") == "model"
+            if r.get("kind") in kinds
             and (r.get("experiment"), r.get("variant")) == (case.experiment.id, case.variant)
             and r.get("profile") == self.profile
-            and r.get("seed") in self.seeds
+            and r.get("seed") in seeds
         ]
+
+    def recorded_seeds(self, case: Case) -> list[dict[str, Any]]:
+        """With ``--dlwp-resume``: the resumed run's records of this case's seeds."""
+        return self._resumed(case, {"model"}, self.seeds)
 
     def recorded_comparisons(self, case: Case, data: TaskData) -> list[dict[str, Any]]:
         """With ``--dlwp-resume``: the resumed run's baselines and ensemble for ``case``
         (its experiment's ensemble case) on the first seed, if they are all there."""
-        if not self.config.getoption("--dlwp-resume"):
-            return []
-        found = [
-            r
-            for r in read_run(self.store.directory, self.store.run_id)
-            if r.get("kind") in ("baseline", "ensemble")
-            and (r.get("experiment"), r.get("variant")) == (case.experiment.id, case.variant)
-            and r.get("profile") == self.profile
-            and r.get("seed") == self.seeds[0]
-        ]
+        found = self._resumed(case, {"baseline", "ensemble"}, self.seeds[:1])
         fitted = {r["name"] for r in found if r["kind"] == "baseline"}
         ensembled = any(r["kind"] == "ensemble" for r in found) or data.y_test is None
         return found if ensembled and set(case.experiment.baselines) <= fitted else []

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dlwp_suite.results.manifest import Manifest
+from dlwp_suite.results.manifest import CaseSpec, Manifest
 from dlwp_suite.results.plan import PlanRow, seed_estimate
 from dlwp_suite.results.records import newest
 
@@ -86,66 +86,32 @@ def plan_selections(
     seeds: int = 3,
 ) -> list[Selection]:
     """What a run script runs next (``FILE -k EXPR``, one a case, then one a chapter for
-    the claims whose every side is among the cases), cheapest first.
+    the claims whose every side is among the cases), cheapest first by the seconds each
+    is planned to take, so a script with a time budget stops at the first that does not fit.
 
-    ``which="gpu-sized"``: the cases GPU-sized on any machine planned, by their GPU
+    ``which="gpu-sized"``: the cases GPU-sized on any machine planned, at their GPU
     estimate (``benchmarks/gpu_book.sh``: a short lease records whole cases first).
     ``which="fits"``: the cases that fit the rows' machine and lack ``seeds`` measured
-    seeds there, by their time there (``benchmarks/cpu_book.sh``). A claim judges the
+    seeds there, at their time there (``benchmarks/cpu_book.sh``). A claim judges the
     cases its run recorded in earlier selections. A case ``trained_by`` another joins
     that case's selection, its time not counted (it looks inside the model trained
     there: the views alone, minutes).
     """
     rows = list(rows)
-    if which == "gpu-sized":
-        chosen = sorted(
-            (r for r in rows if r.fits is False),
-            key=lambda r: (r.gpu_s is None, r.gpu_s or 0.0, r.case),
-        )
-        sides = {r.case for r in chosen}
-    elif which == "fits":
-        fitting = [r for r in rows if r.fits]
-        chosen = sorted(
-            (r for r in fitting if r.seeds_recorded < seeds),
-            key=lambda r: (r.seed_s or 0.0, r.case),
-        )
-        sides = {r.case for r in fitting}
-    else:
-        raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
-    lacking: dict[str, float] = {}
-    for r in chosen:  # a case's time on the rows' machine (gpu-sized: its GPU time)
-        seconds = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
-        lacking.setdefault(r.case, seconds * (seeds - r.seeds_recorded))
+    lacking, sides = _lacking(rows, which, seeds)
+    declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
+    chapters = {c.id: c.chapter for c in declared}
+    experiments = sorted({c.experiment for c in declared})
+    riders = _riders(declared, lacking)
+    riding = {rider for group in riders.values() for rider in group}
+    comparing = _comparisons_homes(declared, lacking, rows, which)
+    ensembled = {c.experiment: c.id for c in declared if c.ensembled}
     # An experiment's baselines, timed here by the probe that fitted them (a GPU lease
     # fits them on its own CPU: not counted there).
     baselines: dict[str, float] = {}
     for r in rows if which == "fits" else ():
         experiment = r.case.split("[", 1)[0]
         baselines[experiment] = max(baselines.get(experiment, 0.0), r.baselines_s or 0.0)
-    declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
-    chapters = {c.id: c.chapter for c in declared}
-    experiments = sorted({c.experiment for c in declared})
-    # A case that looks inside another's trained model rides with it, after it in the
-    # same process (pytest collects the trainer first), where both are selected.
-    riders: dict[str, list[str]] = {}
-    for c in declared:
-        if c.id in lacking and c.trained_by in lacking and chapters[c.trained_by] == c.chapter:
-            riders.setdefault(c.trained_by, []).append(c.id)
-    riding = {rider for group in riders.values() for rider in group}
-    # An experiment's baselines and ensemble go with its ensembled case where that is
-    # selected (the comparisons test takes the network that case trained in the
-    # process), else with its first selected case, and then train that network again.
-    ensembled = {c.experiment: c.id for c in declared if c.ensembled}
-    unfit = {r.case for r in rows if not r.fits}  # GPU-sized, or its data missing
-    comparing: dict[str, str] = {}
-    for case in lacking:
-        experiment = case.split("[", 1)[0]
-        network = ensembled.get(experiment)
-        if network in lacking:
-            comparing[experiment] = network
-        elif network not in unfit or which == "gpu-sized":
-            comparing.setdefault(experiment, case)
-        # else the ensemble's network does not fit this machine: the GPU run compares
     seed_times = {r.case: r.seed_s or 0.0 for r in rows}
     selections: list[Selection] = []
     for case in (c for c in lacking if c not in riding):
@@ -162,6 +128,7 @@ def plan_selections(
                 terms.append(f"test_baselines_and_ensemble and {_only(experiment, experiments)}")
         expression = terms[0] if len(terms) == 1 else " or ".join(f"({t})" for t in terms)
         selections.append(Selection(f"{chapters[case]}.py -k {expression}", seconds))
+    selections.sort(key=lambda s: s.seconds)  # stable: ties keep the cases' order
     claims: dict[str, list[str]] = {}
     for claim in manifest.profiles[profile].claims:
         labels = {claim.a.label, claim.b.label}
@@ -171,6 +138,65 @@ def plan_selections(
         Selection(f"{chapter}.py -k {' or '.join(ids)}", 0.0) for chapter, ids in claims.items()
     ]
     return selections
+
+
+def _lacking(rows: list[PlanRow], which: str, seeds: int) -> tuple[dict[str, float], set[str]]:
+    """The cases to run (case -> the seconds its missing seeds take on the rows' machine,
+    gpu-sized: on a GPU), in the order of one seed's time; and the cases a claim may
+    compare (those that run or ran there)."""
+    if which == "gpu-sized":
+        chosen = sorted(
+            (r for r in rows if r.fits is False),
+            key=lambda r: (r.gpu_s is None, r.gpu_s or 0.0, r.case),
+        )
+        sides = {r.case for r in chosen}
+    elif which == "fits":
+        fitting = [r for r in rows if r.fits]
+        chosen = sorted(
+            (r for r in fitting if r.seeds_recorded < seeds),
+            key=lambda r: (r.seed_s or 0.0, r.case),
+        )
+        sides = {r.case for r in fitting}
+    else:
+        raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
+    lacking: dict[str, float] = {}
+    for r in chosen:
+        seconds = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
+        lacking.setdefault(r.case, seconds * (seeds - r.seeds_recorded))
+    return lacking, sides
+
+
+def _riders(declared: list[CaseSpec], lacking: Mapping[str, float]) -> dict[str, list[str]]:
+    """Trainer -> the cases that look inside its trained model. A viewer rides with its
+    trainer, after it in the same process (pytest collects the trainer first), where
+    both are selected in one chapter."""
+    chapters = {c.id: c.chapter for c in declared}
+    riders: dict[str, list[str]] = {}
+    for c in declared:
+        if c.id in lacking and c.trained_by in lacking and chapters[c.trained_by] == c.chapter:
+            riders.setdefault(c.trained_by, []).append(c.id)
+    return riders
+
+
+def _comparisons_homes(
+    declared: list[CaseSpec], lacking: Mapping[str, float], rows: list[PlanRow], which: str
+) -> dict[str, str]:
+    """Experiment -> the selected case its baselines and ensemble run with: its
+    ensembled case where that is selected (the comparisons test takes the network that
+    case trained in the process), else its first selected case (which then trains that
+    network again). Left out where the ensemble's network does not fit the machine
+    (GPU-sized, or its data missing): the GPU run compares them."""
+    ensembled = {c.experiment: c.id for c in declared if c.ensembled}
+    unfit = {r.case for r in rows if not r.fits}
+    homes: dict[str, str] = {}
+    for case in lacking:
+        experiment = case.split("[", 1)[0]
+        network = ensembled.get(experiment)
+        if network in lacking:
+            homes[experiment] = network
+        elif network not in unfit or which == "gpu-sized":
+            homes.setdefault(experiment, case)
+    return homes
 
 
 def _only(name: str, names: Iterable[Any]) -> str:

@@ -256,6 +256,17 @@ def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
     assert {t.split("[")[0] for t in collected(claims.line)} == {"test_claim"}
 
 
+def test_the_cpu_run_orders_its_selections_by_their_planned_seconds(manifest):
+    """A case with two of its three seeds recorded is cheaper to finish than a faster one
+    with none: it goes first, so a time budget stops at the first selection too long."""
+    slow_nearly_done = _measured(_row(BIGGER, 200.0, 20.0), 2)
+    fast_not_started = _row(SMALLER, 100.0, 10.0)
+    selections = plan_selections([fast_not_started, slow_nearly_done], manifest, "fits")
+    assert [s.seconds for s in selections[:2]] == [200.0, 300.0]
+    assert "overfitting-bigger" in selections[0].line
+    assert "overfitting-smaller" in selections[1].line
+
+
 def test_a_case_trained_by_another_is_selected_with_it(manifest):
     trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
     rows = [_row(viewer, 2000.0, 200.0), _row(trainer, 2700.0, 300.0)]
