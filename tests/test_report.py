@@ -306,3 +306,31 @@ def test_stack_and_device_labels_name_a_gpus_model():
     assert device_label({"device": "GPU NVIDIA H100 80GB HBM3 x1"}) == "GPU H100"
     assert device_label({"device": "CPU AMD EPYC (2 cores)"}) == "CPU"
     assert stack_label(JAX) == "keras3.15.1 jax" and stack_label(ENV).startswith("tf2.21.0")
+
+
+def test_a_seed_that_measured_nothing_is_counted_apart_and_written_as_null(manifest, tmp_path):
+    """The dream stand-in's seed 2 took no step: the value says two seeds measured of
+    three (not "3 seeds"), and verdicts.json stays strict JSON (null, not NaN)."""
+    from dlwp_suite.report.markdown import measured
+
+    dream = "ch08.dream.mobilenet[book]"
+    records = [
+        model(dream, s, {"dream_rising_step_share": 1.0}, profile="book", seeds_planned=3)
+        for s in (0, 1)
+    ]
+    records.append(model(dream, 2, {}, profile="book", seeds_planned=3))
+    verdict = one(judge(records, manifest), dream, "dream_rising_step_share")
+    assert verdict.status is Status.BAR_MISSED
+    assert measured(verdict) == "1 [1–1], 2 of 3 seed(s)"
+    write_report(records, tmp_path, manifest, **FIXED)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    data = json.loads((tmp_path / "verdicts.json").read_text(), parse_constant=refuse)
+    (written,) = [
+        v
+        for v in data["verdicts"]
+        if v["subject"] == dream and v["metric"] == "dream_rising_step_share"
+    ]
+    assert written["values"] == [1.0, 1.0, None]

@@ -193,6 +193,7 @@ def write_report(
             },
             indent=1,
             default=list,
+            allow_nan=False,  # strict JSON: as_data writes an unmeasured seed as null
         )
         + "\n"
     )

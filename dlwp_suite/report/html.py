@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from dlwp_suite.report.scoreboard import ScoreRow, scoreboard
-from dlwp_suite.results.verdicts import Status, Verdict
+from dlwp_suite.results.verdicts import Status, Verdict, json_ready
 from dlwp_suite.words import describe_bar
 
 # The filters, by Verdict field: the fragment's keys and each <select>'s data-filter.
@@ -98,18 +98,6 @@ def _filter_values(verdicts: Sequence[Verdict], key: str) -> list[str]:
     if key == "status":
         return [str(s) for s in Status if str(s) in present]
     return sorted(present)
-
-
-def _finite(data: Any) -> Any:
-    """``data`` with tuples as lists and NaN or infinities as None: JSON has no NaN, and
-    a seed that measured nothing is the only place one appears."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    if isinstance(data, Mapping):
-        return {str(k): _finite(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(v) for v in data]
-    return data
 
 
 # Formatting: data to text, then text to (escaped) HTML.
@@ -241,7 +229,7 @@ def _data_html(element_id: str, data: Any) -> str:
     Every ``<`` is written ``\\u003c`` (JSON.parse reads it back), so no ``</script>`` or
     ``<!--`` inside the data can end the element early or confuse the HTML parser.
     """
-    text = json.dumps(_finite(data), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(json_ready(data), ensure_ascii=False, allow_nan=False)
     text = text.replace("<", "\\u003c")
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 

@@ -79,8 +79,11 @@ def measured(v: Verdict) -> str:
         return (
             f"{number(v.median)} vs {number(v.b)}, {pairs} pair(s) ({v.evidence.get('held')} hold)"
         )
-    spread = f" [{number(v.low)}–{number(v.high)}]" if len(v.values) > 1 else ""
-    return f"{number(v.median)}{spread}, {len(v.values)} seed(s)"
+    measured_seeds = len(v.measured_values)
+    spread = f" [{number(v.low)}–{number(v.high)}]" if measured_seeds > 1 else ""
+    if measured_seeds < len(v.values):  # the reason names the seeds that measured nothing
+        return f"{number(v.median)}{spread}, {measured_seeds} of {len(v.values)} seed(s)"
+    return f"{number(v.median)}{spread}, {measured_seeds} seed(s)"
 
 
 def minutes(seconds: float) -> str:

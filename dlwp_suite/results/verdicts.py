@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -67,8 +68,8 @@ class Verdict:
     plan: Mapping[str, Any] | None = None
 
     def as_data(self) -> dict[str, Any]:
-        """JSON-ready data (``verdicts.json``)."""
-        data = asdict(self)
+        """JSON-ready data (``verdicts.json``): a seed that measured nothing is null."""
+        data = json_ready(asdict(self))
         data["status"] = str(self.status)
         return data
 
@@ -79,4 +80,22 @@ class Verdict:
         fields["status"] = Status(fields["status"])
         for name in ("seeds", "values", "runs"):
             fields[name] = tuple(fields.get(name, ()))
+        fields["values"] = tuple(math.nan if v is None else v for v in fields["values"])
         return cls(**fields)
+
+    @property
+    def measured_values(self) -> tuple[float, ...]:
+        """The values of the seeds that measured the metric (a dream with no step did not)."""
+        return tuple(v for v in self.values if math.isfinite(v))
+
+
+def json_ready(data: Any) -> Any:
+    """``data`` with tuples as lists and NaN or infinities as None: JSON has no NaN, and
+    a seed that measured nothing is the only place one appears."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, Mapping):
+        return {str(k): json_ready(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [json_ready(v) for v in data]
+    return data
