@@ -290,6 +290,27 @@ def test_a_case_trained_by_another_is_selected_with_it(manifest):
     assert alone.seconds == 3 * 2000.0
 
 
+def test_a_fine_tuned_cases_first_phase_rides_with_it(manifest):
+    """MobileNet's augmented case is exactly the fine-tuned case's first phase (its
+    record says "reused" where the fine-tuned case ran first): the manifest says so, and
+    a run that lacks both selects them together, the phase's time not counted."""
+    finetune, augmented = "ch05.dogs.mobilenet[finetune]", "ch05.dogs.mobilenet[augmented]"
+    specs = {c.id: c for c in manifest.profiles["book"].cases if c.baseline is None}
+    assert specs[augmented].trained_by == finetune
+    assert (
+        specs[finetune].trained_by is None
+        and specs["ch05.dogs.mobilenet[features]"].trained_by is None
+    )
+    rows = [_row(augmented, 110.0, 11.0), _row(finetune, 500.0, 50.0)]
+    (both, *_) = plan_selections(rows, manifest, "fits")
+    assert collected(both.line) == [
+        "test_model[ch05.dogs.mobilenet-finetune]",
+        "test_model[ch05.dogs.mobilenet-augmented]",
+        "test_baselines_and_ensemble[ch05.dogs.mobilenet]",
+    ]
+    assert both.seconds == 3 * 500.0
+
+
 def test_a_baselines_progress_lines_name_it_and_time_it_from_its_start(smoke_data):
     """The dream's random-steps baseline reports steps like the case: its lines name the
     baseline and estimate from its own start (not from the clock's origin)."""

@@ -74,6 +74,12 @@ class Protocol(abc.ABC):
         """The case's full protocol for one seed; ``context``: the run's pictures,
         TensorBoard logs and fused steps (by default none, none and the default)."""
 
+    def reuses(self, case: Case) -> str | None:
+        """The case whose run, first in the same process with the same seed, gives this
+        one's result without training it again (a fine-tuned case's first phase), if any.
+        Run scripts select the two together (the manifest's ``trained_by``)."""
+        return None
+
     def tested_model(
         self, case: Case, data: TaskData, seed: int, *, context: RunContext = DEFAULT_CONTEXT
     ) -> RunResult:

@@ -181,6 +181,21 @@ class FitEvaluate(Protocol):
             return reused
         return self.run_keeping_model(case, data, seed, context=context)[0]
 
+    def reuses(self, case: Case) -> str | None:
+        """The fine-tuned case whose first phase ``case`` is exactly, if any."""
+        if case.params.get("finetune"):
+            return None
+        return next(
+            (
+                other.id
+                for other in case.experiment.cases(case.profile)
+                if other.params.get("finetune")
+                and (twin := _head_twin(other)) is not None
+                and twin.variant == case.variant
+            ),
+            None,
+        )
+
     def run_keeping_model(
         self, case: Case, data: TaskData, seed: int, *, context: RunContext
     ) -> tuple[RunResult, keras.Model, TaskData]:

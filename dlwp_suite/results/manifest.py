@@ -84,8 +84,9 @@ class CaseSpec:
     data_kind: DataKind
     targets: tuple[TargetSpec, ...]
     baseline: str | None = None
-    # The case whose trained model this one looks inside where it ran first in the
-    # process with the seed (run scripts select the two together).
+    # The case whose training this one reuses where it ran first in the process with
+    # the seed (it looks inside that model, or is its first phase): run scripts select
+    # the two together.
     trained_by: str | None = None
     # Its network joins its experiment's ensemble: the comparisons test trains it again
     # unless this case ran first in the process (run scripts select the two together).
