@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlwp_suite import experiments, protocols
+from dlwp_suite import experiments
 from dlwp_suite.claims import Claim, Side
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.experiment import PROFILES, Experiment
@@ -77,7 +77,7 @@ def _cases(experiment: Experiment, profile: str) -> list[CaseSpec]:
             experiment.title,
             kind,
             tuple(_target(t) for t in case.targets),
-            trained_by=case.trained_by or protocols.get(experiment.protocol).reuses(case),
+            trained_by=experiments.trainer_of(case),
             ensembled=ensembled is not None and case.variant == ensembled.variant,
         )
         for case in experiment.cases(profile)

@@ -86,19 +86,21 @@ def plan_selections(
     seeds: int = 3,
 ) -> list[Selection]:
     """What a run script runs next (``FILE -k EXPR``, one a case, then one a chapter for
-    the claims whose every side is among the cases), cheapest first by the seconds each
-    is planned to take, so a script with a time budget stops at the first that does not fit.
+    the claims whose every side is among the cases), cheapest first.
 
-    ``which="gpu-sized"``: the cases GPU-sized on any machine planned, at their GPU
-    estimate (``benchmarks/gpu_book.sh``: a short lease records whole cases first).
-    ``which="fits"``: the cases that fit the rows' machine and lack ``seeds`` measured
-    seeds there, at their time there (``benchmarks/cpu_book.sh``). A claim judges the
-    cases its run recorded in earlier selections. A case ``trained_by`` another joins
-    that case's selection, its time not counted (it looks inside the model trained
-    there: the views alone, minutes).
+    ``which="gpu-sized"``: the cases GPU-sized on any machine planned, by one seed's GPU
+    estimate, unknown last (``benchmarks/gpu_book.sh``: a short lease records whole
+    cases first). ``which="fits"``: the cases that fit the rows' machine and lack
+    ``seeds`` measured seeds there, by the seconds each invocation is planned to take
+    there (``benchmarks/cpu_book.sh``: with a time budget it stops at the first that
+    would overrun). A claim judges the cases its run recorded in earlier selections. A
+    case ``trained_by`` another joins that case's selection and reuses its training on
+    the seeds both lack (the views, or a fine-tuned case's first phase): only its seeds
+    beyond those are counted.
     """
     rows = list(rows)
-    lacking, sides = _lacking(rows, which, seeds)
+    missing, per_seed, sides = _lacking(rows, which, seeds)
+    lacking = {case: per_seed[case] * n for case, n in missing.items()}
     declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
     chapters = {c.id: c.chapter for c in declared}
     experiments = sorted({c.experiment for c in declared})
@@ -112,11 +114,13 @@ def plan_selections(
     for r in rows if which == "fits" else ():
         experiment = r.case.split("[", 1)[0]
         baselines[experiment] = max(baselines.get(experiment, 0.0), r.baselines_s or 0.0)
-    seed_times = {r.case: r.seed_s or 0.0 for r in rows}
+    seed_times = {r.case: (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0 for r in rows}
     selections: list[Selection] = []
     for case in (c for c in lacking if c not in riding):
         seconds, terms = lacking[case], []
         for selected in (case, *riders.get(case, ())):
+            if selected != case:  # seeds the trainer does not train: the rider trains them
+                seconds += max(0, missing[selected] - missing[case]) * per_seed[selected]
             experiment = selected.split("[", 1)[0]
             # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
             test_id = selected.replace("[", "-").rstrip("]")
@@ -128,7 +132,8 @@ def plan_selections(
                 terms.append(f"test_baselines_and_ensemble and {_only(experiment, experiments)}")
         expression = terms[0] if len(terms) == 1 else " or ".join(f"({t})" for t in terms)
         selections.append(Selection(f"{chapters[case]}.py -k {expression}", seconds))
-    selections.sort(key=lambda s: s.seconds)  # stable: ties keep the cases' order
+    if which == "fits":  # stable: ties keep the cases' order
+        selections.sort(key=lambda s: s.seconds)
     claims: dict[str, list[str]] = {}
     for claim in manifest.profiles[profile].claims:
         labels = {claim.a.label, claim.b.label}
@@ -140,10 +145,12 @@ def plan_selections(
     return selections
 
 
-def _lacking(rows: list[PlanRow], which: str, seeds: int) -> tuple[dict[str, float], set[str]]:
-    """The cases to run (case -> the seconds its missing seeds take on the rows' machine,
-    gpu-sized: on a GPU), in the order of one seed's time; and the cases a claim may
-    compare (those that run or ran there)."""
+def _lacking(
+    rows: list[PlanRow], which: str, seeds: int
+) -> tuple[dict[str, int], dict[str, float], set[str]]:
+    """The cases to run, in the order of one seed's time (gpu-sized: on a GPU, unknown
+    last): how many seeds each lacks, and one seed's seconds on the rows' machine
+    (gpu-sized: on a GPU); and the cases a claim may compare (those that run or ran there)."""
     if which == "gpu-sized":
         chosen = sorted(
             (r for r in rows if r.fits is False),
@@ -159,17 +166,19 @@ def _lacking(rows: list[PlanRow], which: str, seeds: int) -> tuple[dict[str, flo
         sides = {r.case for r in fitting}
     else:
         raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
-    lacking: dict[str, float] = {}
+    missing: dict[str, int] = {}
+    per_seed: dict[str, float] = {}
     for r in chosen:
-        seconds = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
-        lacking.setdefault(r.case, seconds * (seeds - r.seeds_recorded))
-    return lacking, sides
+        if r.case not in missing:
+            missing[r.case] = seeds - r.seeds_recorded
+            per_seed[r.case] = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
+    return missing, per_seed, sides
 
 
 def _riders(declared: list[CaseSpec], lacking: Mapping[str, float]) -> dict[str, list[str]]:
-    """Trainer -> the cases that look inside its trained model. A viewer rides with its
-    trainer, after it in the same process (pytest collects the trainer first), where
-    both are selected in one chapter."""
+    """Trainer -> the cases that reuse its training (``trained_by``: they look inside its
+    model, or are its first phase). They ride with it, after it in the same process (the
+    registry checks pytest collects the trainer first), where both are selected."""
     chapters = {c.id: c.chapter for c in declared}
     riders: dict[str, list[str]] = {}
     for c in declared:

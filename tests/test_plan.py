@@ -232,6 +232,14 @@ def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claim
     assert (first.seconds, second.seconds) == (1500.0, 2700.0)
 
 
+def test_a_gpu_sized_case_without_a_gpu_estimate_goes_last(manifest):
+    conv1d, sigmoid = "ch06.imdb.sequences[conv1d]", "ch06.imdb.sequences[conv1d_sigmoid]"
+    rows = [_row(sigmoid, 9000.0, None), _row(conv1d, 5000.0, 500.0)]
+    first, second = plan_selections(rows, manifest, "gpu-sized")
+    assert "test_model and ch06.imdb.sequences-conv1d and not" in first.line
+    assert second.line.endswith("test_model and ch06.imdb.sequences-conv1d_sigmoid")
+
+
 def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
     measured = _measured(_row(ORIGINAL, 60.0, 6.0), 3)
     one_seed = _measured(_row(SMALLER, 50.0, 5.0), 1)
@@ -309,6 +317,11 @@ def test_a_fine_tuned_cases_first_phase_rides_with_it(manifest):
         "test_baselines_and_ensemble[ch05.dogs.mobilenet]",
     ]
     assert both.seconds == 3 * 500.0
+    # The fine-tuned case lacks one seed: the phase's two other seeds train alone.
+    rows = [_row(augmented, 110.0, 11.0), _measured(_row(finetune, 500.0, 50.0), 2)]
+    (both, *_) = plan_selections(rows, manifest, "fits")
+    assert "mobilenet-augmented" in both.line
+    assert both.seconds == 500.0 + 2 * 110.0
 
 
 def test_a_baselines_progress_lines_name_it_and_time_it_from_its_start(smoke_data):

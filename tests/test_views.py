@@ -2,6 +2,7 @@
 randomisation check, on tiny models (the real code, every backend's autodiff)."""
 
 import dataclasses
+from types import MappingProxyType
 
 import keras
 import numpy as np
@@ -320,6 +321,29 @@ def test_the_registry_refuses_a_trainer_that_trains_otherwise():
     # In the quick profile the views train 3 epochs, the augmented convnet 20.
     with pytest.raises(ValueError, match="'epochs' differs"):
         _check_trained_by(_viewer_trained_by("ch05.dogs.scratch[augmented]", "quick"))
+
+
+def test_a_case_reuses_only_a_training_that_runs_before_it():
+    """MobileNet's augmented case is its fine-tuned case's first phase (the manifest's
+    trained_by), reused where the fine-tuned case ran first: the registry refuses an
+    order in which pytest would run the phase first and train it twice."""
+    from dlwp_suite.experiments import EXPERIMENTS, _check_trainers_run_first, trainer_of
+
+    mobilenet = get("ch05.dogs.mobilenet")
+    assert trainer_of(mobilenet.case("augmented", "book")) == "ch05.dogs.mobilenet[finetune]"
+    assert trainer_of(mobilenet.case("features", "book")) is None
+    assert trainer_of(mobilenet.case("finetune", "book")) is None
+    book = mobilenet.profile("book")
+    backwards = dataclasses.replace(
+        mobilenet,
+        profiles=MappingProxyType(
+            {**mobilenet.profiles, "book": dataclasses.replace(book, variants=book.variants[::-1])}
+        ),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(EXPERIMENTS, mobilenet.id, backwards)
+        with pytest.raises(ValueError, match="does not run before it"):
+            _check_trainers_run_first()
 
 
 def test_the_book_views_build_the_network_their_trainer_trains():

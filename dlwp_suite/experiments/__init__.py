@@ -116,6 +116,29 @@ def _trainers(profile: str) -> list[str]:
     ]
 
 
+def trainer_of(case: Case) -> str | None:
+    """The case whose training ``case`` reuses where that one ran first in the process
+    with the seed: the model it looks inside (``ProfileSpec.trained_by``), or the
+    fine-tuned case whose first phase it is (its protocol's ``reuses``)."""
+    return case.trained_by or protocols.get(case.experiment.protocol).reuses(case)
+
+
+def _check_trainers_run_first() -> None:
+    """pytest runs a chapter's cases in declaration order: a case reuses another's
+    training only where that one runs before it, in the same chapter's file."""
+    for profile in PROFILES:
+        order = [c.id for e in EXPERIMENTS.values() for c in e.cases(profile)]
+        for experiment in EXPERIMENTS.values():
+            for case in experiment.cases(profile):
+                trainer = trainer_of(case)
+                if trainer is None:
+                    continue
+                if trainer not in order[: order.index(case.id)]:
+                    raise ValueError(f"{case.id} {profile}: {trainer} does not run before it")
+                if case_by_id(trainer, profile).experiment.chapter != experiment.chapter:
+                    raise ValueError(f"{case.id} {profile}: {trainer} runs in another chapter")
+
+
 def _check_one_viewer_each() -> None:
     """A kept model is taken once (a view may change it: Grad-CAM's check permutes the
     classifier), so no two cases look inside the same one."""
@@ -143,6 +166,7 @@ for _experiment in EXPERIMENTS.values():
         _check_shared_baselines(_experiment)
     _check_trained_by(_experiment)
 _check_one_viewer_each()
+_check_trainers_run_first()
 for _claim in CLAIMS.values():
     _check_side(_claim, _claim.a)
     _check_side(_claim, _claim.b)

@@ -85,8 +85,9 @@ class Verdict:
 
     @property
     def measured_values(self) -> tuple[float, ...]:
-        """The values of the seeds that measured the metric (a dream with no step did not)."""
-        return tuple(v for v in self.values if math.isfinite(v))
+        """The values of the seeds that measured the metric (a dream with no step did not:
+        NaN, as the judge names them)."""
+        return tuple(v for v in self.values if not math.isnan(v))
 
 
 def json_ready(data: Any) -> Any:
