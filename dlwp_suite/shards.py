@@ -178,11 +178,11 @@ def _lacking(
 def _riders(declared: list[CaseSpec], lacking: Mapping[str, float]) -> dict[str, list[str]]:
     """Trainer -> the cases that reuse its training (``trained_by``: they look inside its
     model, or are its first phase). They ride with it, after it in the same process (the
-    registry checks pytest collects the trainer first), where both are selected."""
-    chapters = {c.id: c.chapter for c in declared}
+    registry checks pytest collects the trainer first, from the same chapter's file),
+    where both are selected."""
     riders: dict[str, list[str]] = {}
     for c in declared:
-        if c.id in lacking and c.trained_by in lacking and chapters[c.trained_by] == c.chapter:
+        if c.id in lacking and c.trained_by in lacking:
             riders.setdefault(c.trained_by, []).append(c.id)
     return riders
 

@@ -11,6 +11,7 @@ import pytest
 
 from dlwp_suite import progress
 from dlwp_suite.report import markdown
+from dlwp_suite.report.scoreboard import plan_gaps
 from dlwp_suite.report.tables import plan_table
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow, plan_rows, seed_estimate
@@ -148,7 +149,48 @@ def test_seeds_on_another_cases_model_are_recorded_but_not_timed(manifest):
     assert row.seed_s == pytest.approx(100.0 + 30.0 * 97)
     assert viewer not in " ".join(s.line for s in plan_selections([row], manifest, "fits"))
     (how,) = plan_table([row])["how"]
-    assert how.endswith("; 3 seed(s) on another case's model")
+    assert "; 3 seed(s) on another case's model; rides free with" in how
+
+
+def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(manifest):
+    """A viewer whose trainer has not run either is planned at the trainer's time: the
+    report says it rides with it and counts its probe's time (training alone) nowhere."""
+    trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    probes = [
+        probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),  # 60 + 15 x 97 s
+        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),  # 100 + 30 x 97 s
+    ]
+    rows = {r.case: r for r in plan_rows(probes, manifest)}
+    assert (rows[viewer].rides_with, rows[trainer].rides_with) == (trainer, None)
+    (how,) = plan_table([rows[viewer]])["how"]
+    assert how.endswith(f"; rides free with {trainer} where both run")
+    # A book run on the machine (of another case): the judge gives its not-run verdicts.
+    book = [
+        factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
+        for s in range(3)
+    ]
+    probes += book
+    verdicts = judge(probes, manifest, profiles=["book"])
+    (waiting, *_) = [v for v in verdicts if v.subject == viewer and v.kind != "claim"]
+    assert markdown.status_text(waiting) == (
+        f"not run (fits: rides with {trainer} where both run; alone ~50 min a seed here "
+        "(extrapolated))"
+    )
+    (gap,) = plan_gaps(verdicts)
+    assert (gap.fit_cases, gap.fit_seed_s) == (2, pytest.approx(60.0 + 15 * 97))
+    front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
+    assert "2 case(s) fit there (one seed of each: ~25 min), none is GPU-sized." in front
+    # The trainer done without it: the viewer trains alone, and its time counts.
+    done = [
+        factory.model(trainer, s, {}, profile="book", run_id="book", timings={"wall_s": 1500.0})
+        for s in range(3)
+    ]
+    (gap,) = plan_gaps(judge([*probes, *done], manifest, profiles=["book"]))
+    assert (gap.fit_cases, gap.fit_seed_s) == (1, pytest.approx(100.0 + 30 * 97))
+    # A GPU-sized trainer: the GPU run takes it, the viewer runs alone here and counts.
+    big = [probe(trainer, [phase(3, 100, 250.0, 50.0)], wall_s=300.0), *probes[1:]]
+    (gap,) = plan_gaps(judge(big, manifest, profiles=["book"]))
+    assert (gap.fit_cases, gap.fit_seed_s, gap.gpu_cases) == (1, pytest.approx(3010.0), 1)
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):

@@ -1,5 +1,6 @@
 """The judge's verdicts and the report rendered from them."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -298,6 +299,19 @@ def test_the_committed_manifest_is_in_step_with_the_declarations(manifest):
     committed = Manifest.read(Path(__file__).parent.parent / "results" / "manifest.json")
     assert committed.profiles == manifest.profiles, "run `dlwp-suite manifest`"
     assert committed.divergences == manifest.divergences, "run `dlwp-suite manifest`"
+
+
+def test_a_manifest_declaring_the_same_is_left_with_the_revision_that_wrote_it(tmp_path):
+    """Every run writes its manifest beside its records: one that changed no
+    declaration must leave the committed copy as it is, not stamp its own revision."""
+    path = tmp_path / "manifest.json"
+    dataclasses.replace(small_manifest(), revision="a1").write(path)
+    written = path.read_text()
+    dataclasses.replace(small_manifest(), revision="b2-dirty").write(path)
+    assert path.read_text() == written and Manifest.read(path).revision == "a1"
+    # A changed declaration is written, with the revision that changed it.
+    dataclasses.replace(small_manifest(), revision="c3", divergences={}).write(path)
+    assert (Manifest.read(path).revision, Manifest.read(path).divergences) == ("c3", {})
 
 
 def test_stack_and_device_labels_name_a_gpus_model():

@@ -127,16 +127,16 @@ def _check_trainers_run_first() -> None:
     """pytest runs a chapter's cases in declaration order: a case reuses another's
     training only where that one runs before it, in the same chapter's file."""
     for profile in PROFILES:
-        order = [c.id for e in EXPERIMENTS.values() for c in e.cases(profile)]
-        for experiment in EXPERIMENTS.values():
-            for case in experiment.cases(profile):
-                trainer = trainer_of(case)
-                if trainer is None:
-                    continue
-                if trainer not in order[: order.index(case.id)]:
-                    raise ValueError(f"{case.id} {profile}: {trainer} does not run before it")
-                if case_by_id(trainer, profile).experiment.chapter != experiment.chapter:
-                    raise ValueError(f"{case.id} {profile}: {trainer} runs in another chapter")
+        cases = [c for e in EXPERIMENTS.values() for c in e.cases(profile)]
+        position = {c.id: i for i, c in enumerate(cases)}
+        for case in cases:
+            trainer = trainer_of(case)
+            if trainer is None:
+                continue
+            if position.get(trainer, len(cases)) >= position[case.id]:
+                raise ValueError(f"{case.id} {profile}: {trainer} does not run before it")
+            if case_by_id(trainer, profile).experiment.chapter != case.experiment.chapter:
+                raise ValueError(f"{case.id} {profile}: {trainer} runs in another chapter")
 
 
 def _check_one_viewer_each() -> None:

@@ -93,10 +93,17 @@ def minutes(seconds: float) -> str:
 
 def plan_text(plan: Mapping[str, Any]) -> str:
     """A not-run case's plan: ``fits: ~12 min a seed here (extrapolated)`` or
-    ``GPU-sized: ~3.4 h a seed here (extrapolated), ~9 min on a GPU (estimated)``."""
+    ``GPU-sized: ~3.4 h a seed here (extrapolated), ~9 min on a GPU (estimated)``; a
+    case that reuses another's training says so first (``fits: rides with
+    ch05.dogs.scratch[augmented] where both run; alone ~34 min a seed here
+    (extrapolated)``)."""
     if plan.get("seed_s") is None:
         return ""
     here = f"~{minutes(plan['seed_s'])} a seed here ({plan['how']})"
+    if plan.get("rides_with"):
+        rides = f"rides with {plan['rides_with']} where both run"
+        # A probe that reused the trainer's work timed nothing of its own.
+        here = rides if plan["how"] == "reused" else f"{rides}; alone {here}"
     if plan.get("fits"):
         return f"fits: {here}"
     gpu = f", ~{minutes(plan['gpu_s'])} on a GPU ({plan['gpu_how']})" if plan.get("gpu_s") else ""
@@ -178,11 +185,16 @@ def front_page(
     lines += ["## Scoreboard", "", _scoreboard_table(scoreboard(verdicts)), ""]
     lines += [*_wrap(WORDS), ""]
     for gap in plan_gaps(verdicts):
+        gpu = (
+            f"{gap.gpu_cases} are GPU-sized (one seed of each: ~{minutes(gap.gpu_seed_s)} "
+            "on a GPU, measured or estimated)"
+            if gap.gpu_cases
+            else "none is GPU-sized"
+        )
         lines += _wrap(
             f"Not run yet in `{gap.profile}` on {gap.stack} {gap.device}: {gap.fit_cases} "
-            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), "
-            f"{gap.gpu_cases} are GPU-sized (one seed of each: ~{minutes(gap.gpu_seed_s)} "
-            "on a GPU, measured or estimated). The plan, case by case: [time.md](time.md)."
+            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}. "
+            "The plan, case by case: [time.md](time.md)."
         )
         lines.append("")
     seen = divergences_seen(verdicts)

@@ -135,7 +135,9 @@ class PlanGap:
 
 
 def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
-    """Per profile and machine, the not-run cases its time probes planned (each once)."""
+    """Per profile and machine, the not-run cases its time probes planned (each once);
+    a case that rides with another not-run case of its kind (fits, or GPU-sized) adds no
+    time of its own."""
     plans: dict[tuple[str, str, str], dict[str, dict]] = {}
     for v in verdicts:
         if v.status is Status.NOT_RUN and v.plan and v.plan.get("seed_s") is not None:
@@ -144,13 +146,20 @@ def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
     for key, cases in plans.items():
         fit = [p for p in cases.values() if p["fits"]]
         sized = [p for p in cases.values() if not p["fits"]]
+        # A rider shares its trainer's invocation only where both are selected together:
+        # not run, and both fitting or both GPU-sized (``shards._riders``).
+        spends = [
+            p
+            for p in cases.values()
+            if (trainer := cases.get(p.get("rides_with"))) is None or trainer["fits"] != p["fits"]
+        ]
         gaps.append(
             PlanGap(
                 *key,
                 fit_cases=len(fit),
-                fit_seed_s=sum(p["seed_s"] for p in fit),
+                fit_seed_s=sum(p["seed_s"] for p in spends if p["fits"]),
                 gpu_cases=len(sized),
-                gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in sized),
+                gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in spends if not p["fits"]),
             )
         )
     return gaps

@@ -411,6 +411,8 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
             how += f"; after the cut: {row.stopped[:60]} (not timed)"
         if row.seeds_recorded > row.seeds_timed:
             how += f"; {row.seeds_recorded - row.seeds_timed} seed(s) on another case's model"
+        if row.rides_with:
+            how += f"; rides free with {row.rides_with} where both run"
         if row.gpu_how == "estimated":
             gpu_how = f"estimated: CPU / {row.gpu_ratio:.3g} ({row.gpu_ratio_cases} cases on both)"
         else:

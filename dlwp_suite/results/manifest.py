@@ -156,6 +156,10 @@ class ProfileSpec:
     claims: tuple[ClaimSpec, ...]
 
 
+def _json_text(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
 @dataclass(frozen=True)
 class Manifest:
     """Every profile's declarations and the divergences they cite."""
@@ -205,9 +209,19 @@ class Manifest:
         )
 
     def write(self, path: Path) -> Path:
-        """Write as indented JSON (stable order, so a diff shows what changed)."""
+        """Write as indented JSON (stable order, so a diff shows what changed). A file
+        that declares the same already is left as it is, with the revision that wrote
+        it: every run writes its manifest, and one that changed no declaration should
+        not dirty a checkout's committed copy."""
+        text = _json_text(self.as_data())
+        try:
+            written = json.loads(path.read_text(encoding="utf-8"))
+            if _json_text({**written, "revision": self.revision}) == text:
+                return path
+        except (OSError, ValueError, TypeError):
+            pass  # none yet, or unreadable: written anew
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.as_data(), indent=1, sort_keys=True) + "\n")
+        path.write_text(text, encoding="utf-8")
         return path
 
     @classmethod

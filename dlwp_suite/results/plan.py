@@ -85,6 +85,9 @@ class PlanRow:
     # Seeds the newest run of the profile recorded here, those that looked inside another
     # case's trained model (untimed: ``details.reused``) included: what a run still lacks.
     seeds_recorded: int = 0
+    # The case whose training this one reuses (``CaseSpec.trained_by``): run scripts
+    # select them together, so its own time is spent only when it runs alone.
+    rides_with: str | None = None
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -155,7 +158,8 @@ def plan_rows(
             measured = statistics.median(seconds)
             if case not in gpu or measured < gpu[case][0]:
                 gpu[case] = (measured, device)
-    cases = [c.id for c in manifest.profiles[profile].cases if c.baseline is None]
+    trainers = {c.id: c.trained_by for c in manifest.profiles[profile].cases if c.baseline is None}
+    cases = list(trainers)
     rows = []
     for stack, device in machines:
         timed = {c: _machine_time(c, stack, device, walls, probes, profile) for c in cases}
@@ -195,6 +199,7 @@ def plan_rows(
                     reason=reason,
                     stopped=stopped,
                     seeds_recorded=recorded.get((case, stack, device), 0),
+                    rides_with=trainers[case],
                 )
             )
     return rows
