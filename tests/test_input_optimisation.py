@@ -58,6 +58,24 @@ def test_octaves_grow_and_stop_at_the_loss_cap():
     _, losses, capped = dream(np.zeros((28, 28, 3)), climb, {**params, "max_loss": 0.7})
     assert capped[0] and losses[0][-1] > 0.7 and len(losses[0]) == 3
 
+    def climb_peak(x):  # the loss is the highest level, which resizing keeps
+        return float(x.max()), np.ones_like(x)
+
+    # A stand-in's cap is its own first loss times the book's headroom, for every octave.
+    relative = {**params, "max_loss": None, "max_loss_over_first": 2.0}
+    _, losses, capped = dream(np.ones((28, 28, 3)), climb_peak, relative)
+    assert losses[0] == pytest.approx([1.0, 1.5, 2.0, 2.5]) and capped == [True] * 3
+    assert [len(curve) for curve in losses[1:]] == [1, 1]
+
+
+def test_a_stand_in_dreams_under_the_books_headroom_not_its_cap():
+    """max_loss 10 is InceptionV3's scale (the book's first loss 0.67): MobileNet starts
+    near 10 and would stop at once, so the stand-in stops past 14.9 times its first loss."""
+    book, stand_in = get("ch08.dream.inception_v3"), get("ch08.dream.mobilenet")
+    assert (book.params["max_loss"], book.params.get("max_loss_over_first")) == (10.0, None)
+    assert stand_in.params["max_loss"] is None
+    assert stand_in.params["max_loss_over_first"] == pytest.approx(10.0 / 0.671784)
+
 
 def test_gram_matrix():
     features = np.random.default_rng(2).normal(size=(3, 4, 5)).astype("float32")

@@ -4,14 +4,16 @@ on a pretrained base's layer activations.
 The loss is the book's: for each chosen layer, its coefficient times the sum of the
 squared activations, border of 2 left out, over the activation's size. Each octave (3,
 each 1.4 times larger) runs up to 20 steps of 0.01 along the gradient divided by its
-mean absolute value, and stops early once the loss passes ``max_loss``; the detail lost
+mean absolute value, and stops early once the loss passes ``max_loss`` (a stand-in
+network's cap is ``max_loss_over_first`` times its first loss instead: the book's
+headroom, on its own loss scale); the detail lost
 by shrinking is put back after each octave. The photo for a seed is the test photo at
 ``seed`` modulo the photos loaded (a dream has no randomness of its own).
 
 Recorded: ``dream_rising_step_share``, the share of steps after which the loss is
 higher (the book: it rises); ``dream_octave_gain``, the first octave's last loss over
 its first (the book's: 0.67 to 9.94; a later octave can start past the cap and take no
-step); ``dream_capped_octave_share``, the octaves that stopped at ``max_loss``.
+step); ``dream_capped_octave_share``, the octaves that stopped at the cap.
 Baseline ``random_steps``: the same steps in random directions of the same size, which
 should leave the loss where it was.
 """
@@ -70,7 +72,7 @@ def dream(
     image: np.ndarray, step_direction: Step, p: dict, budget_s: float | None = None
 ) -> tuple[np.ndarray, list[list[float]], list[bool]]:
     """The book's octave loop. Returns the dreamt image, each octave's loss after every
-    evaluation, and whether each octave stopped at ``max_loss``. ``budget_s``: a time
+    evaluation, and whether each octave stopped at the cap. ``budget_s``: a time
     probe's, which cuts each octave's ascent."""
     original = image[None].astype("float32")
     shape = np.array(original.shape[1:3])
@@ -79,14 +81,17 @@ def dream(
     shrunk = resize(original, shapes[0])
     x = original.copy()
     losses, capped = [], []
+    cap = p["max_loss"]
     for octave, side in enumerate(shapes, 1):
         x = resize(x, side)
         curve, stopped = [], False
         for step in range(p["iterations"]):
             value, direction = step_direction(x)
+            if cap is None:
+                cap = p["max_loss_over_first"] * value
             curve.append(value)
             progress.step(f"octave {octave} step", step + 1, p["iterations"], ("loss", value))
-            if value > p["max_loss"]:
+            if value > cap:
                 stopped = True
                 break
             x = x + p["step"] * direction
