@@ -3,7 +3,6 @@ shown (how many cases and seeds, and what earlier runs on this stack took)."""
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.results import RecordsNotWritten, ResultsStore
-from dlwp_suite.results.plan import seed_estimate
+from dlwp_suite.results.plan import RunEstimate, run_estimate
 
 
 def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
@@ -41,41 +40,51 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     """How many cases and seeds will train, and the time earlier runs of the same cases
     on this stack and device took (median wall time a seed)."""
     from dlwp_suite.results import read_records
-    from dlwp_suite.results.records import device_label, newest, stack_label
+    from dlwp_suite.results.records import device_label, stack_label
 
     config = session.config
     cases = {
-        item.callspec.params["dlwp_case"].id
+        case.id: case.trained_by
         for item in session.items
-        if "dlwp_case" in getattr(getattr(item, "callspec", None), "params", {})
+        if (case := getattr(getattr(item, "callspec", None), "params", {}).get("dlwp_case"))
     }
-    seeds = config.getoption("--dlwp-seeds")
+    first = config.getoption("--dlwp-first-seed")
     profile = config.getoption("--dlwp-profile")
-    stack, device = stack_label(here), device_label(here)
-    walls: dict[str, list[float]] = {}
-    probed: dict[str, float] = {}  # a time probe's extrapolation, where no run timed it
-    for r in newest(read_records(base)) if (base / "runs").is_dir() else []:
-        case = f"{r['experiment']}[{r['variant']}]"
-        here_too = r["profile"] == profile and case in cases
-        if not here_too or (r["stack"], r["device"]) != (stack, device):
-            continue
-        wall = (r.get("timings") or {}).get("wall_s")
-        if r["kind"] == "model" and wall:
-            walls.setdefault(case, []).append(wall)
-        elif r["kind"] == "time_probe":
-            probed[case] = seed_estimate(r).seconds
-    extrapolated = sum(1 for c in probed if c not in walls)
-    estimates = {**probed, **{c: statistics.median(v) for c, v in walls.items()}}
-    line = f"dlwp-suite plan: {len(cases)} case(s) x {seeds} seed(s), {profile} profile"
-    if estimates:
-        total = sum(estimates.values()) * seeds
+    machine = (stack_label(here), device_label(here))
+    estimate = run_estimate(
+        read_records(base) if (base / "runs").is_dir() else [],
+        cases,
+        profile,
+        machine,
+        range(first, first + config.getoption("--dlwp-seeds")),
+        config.getoption("--dlwp-resume"),
+    )
+    return plan_line(estimate, profile, machine, config.getoption("--dlwp-resume"))
+
+
+def plan_line(
+    estimate: RunEstimate, profile: str, machine: tuple[str, str], resumed: str | None
+) -> str:
+    """The run's opening line: ``dlwp-suite plan: 2 case(s) x 3 seed(s), book profile;
+    ...``."""
+    line = (
+        f"dlwp-suite plan: {estimate.cases} case(s) x {estimate.seeds} seed(s), {profile} profile"
+    )
+    if estimate.finished:
+        line += f"; {estimate.finished} seed(s) already recorded in run {resumed}"
+    if estimate.timed:
         line += (
-            f"; earlier runs on {stack} {device} give ~{progress.duration(total)} for "
-            f"{len(estimates)} of them"
+            f"; earlier runs on {' '.join(machine)} give ~{progress.duration(estimate.seconds)} "
+            f"for {estimate.timed} of them"
         )
-        if extrapolated:
-            line += f" ({extrapolated} extrapolated from time probes)"
-    if untimed := len(cases) - len(estimates):
+        notes = []
+        if estimate.extrapolated:
+            notes.append(f"{estimate.extrapolated} extrapolated from time probes")
+        if estimate.riding:
+            notes.append(f"{estimate.riding} rides with its trainer")
+        if notes:
+            line += f" ({'; '.join(notes)})"
+    if untimed := estimate.cases - estimate.timed:
         line += f"; {untimed} never timed on this stack"
     return line
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlwp_suite.results.manifest import CaseSpec, Manifest
-from dlwp_suite.results.plan import PlanRow, seed_estimate
+from dlwp_suite.results.plan import PlanRow, riders_by_trainer, seed_estimate
 from dlwp_suite.results.records import newest
 
 
@@ -104,7 +104,9 @@ def plan_selections(
     declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
     chapters = {c.id: c.chapter for c in declared}
     experiments = sorted({c.experiment for c in declared})
-    riders = _riders(declared, lacking)
+    # After their trainer in the same process (the registry checks pytest collects it
+    # first, from the same chapter's file).
+    riders = riders_by_trainer({c.id: c.trained_by for c in declared}, lacking)
     riding = {rider for group in riders.values() for rider in group}
     comparing = _comparisons_homes(declared, lacking, rows, which)
     ensembled = {c.experiment: c.id for c in declared if c.ensembled}
@@ -173,18 +175,6 @@ def _lacking(
             missing[r.case] = seeds - r.seeds_recorded
             per_seed[r.case] = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
     return missing, per_seed, sides
-
-
-def _riders(declared: list[CaseSpec], lacking: Mapping[str, float]) -> dict[str, list[str]]:
-    """Trainer -> the cases that reuse its training (``trained_by``: they look inside its
-    model, or are its first phase). They ride with it, after it in the same process (the
-    registry checks pytest collects the trainer first, from the same chapter's file),
-    where both are selected."""
-    riders: dict[str, list[str]] = {}
-    for c in declared:
-        if c.id in lacking and c.trained_by in lacking:
-            riders.setdefault(c.trained_by, []).append(c.id)
-    return riders
 
 
 def _comparisons_homes(

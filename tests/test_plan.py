@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 
 from dlwp_suite import progress
+from dlwp_suite.preflight import plan_line
 from dlwp_suite.report import markdown
 from dlwp_suite.report.scoreboard import plan_gaps
 from dlwp_suite.report.tables import plan_table
 from dlwp_suite.results.judge import judge
-from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow, plan_rows, seed_estimate
+from dlwp_suite.results.plan import (
+    FITS_WITHIN_S,
+    PlanRow,
+    plan_rows,
+    run_estimate,
+    seed_estimate,
+)
+from dlwp_suite.results.records import newest
 from dlwp_suite.results.verdicts import Status
 from dlwp_suite.shards import plan_selections
 from tests import factory
@@ -191,6 +199,48 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     big = [probe(trainer, [phase(3, 100, 250.0, 50.0)], wall_s=300.0), *probes[1:]]
     (gap,) = plan_gaps(judge(big, manifest, profiles=["book"]))
     assert (gap.fit_cases, gap.fit_seed_s, gap.gpu_cases) == (1, pytest.approx(3010.0), 1)
+
+
+def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded():
+    """A run's opening line: a viewer selected with its trainer trains nothing of its own,
+    alone it does; the seeds the resumed run recorded are not trained again."""
+    trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    probes = [
+        probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),  # 60 + 15 x 97 s
+        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),  # 100 + 30 x 97 s
+    ]
+    (first, *_) = newest(probes)
+    machine = (first["stack"], first["device"])
+    both = {trainer: None, viewer: trainer}
+    estimate = run_estimate(probes, both, "book", machine, range(3))
+    assert (estimate.timed, estimate.extrapolated, estimate.riding) == (2, 2, 1)
+    assert estimate.seconds == pytest.approx(3 * (60.0 + 15 * 97))
+    alone = run_estimate(probes, {viewer: trainer}, "book", machine, range(3))
+    assert (alone.riding, alone.seconds) == (0, pytest.approx(3 * (100.0 + 30 * 97)))
+    # Run "book" recorded seed 0 of both (the viewer's on the trainer's model, untimed).
+    book = [
+        factory.model(trainer, 0, {}, profile="book", run_id="book", timings={"wall_s": 1500.0}),
+        factory.model(
+            viewer,
+            0,
+            {},
+            profile="book",
+            run_id="book",
+            timings={"wall_s": 40.0},
+            details={"reused": f"the model {trainer} trained for this seed"},
+        ),
+    ]
+    resumed = run_estimate([*probes, *book], both, "book", machine, range(3), "book")
+    assert (resumed.finished, resumed.extrapolated) == (2, 1)
+    assert resumed.seconds == pytest.approx(2 * 1500.0)
+    line = plan_line(resumed, "book", machine, "book")
+    assert line.startswith("dlwp-suite plan: 2 case(s) x 3 seed(s), book profile; ")
+    assert "; 2 seed(s) already recorded in run book; " in line
+    assert line.endswith(
+        " for 2 of them (1 extrapolated from time probes; 1 rides with its trainer)"
+    )
+    # A fresh run of the same id counts every seed.
+    assert run_estimate([*probes, *book], both, "book", machine, range(3)).finished == 0
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):

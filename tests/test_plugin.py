@@ -333,6 +333,13 @@ def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.P
     first.assert_outcomes(passed=1)
     resumed = suite.runpytest_subprocess(*args, "--dlwp-seeds", "3", "--dlwp-resume", "r1")
     resumed.assert_outcomes(passed=1)
+    # Its opening plan counts seed 0 done and times the two left by the first run's.
+    resumed.stdout.fnmatch_lines(
+        [
+            "dlwp-suite plan: 1 case(s) x 3 seed(s), smoke profile; 1 seed(s) already "
+            "recorded in run r1; earlier runs on * give ~* for 1 of them"
+        ]
+    )
     seeds = [r["seed"] for r in records(suite.path / "results") if r["kind"] == "model"]
     assert sorted(seeds) == [0, 1, 2]  # seed 0 was not trained again
     again = suite.runpytest_subprocess(*args, "--dlwp-seeds", "3", "--dlwp-resume", "r1")

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dlwp_suite.results.plan import riders_by_trainer
 from dlwp_suite.results.verdicts import Status, Verdict
 
 PROFILE_ORDER = ("book", "quick", "smoke")
@@ -144,15 +145,19 @@ def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
             plans.setdefault(_key(v), {})[v.subject] = dict(v.plan)
     gaps = []
     for key, cases in plans.items():
-        fit = [p for p in cases.values() if p["fits"]]
-        sized = [p for p in cases.values() if not p["fits"]]
-        # A rider shares its trainer's invocation only where both are selected together:
-        # not run, and both fitting or both GPU-sized (``shards._riders``).
-        spends = [
-            p
-            for p in cases.values()
-            if (trainer := cases.get(p.get("rides_with"))) is None or trainer["fits"] != p["fits"]
-        ]
+        fit = {c: p for c, p in cases.items() if p["fits"]}
+        sized = {c: p for c, p in cases.items() if not p["fits"]}
+        # Fitting and GPU-sized cases are selected apart: a rider is free only beside a
+        # trainer of its kind.
+        riding = {
+            rider
+            for kind in (fit, sized)
+            for group in riders_by_trainer(
+                {c: p.get("rides_with") for c, p in kind.items()}, kind
+            ).values()
+            for rider in group
+        }
+        spends = [p for c, p in cases.items() if c not in riding]
         gaps.append(
             PlanGap(
                 *key,

@@ -94,6 +94,21 @@ class PlanRow:
         return asdict(self)
 
 
+def riders_by_trainer(
+    trained_by: Mapping[str, str | None], selected: Iterable[str]
+) -> dict[str, list[str]]:
+    """Trainer -> the selected cases that reuse its training (``trained_by``), where it is
+    selected too: they ride with it in the same process and cost no training of their
+    own. The one rule the run scripts' selections, the run's opening plan and the
+    report's not-run totals share."""
+    chosen = set(selected)
+    found: dict[str, list[str]] = {}
+    for case in trained_by:
+        if case in chosen and (trainer := trained_by[case]) in chosen:
+            found.setdefault(trainer, []).append(case)
+    return found
+
+
 def _probe_records(records: Iterable[Mapping[str, Any]]) -> list[Record]:
     return newest(r for r in records if r.get("kind") == "time_probe" or r.get("time_probe"))
 
@@ -242,3 +257,73 @@ def _machine_time(
     if "dataset unavailable: " in reason:  # the file's name is what a reader needs
         reason = "data missing: " + reason.split("dataset unavailable: ", 1)[1].split(" ")[0]
     return None, "", 0, 0, None, reason, None
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What a run about to start trains, and what earlier runs of the same cases on the
+    same stack and device took for it."""
+
+    cases: int
+    seeds: int  # seeds a case, as asked
+    finished: int  # (case, seed) pairs the resumed run recorded already: not trained again
+    timed: int  # cases with an earlier time here
+    extrapolated: int  # of those, timed only by a time probe
+    riding: int  # cases that ride with their selected trainer: no training of their own
+    seconds: float  # the timed cases' seeds left
+
+
+def run_estimate(
+    records: Iterable[Mapping[str, Any]],
+    trained_by: Mapping[str, str | None],
+    profile: str,
+    machine: tuple[str, str],
+    seeds: Sequence[int],
+    resumed: str | None = None,
+) -> RunEstimate:
+    """The estimate of a run of the cases ``trained_by`` names (case -> its trainer) on
+    ``machine`` (stack, device): each case's median seconds a seed in the newest run
+    of the profile there, else its time probe's extrapolation, times the seeds the
+    resumed run has not recorded; a case riding with its trainer adds only the seeds it
+    lacks beyond the trainer's."""
+    records = list(records)
+    done: dict[str, set[int]] = {}
+    for r in records if resumed else ():
+        mine = (r.get("run_id"), r.get("kind"), r.get("profile")) == (resumed, "model", profile)
+        if mine and (case := _case(r)) in trained_by and r.get("seed") in seeds:
+            done.setdefault(case, set()).add(r["seed"])
+    left = {case: len(seeds) - len(done.get(case, ())) for case in trained_by}
+    walls: dict[str, list[float]] = {}
+    probed: dict[str, float] = {}
+    for r in newest(records):
+        case = _case(r)
+        if case not in trained_by or (r["profile"], r["stack"], r["device"]) != (
+            profile,
+            *machine,
+        ):
+            continue
+        wall = (r.get("timings") or {}).get("wall_s")
+        if r["kind"] == "model" and wall and not (r.get("details") or {}).get("reused"):
+            walls.setdefault(case, []).append(float(wall))
+        elif r["kind"] == "time_probe":
+            probed[case] = seed_estimate(r).seconds
+    each = {**probed, **{case: statistics.median(w) for case, w in walls.items()}}
+    trainer_of = {
+        rider: trainer
+        for trainer, group in riders_by_trainer(trained_by, trained_by).items()
+        for rider in group
+    }
+    seconds = 0.0
+    for case, per_seed in each.items():
+        trainer = trainer_of.get(case)
+        seeds_left = left[case] - (left[trainer] if trainer else 0)
+        seconds += per_seed * max(0, seeds_left)
+    return RunEstimate(
+        cases=len(trained_by),
+        seeds=len(seeds),
+        finished=sum(len(s) for s in done.values()),
+        timed=len(each),
+        extrapolated=len(probed.keys() - walls.keys()),
+        riding=len(trainer_of),
+        seconds=seconds,
+    )
