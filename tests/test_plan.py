@@ -19,6 +19,7 @@ from dlwp_suite.results.plan import (
     FITS_WITHIN_S,
     PlanRow,
     plan_rows,
+    probe_accuracy,
     run_estimate,
     seed_estimate,
 )
@@ -123,6 +124,32 @@ def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
     assert (bigger.gpu_how, bigger.gpu_ratio, bigger.gpu_ratio_cases) == ("estimated", 10.0, 1)
     assert bigger.gpu_s == pytest.approx(bigger.seed_s / 10)
     assert smaller.seed_s is None and smaller.reason == "data missing: imdb.npz"
+
+
+def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_off(manifest):
+    """A probe's extrapolation beside the seeds a run then measured: per row, and per
+    machine over the cases of a minute or more (shorter ones time start-up)."""
+    records = [
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0),  # 110 + 30 x 17 = 620 s
+        probe(ORIGINAL, [phase(3, 20, 10.0, 4.0)], wall_s=11.0),  # 11 + 3 x 17 = 62 s
+        probe(SMALLER, [], wall_s=0.01),  # timed no phase: says nothing
+        *(
+            factory.model(case, s, {}, profile="book", run_id="book", timings={"wall_s": wall})
+            for case, wall in ((BIGGER, 775.0), (ORIGINAL, 50.0), (SMALLER, 70.0))
+            for s in range(3)
+        ),
+    ]
+    rows = {r.case: r for r in plan_rows(records, manifest)}
+    assert rows[BIGGER].probe_s == pytest.approx(620.0)
+    assert rows[ORIGINAL].probe_s == pytest.approx(62.0)
+    assert rows[SMALLER].probe_s is None
+    (how,) = plan_table([rows[BIGGER]])["how"]
+    assert how == "measured (3 seeds); its probe said 10.3 (x 1.25)"
+    (accuracy,) = probe_accuracy(rows.values())
+    assert (accuracy.cases, accuracy.median) == (1, pytest.approx(1.25))  # 50 s: left out
+    text = " ".join(markdown.probe_accuracy_lines([accuracy]))
+    assert "x 1.25 (1.25-1.25, 1 case(s))" in text
+    assert markdown.probe_accuracy_lines([]) == []
 
 
 def test_a_result_reused_from_another_case_is_timed_there(manifest):

@@ -22,7 +22,7 @@ from dlwp_suite.report.html import render_html
 from dlwp_suite.report.scoreboard import PROFILE_ORDER, default_stack
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import Manifest
-from dlwp_suite.results.plan import FITS_WITHIN_S, RATIO_MIN_S, plan_rows
+from dlwp_suite.results.plan import FITS_WITHIN_S, RATIO_MIN_S, plan_rows, probe_accuracy
 from dlwp_suite.results.verdicts import Verdict
 
 PLAN_NOTE = (
@@ -176,6 +176,8 @@ def write_report(
             PLAN_NOTE,
             "",
             tables.plan_table(plan).to_markdown(index=False),
+            "",
+            *markdown.probe_accuracy_lines(probe_accuracy(plan)),
             "",
         ]
     if not frame.empty and not (pairs := tables.book_code_table(frame)).empty:

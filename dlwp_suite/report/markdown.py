@@ -22,6 +22,7 @@ from dlwp_suite.report.scoreboard import (
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
+from dlwp_suite.results.plan import ProbeAccuracy
 from dlwp_suite.results.verdicts import Status, Verdict
 from dlwp_suite.words import describe_bar
 
@@ -108,6 +109,20 @@ def plan_text(plan: Mapping[str, Any]) -> str:
         return f"fits: {here}"
     gpu = f", ~{minutes(plan['gpu_s'])} on a GPU ({plan['gpu_how']})" if plan.get("gpu_s") else ""
     return f"GPU-sized: {here}{gpu}"
+
+
+def probe_accuracy_lines(accuracies: Sequence[ProbeAccuracy]) -> list[str]:
+    """What the plan's extrapolations are worth: per machine, measured over probed."""
+    if not accuracies:
+        return []
+    parts = [
+        f"{a.stack} {a.device}: x {a.median:.2f} ({a.low:.2f}-{a.high:.2f}, {a.cases} case(s))"
+        for a in accuracies
+    ]
+    return _wrap(
+        "Where book runs measured a case its time probe had timed, measured seed time over "
+        "the probe's, median (range): " + "; ".join(parts) + ". Budget a run by it."
+    )
 
 
 def status_text(v: Verdict) -> str:

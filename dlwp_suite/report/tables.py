@@ -403,6 +403,11 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
             how = row.reason
         elif row.how == "measured" and row.seeds_timed:
             how = f"measured ({row.seeds_timed} seeds)"
+            if row.probe_s:
+                how += (
+                    f"; its probe said {_plan_minutes(row.probe_s)} "
+                    f"(x {row.seed_s / row.probe_s:.2f})"
+                )
         elif row.how == "measured":
             how = "measured (time probe, nothing cut)"
         else:

@@ -88,6 +88,9 @@ class PlanRow:
     # The case whose training this one reuses (``CaseSpec.trained_by``): run scripts
     # select them together, so its own time is spent only when it runs alone.
     rides_with: str | None = None
+    # Where runs measured the case, the seed time its time probe here extrapolated (or
+    # timed uncut): how far the plan was off.
+    probe_s: float | None = None
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -215,9 +218,54 @@ def plan_rows(
                     stopped=stopped,
                     seeds_recorded=recorded.get((case, stack, device), 0),
                     rides_with=trainers[case],
+                    probe_s=_probed(case, stack, device, probes, profile) if seeds else None,
                 )
             )
     return rows
+
+
+def _probed(
+    case: str, stack: str, device: str, probes: Sequence[Record], profile: str
+) -> float | None:
+    """The seed time the newest time probe of ``case`` on the machine gives, if it timed
+    a training phase of the case itself (a reused result times none)."""
+    for r in probes:
+        mine = (r["stack"], r["device"], r["profile"], r["kind"]) == (
+            stack,
+            device,
+            profile,
+            "time_probe",
+        )
+        if mine and _case(r) == case and r["plan"]["phases"] and not r["plan"].get("reused"):
+            return seed_estimate(r).seconds
+    return None
+
+
+@dataclass(frozen=True)
+class ProbeAccuracy:
+    """On one machine, measured seed time over the time probe's, for every case both
+    timed: what the plan's extrapolations are worth there."""
+
+    stack: str
+    device: str
+    cases: int
+    median: float
+    low: float
+    high: float
+
+
+def probe_accuracy(rows: Iterable[PlanRow]) -> list[ProbeAccuracy]:
+    """Per machine, the measured : probed seed-time ratios of the cases runs measured
+    at ``RATIO_MIN_S`` or more a seed (shorter ones time start-up more than training)."""
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for row in rows:
+        heavy = row.seed_s is not None and row.seed_s >= RATIO_MIN_S
+        if heavy and row.how == "measured" and row.seeds_timed and row.probe_s:
+            ratios.setdefault((row.stack, row.device), []).append(row.seed_s / row.probe_s)
+    return [
+        ProbeAccuracy(*machine, len(r), statistics.median(r), min(r), max(r))
+        for machine, r in ratios.items()
+    ]
 
 
 def _machine_time(
