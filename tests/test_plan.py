@@ -56,6 +56,19 @@ def phase(done: int, total: int, seconds: float, first: float, cut: bool = True)
     return {**timed, "first_step_s": first, **({"cut": True} if cut else {})}
 
 
+def on_trainers_model(viewer: str, trainer: str, seed: int) -> dict:
+    """A book run's record of ``viewer`` that looked inside ``trainer``'s model (untimed)."""
+    return factory.model(
+        viewer,
+        seed,
+        {},
+        profile="book",
+        run_id="book",
+        timings={"wall_s": 40.0},
+        details={"reused": f"the model {trainer} trained for this seed"},
+    )
+
+
 def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
     # 3 of 20 epochs in 25 s, the first (with compilation) 9 s: 8 s an epoch after it.
     record = probe(ORIGINAL, [phase(1, 1, 4.0, 4.0), phase(3, 20, 25.0, 9.0)], wall_s=40.0)
@@ -166,18 +179,7 @@ def test_seeds_on_another_cases_model_are_recorded_but_not_timed(manifest):
     trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
     records = [
         probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
-        *(
-            factory.model(
-                viewer,
-                s,
-                {},
-                profile="book",
-                run_id="book",
-                timings={"wall_s": 40.0},
-                details={"reused": f"the model {trainer} trained for this seed"},
-            )
-            for s in range(3)
-        ),
+        *(on_trainers_model(viewer, trainer, s) for s in range(3)),
     ]
     (row,) = [r for r in plan_rows(records, manifest) if r.case == viewer]
     assert (row.how, row.seeds_timed, row.seeds_recorded) == ("extrapolated", 0, 3)
@@ -247,15 +249,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     # Run "book" recorded seed 0 of both (the viewer's on the trainer's model, untimed).
     book = [
         factory.model(trainer, 0, {}, profile="book", run_id="book", timings={"wall_s": 1500.0}),
-        factory.model(
-            viewer,
-            0,
-            {},
-            profile="book",
-            run_id="book",
-            timings={"wall_s": 40.0},
-            details={"reused": f"the model {trainer} trained for this seed"},
-        ),
+        on_trainers_model(viewer, trainer, 0),
     ]
     resumed = run_estimate([*probes, *book], both, "book", machine, range(3), "book")
     assert (resumed.finished, resumed.extrapolated) == (2, 1)
