@@ -37,19 +37,21 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
 
 
 def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
-    """How many cases and seeds will train, and the time earlier runs of the same cases
-    on this stack and device took (median wall time a seed)."""
+    """How many cases and seeds will train, and what earlier runs of the same cases on
+    this stack and device took for the seeds a resumed run lacks (a case riding with
+    its trainer adds only the seeds its trainer does not train)."""
+    from dlwp_suite.experiments import trainer_of
     from dlwp_suite.results import read_records
     from dlwp_suite.results.records import device_label, stack_label
 
     config = session.config
     cases = {
-        case.id: case.trained_by
+        case.id: trainer_of(case)
         for item in session.items
         if (case := getattr(getattr(item, "callspec", None), "params", {}).get("dlwp_case"))
     }
     first = config.getoption("--dlwp-first-seed")
-    profile = config.getoption("--dlwp-profile")
+    profile, resumed = config.getoption("--dlwp-profile"), config.getoption("--dlwp-resume")
     machine = (stack_label(here), device_label(here))
     estimate = run_estimate(
         read_records(base) if (base / "runs").is_dir() else [],
@@ -57,9 +59,9 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
         profile,
         machine,
         range(first, first + config.getoption("--dlwp-seeds")),
-        config.getoption("--dlwp-resume"),
+        resumed,
     )
-    return plan_line(estimate, profile, machine, config.getoption("--dlwp-resume"))
+    return plan_line(estimate, profile, machine, resumed)
 
 
 def plan_line(
@@ -70,8 +72,11 @@ def plan_line(
     line = (
         f"dlwp-suite plan: {estimate.cases} case(s) x {estimate.seeds} seed(s), {profile} profile"
     )
-    if estimate.finished:
-        line += f"; {estimate.finished} seed(s) already recorded in run {resumed}"
+    if estimate.recorded:
+        line += (
+            f"; {estimate.recorded} of {estimate.cases * estimate.seeds} case-seeds already "
+            f"recorded in run {resumed}"
+        )
     if estimate.timed:
         line += (
             f"; earlier runs on {' '.join(machine)} give ~{progress.duration(estimate.seconds)} "
@@ -81,7 +86,7 @@ def plan_line(
         if estimate.extrapolated:
             notes.append(f"{estimate.extrapolated} extrapolated from time probes")
         if estimate.riding:
-            notes.append(f"{estimate.riding} rides with its trainer")
+            notes.append(f"{estimate.riding} riding with its trainer")
         if notes:
             line += f" ({'; '.join(notes)})"
     if untimed := estimate.cases - estimate.timed:

@@ -157,7 +157,7 @@ def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_
     assert rows[ORIGINAL].probe_s == pytest.approx(62.0)
     assert rows[SMALLER].probe_s is None
     (how,) = plan_table([rows[BIGGER]])["how"]
-    assert how == "measured (3 seeds); its probe said 10.3 (x 1.25)"
+    assert how == "measured (3 seeds); its probe said 10.3 min (x 1.25)"
     (accuracy,) = probe_accuracy(rows.values())
     assert (accuracy.cases, accuracy.median) == (1, pytest.approx(1.25))  # 50 s: left out
     text = " ".join(markdown.probe_accuracy_lines([accuracy]))
@@ -232,36 +232,61 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
 
 def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded():
     """A run's opening line: a viewer selected with its trainer trains nothing of its own,
-    alone it does; the seeds the resumed run recorded are not trained again."""
+    alone it does; the seeds the resumed run recorded are not trained again, and a viewer
+    trains the seeds its trainer does not."""
     trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    trainer_s, viewer_s = 60.0 + 15 * 97, 100.0 + 30 * 97
     probes = [
-        probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),  # 60 + 15 x 97 s
-        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),  # 100 + 30 x 97 s
+        probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),
+        probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
     ]
     (first, *_) = newest(probes)
     machine = (first["stack"], first["device"])
     both = {trainer: None, viewer: trainer}
     estimate = run_estimate(probes, both, "book", machine, range(3))
     assert (estimate.timed, estimate.extrapolated, estimate.riding) == (2, 2, 1)
-    assert estimate.seconds == pytest.approx(3 * (60.0 + 15 * 97))
+    assert estimate.seconds == pytest.approx(3 * trainer_s)
     alone = run_estimate(probes, {viewer: trainer}, "book", machine, range(3))
-    assert (alone.riding, alone.seconds) == (0, pytest.approx(3 * (100.0 + 30 * 97)))
+    assert (alone.riding, alone.seconds) == (0, pytest.approx(3 * viewer_s))
     # Run "book" recorded seed 0 of both (the viewer's on the trainer's model, untimed).
     book = [
         factory.model(trainer, 0, {}, profile="book", run_id="book", timings={"wall_s": 1500.0}),
         on_trainers_model(viewer, trainer, 0),
     ]
     resumed = run_estimate([*probes, *book], both, "book", machine, range(3), "book")
-    assert (resumed.finished, resumed.extrapolated) == (2, 1)
+    assert (resumed.recorded, resumed.extrapolated) == (2, 1)
     assert resumed.seconds == pytest.approx(2 * 1500.0)
     line = plan_line(resumed, "book", machine, "book")
     assert line.startswith("dlwp-suite plan: 2 case(s) x 3 seed(s), book profile; ")
-    assert "; 2 seed(s) already recorded in run book; " in line
+    assert "; 2 of 6 case-seeds already recorded in run book; " in line
     assert line.endswith(
-        " for 2 of them (1 extrapolated from time probes; 1 rides with its trainer)"
+        " for 2 of them (1 extrapolated from time probes; 1 riding with its trainer)"
     )
     # A fresh run of the same id counts every seed.
-    assert run_estimate([*probes, *book], both, "book", machine, range(3)).finished == 0
+    assert run_estimate([*probes, *book], both, "book", machine, range(3)).recorded == 0
+    # The trainer recorded seeds 0 and 1, the viewer none: the viewer trains those two
+    # on its own, the trainer seed 2 with the viewer riding.
+    ahead = [
+        factory.model(trainer, s, {}, profile="book", run_id="book", timings={"wall_s": 1500.0})
+        for s in (0, 1)
+    ]
+    apart = run_estimate([*probes, *ahead], both, "book", machine, range(3), "book")
+    assert (apart.recorded, apart.riding) == (2, 0)
+    assert apart.seconds == pytest.approx(1500.0 + 2 * viewer_s)
+
+
+def test_the_opening_plan_leaves_untimed_a_case_whose_probe_reused_another_result():
+    """A probe of a fine-tuned case's first phase timed nothing: alone, that case's time
+    is not known (the plan table calls it reused)."""
+    first_phase = probe(SMALLER, [], wall_s=0.01)
+    first_phase["plan"]["reused"] = f"the first phase of {ORIGINAL}"
+    (row,) = newest([first_phase])
+    alone = run_estimate(
+        [first_phase], {SMALLER: ORIGINAL}, "book", (row["stack"], row["device"]), [0]
+    )
+    assert (alone.timed, alone.seconds) == (0, 0.0)
+    line = plan_line(alone, "book", (row["stack"], row["device"]), None)
+    assert line.endswith("book profile; 1 never timed on this stack")
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):

@@ -336,7 +336,7 @@ def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.P
     # Its opening plan counts seed 0 done and times the two left by the first run's.
     resumed.stdout.fnmatch_lines(
         [
-            "dlwp-suite plan: 1 case(s) x 3 seed(s), smoke profile; 1 seed(s) already "
+            "dlwp-suite plan: 1 case(s) x 3 seed(s), smoke profile; 1 of 3 case-seeds already "
             "recorded in run r1; earlier runs on * give ~* for 1 of them"
         ]
     )

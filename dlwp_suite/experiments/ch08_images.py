@@ -105,8 +105,8 @@ def _experiment(
     targets: tuple[Target, ...],
     baselines: tuple[str, ...],
     stands_in_for: str | None,
-    quick: dict,
-    smoke: dict,
+    quick: Mapping[str, object],
+    smoke: Mapping[str, object],
 ) -> Experiment:
     """One input-optimisation experiment (``kind``: dream or style) on one network."""
     stand_in = stands_in_for is not None
@@ -168,7 +168,7 @@ MOBILENET_STYLE_LAYERS = (
 # this CPU against 5.6 at 299) and changed what the rising-loss target tests, the book's
 # 0.01 step overshooting where the smaller image's ascent flattens (one step of 60 fell on
 # 1-2 seeds of 3 on TF, JAX and torch; benchmarks/dream_overshoot.py).
-DREAM_QUICK: dict = {}
+DREAM_QUICK = Frozen({})
 DREAM_SMOKE = {"image_size": 64, "iterations": 4, "octaves": 2, "photos": 2}
 STYLE_QUICK = {"image_size": 224}
 STYLE_SMOKE = {"image_size": 48, "iterations": 3, "maxfun": 5, "photos": 2}

@@ -36,7 +36,8 @@ PLAN_NOTE = (
     f"of the cases timed on both that take at least {RATIO_MIN_S:.0f} s a seed on the CPU: "
     "a rough figure (a GPU speeds a recurrence on short batches far less than convolutions "
     "and attention). Baselines are fitted once "
-    "per experiment, with the first case the probe timed."
+    "per experiment, with the first case the probe timed. A measured row gives what its "
+    "probe had said and measured over probed."
 )
 CURVE_CAPTION = (
     "training (dots) and validation (line) loss and metric per epoch, first recorded seed"
@@ -177,9 +178,9 @@ def write_report(
             "",
             tables.plan_table(plan).to_markdown(index=False),
             "",
-            *markdown.probe_accuracy_lines(probe_accuracy(plan)),
-            "",
         ]
+        if accuracy := markdown.probe_accuracy_lines(probe_accuracy(plan)):
+            timing += [*accuracy, ""]
     if not frame.empty and not (pairs := tables.book_code_table(frame)).empty:
         timing += ["## Speed against the book's own code", "", pairs.to_markdown(index=False), ""]
     (out_dir / "time.md").write_text("\n".join(timing))

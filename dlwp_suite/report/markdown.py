@@ -120,8 +120,9 @@ def probe_accuracy_lines(accuracies: Sequence[ProbeAccuracy]) -> list[str]:
         for a in accuracies
     ]
     return _wrap(
-        "Where book runs measured a case its time probe had timed, measured seed time over "
-        "the probe's, median (range): " + "; ".join(parts) + ". Budget a run by it."
+        "How far the probes' estimates were off, where book runs then measured the case: "
+        "measured seed time over the probe's, median (range), over cases of a minute or "
+        "more: " + "; ".join(parts) + "."
     )
 
 

@@ -405,7 +405,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
             how = f"measured ({row.seeds_timed} seeds)"
             if row.probe_s:
                 how += (
-                    f"; its probe said {_plan_minutes(row.probe_s)} "
+                    f"; its probe said {_plan_minutes(row.probe_s)} min "
                     f"(x {row.seed_s / row.probe_s:.2f})"
                 )
         elif row.how == "measured":

@@ -18,6 +18,7 @@ from dlwp_suite.results.store import (
     now,
     read_records,
     read_run,
+    recorded_in_run,
     run_starts,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "now",
     "read_records",
     "read_run",
+    "recorded_in_run",
     "run_starts",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.records import Record, newest
+from dlwp_suite.results.store import recorded_in_run
 
 #: Cases timed on both a CPU and a GPU set the CPU : GPU ratio only from this many
 #: seconds a seed on the CPU (shorter ones measure overheads; see ``plan_rows``).
@@ -224,21 +225,29 @@ def plan_rows(
     return rows
 
 
+def _probes_here(
+    case: str, stack: str, device: str, probes: Sequence[Record], profile: str
+) -> list[Record]:
+    """The newest probe's records of ``case`` on the machine: its ``time_probe``, or the
+    outcome that says why it timed nothing."""
+    return [
+        r
+        for r in probes
+        if (r["stack"], r["device"], r["profile"]) == (stack, device, profile)
+        and (_case(r) == case or r.get("test") == f"model:{case}")
+    ]
+
+
 def _probed(
     case: str, stack: str, device: str, probes: Sequence[Record], profile: str
 ) -> float | None:
     """The seed time the newest time probe of ``case`` on the machine gives, if it timed
     a training phase of the case itself (a reused result times none)."""
-    for r in probes:
-        mine = (r["stack"], r["device"], r["profile"], r["kind"]) == (
-            stack,
-            device,
-            profile,
-            "time_probe",
-        )
-        if mine and _case(r) == case and r["plan"]["phases"] and not r["plan"].get("reused"):
-            return seed_estimate(r).seconds
-    return None
+    here = _probes_here(case, stack, device, probes, profile)
+    probe = next((r for r in here if r["kind"] == "time_probe"), None)
+    if probe is None or not probe["plan"]["phases"] or probe["plan"].get("reused"):
+        return None
+    return seed_estimate(probe).seconds
 
 
 @dataclass(frozen=True)
@@ -279,12 +288,7 @@ def _machine_time(
     """(seed_s, how, seeds timed, phases cut, baselines_s, reason, stopped) on a machine."""
     if seconds := walls.get((case, stack, device)):
         return statistics.median(seconds), "measured", len(seconds), 0, None, "", None
-    here = [
-        r
-        for r in probes
-        if (r["stack"], r["device"], r["profile"]) == (stack, device, profile)
-        and (_case(r) == case or r.get("test") == f"model:{case}")
-    ]
+    here = _probes_here(case, stack, device, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is not None and (reused := probe["plan"].get("reused")):
         return 0.0, "reused", 0, 0, None, f"reused: {reused}", None
@@ -314,11 +318,22 @@ class RunEstimate:
 
     cases: int
     seeds: int  # seeds a case, as asked
-    finished: int  # (case, seed) pairs the resumed run recorded already: not trained again
+    recorded: int  # (case, seed) pairs the resumed run recorded already: not trained again
     timed: int  # cases with an earlier time here
     extrapolated: int  # of those, timed only by a time probe
-    riding: int  # cases that ride with their selected trainer: no training of their own
+    riding: int  # cases whose seeds left all ride with their trainer's: no training of their own
     seconds: float  # the timed cases' seeds left
+
+
+def seeds_left(
+    recorded: Iterable[Mapping[str, Any]], cases: Iterable[str], seeds: Iterable[int]
+) -> dict[str, set[int]]:
+    """Each case's ``seeds`` that have no model record among ``recorded``."""
+    done: dict[str, set[int]] = {}
+    for r in recorded:
+        if r.get("kind") == "model":
+            done.setdefault(_case(r), set()).add(r.get("seed"))
+    return {case: set(seeds) - done.get(case, set()) for case in cases}
 
 
 def run_estimate(
@@ -326,52 +341,38 @@ def run_estimate(
     trained_by: Mapping[str, str | None],
     profile: str,
     machine: tuple[str, str],
-    seeds: Sequence[int],
+    seeds: Iterable[int],
     resumed: str | None = None,
 ) -> RunEstimate:
     """The estimate of a run of the cases ``trained_by`` names (case -> its trainer) on
-    ``machine`` (stack, device): each case's median seconds a seed in the newest run
-    of the profile there, else its time probe's extrapolation, times the seeds the
-    resumed run has not recorded; a case riding with its trainer adds only the seeds it
-    lacks beyond the trainer's."""
+    ``machine`` (stack, device), each case's seed as the plan times it there (measured,
+    else its time probe's), times the seeds the resumed run has not recorded; a case
+    riding with its trainer trains only the seeds its trainer does not."""
     records = list(records)
-    done: dict[str, set[int]] = {}
-    for r in records if resumed else ():
-        mine = (r.get("run_id"), r.get("kind"), r.get("profile")) == (resumed, "model", profile)
-        if mine and (case := _case(r)) in trained_by and r.get("seed") in seeds:
-            done.setdefault(case, set()).add(r["seed"])
-    left = {case: len(seeds) - len(done.get(case, ())) for case in trained_by}
-    walls: dict[str, list[float]] = {}
-    probed: dict[str, float] = {}
-    for r in newest(records):
-        case = _case(r)
-        if case not in trained_by or (r["profile"], r["stack"], r["device"]) != (
-            profile,
-            *machine,
-        ):
-            continue
-        wall = (r.get("timings") or {}).get("wall_s")
-        if r["kind"] == "model" and wall and not (r.get("details") or {}).get("reused"):
-            walls.setdefault(case, []).append(float(wall))
-        elif r["kind"] == "time_probe":
-            probed[case] = seed_estimate(r).seconds
-    each = {**probed, **{case: statistics.median(w) for case, w in walls.items()}}
+    seeds = list(seeds)
+    kept = recorded_in_run(records, resumed, profile, {"model"}) if resumed else []
+    left = seeds_left(kept, trained_by, seeds)
+    walls, _ = _seed_walls(newest(judged_records(records)), profile)
+    probes = _probe_records(records)
+    each: dict[str, float] = {}
+    probed = 0
+    for case in trained_by:
+        seed_s, how, seeds_timed, *_ = _machine_time(case, *machine, walls, probes, profile)
+        if seed_s is not None and how != "reused":  # a reused result timed nothing
+            each[case] = seed_s
+            probed += not seeds_timed
     trainer_of = {
         rider: trainer
         for trainer, group in riders_by_trainer(trained_by, trained_by).items()
         for rider in group
     }
-    seconds = 0.0
-    for case, per_seed in each.items():
-        trainer = trainer_of.get(case)
-        seeds_left = left[case] - (left[trainer] if trainer else 0)
-        seconds += per_seed * max(0, seeds_left)
+    own = {case: left[case] - left.get(trainer_of.get(case), set()) for case in trained_by}
     return RunEstimate(
         cases=len(trained_by),
         seeds=len(seeds),
-        finished=sum(len(s) for s in done.values()),
+        recorded=sum(len(seeds) - len(s) for s in left.values()),
         timed=len(each),
-        extrapolated=len(probed.keys() - walls.keys()),
-        riding=len(trainer_of),
-        seconds=seconds,
+        extrapolated=probed,
+        riding=sum(1 for case in trainer_of if left[case] and not own[case]),
+        seconds=sum(each[case] * len(own[case]) for case in each),
     )

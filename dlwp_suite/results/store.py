@@ -275,3 +275,14 @@ def run_starts(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 def read_run(directory: Path, run_id: str) -> list[dict[str, Any]]:
     """The records of one run, from every worker and invocation that joined it."""
     return [r for r in read_records(directory) if r.get("run_id") == run_id]
+
+
+def recorded_in_run(
+    records: Iterable[Mapping[str, Any]], run_id: str, profile: str, kinds: set[str]
+) -> list[Mapping[str, Any]]:
+    """The records of ``kinds`` a run made in ``profile``: what resuming it keeps."""
+    return [
+        r
+        for r in records
+        if r.get("run_id") == run_id and r.get("kind") in kinds and r.get("profile") == profile
+    ]
