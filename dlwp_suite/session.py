@@ -23,7 +23,13 @@ from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.environment import fingerprint
 from dlwp_suite.errors import DatasetCorrupt, DatasetUnavailable
 from dlwp_suite.experiment import Case, Experiment
-from dlwp_suite.results import RecordsNotWritten, ResultsStore, read_run, recorded_in_run
+from dlwp_suite.results import (
+    RecordsNotWritten,
+    ResultsStore,
+    read_records,
+    read_run,
+    recorded_in_run,
+)
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.verdicts import Status
 from dlwp_suite.run_context import KeptModels, RunContext
@@ -208,13 +214,10 @@ class Dlwp:
         if not self.config.getoption("--dlwp-resume"):
             return []
         recorded = recorded_in_run(
-            read_run(self.store.directory, self.store.run_id),
-            self.store.run_id,
-            self.profile,
-            kinds,
+            read_records(self.store.directory), self.store.run_id, self.profile, kinds
         )
         return [
-            dict(r)
+            r
             for r in recorded
             if (r.get("experiment"), r.get("variant")) == (case.experiment.id, case.variant)
             and r.get("seed") in seeds

@@ -17,7 +17,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # 2: targets store their declaration as data; ``claim`` and ``outcome`` records.
 SCHEMA = 2
@@ -272,14 +272,17 @@ def run_starts(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return starts
 
 
+RecordT = TypeVar("RecordT", bound=Mapping[str, Any])
+
+
 def read_run(directory: Path, run_id: str) -> list[dict[str, Any]]:
     """The records of one run, from every worker and invocation that joined it."""
     return [r for r in read_records(directory) if r.get("run_id") == run_id]
 
 
 def recorded_in_run(
-    records: Iterable[Mapping[str, Any]], run_id: str, profile: str, kinds: set[str]
-) -> list[Mapping[str, Any]]:
+    records: Iterable[RecordT], run_id: str, profile: str, kinds: set[str]
+) -> list[RecordT]:
     """The records of ``kinds`` a run made in ``profile``: what resuming it keeps."""
     return [
         r
