@@ -100,7 +100,7 @@ def plan_selections(
     """
     rows = list(rows)
     missing, per_seed, sides = _lacking(rows, which, seeds)
-    lacking = {case: per_seed[case] * n for case, n in missing.items()}
+    lacking = {case: per_seed[case] * len(left) for case, left in missing.items()}
     declared = [c for c in manifest.profiles[profile].cases if c.baseline is None]
     chapters = {c.id: c.chapter for c in declared}
     experiments = sorted({c.experiment for c in declared})
@@ -122,7 +122,7 @@ def plan_selections(
         seconds, terms = lacking[case], []
         for selected in (case, *riders.get(case, ())):
             if selected != case:  # seeds the trainer does not train: the rider trains them
-                seconds += max(0, missing[selected] - missing[case]) * per_seed[selected]
+                seconds += len(missing[selected] - missing[case]) * per_seed[selected]
             experiment = selected.split("[", 1)[0]
             # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
             test_id = selected.replace("[", "-").rstrip("]")
@@ -149,9 +149,10 @@ def plan_selections(
 
 def _lacking(
     rows: list[PlanRow], which: str, seeds: int
-) -> tuple[dict[str, int], dict[str, float], set[str]]:
+) -> tuple[dict[str, set[int]], dict[str, float], set[str]]:
     """The cases to run, in the order of one seed's time (gpu-sized: on a GPU, unknown
-    last): how many seeds each lacks, and one seed's seconds on the rows' machine
+    last): the seeds of ``range(seeds)`` (what a run trains) each lacks, and one seed's
+    seconds on the rows' machine
     (gpu-sized: on a GPU); and the cases a claim may compare (those that run or ran there)."""
     if which == "gpu-sized":
         chosen = sorted(
@@ -162,17 +163,17 @@ def _lacking(
     elif which == "fits":
         fitting = [r for r in rows if r.fits]
         chosen = sorted(
-            (r for r in fitting if r.seeds_recorded < seeds),
+            (r for r in fitting if set(range(seeds)) - set(r.seeds_recorded)),
             key=lambda r: (r.seed_s or 0.0, r.case),
         )
         sides = {r.case for r in fitting}
     else:
         raise ValueError(f"which is 'gpu-sized' or 'fits', not {which!r}")
-    missing: dict[str, int] = {}
+    missing: dict[str, set[int]] = {}
     per_seed: dict[str, float] = {}
     for r in chosen:
         if r.case not in missing:
-            missing[r.case] = seeds - r.seeds_recorded
+            missing[r.case] = set(range(seeds)) - set(r.seeds_recorded)
             per_seed[r.case] = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
     return missing, per_seed, sides
 

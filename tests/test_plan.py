@@ -12,7 +12,7 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.preflight import plan_line
 from dlwp_suite.report import markdown
-from dlwp_suite.report.scoreboard import plan_gaps
+from dlwp_suite.report.scoreboard import plan_gaps, scoreboard
 from dlwp_suite.report.tables import plan_table
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.plan import (
@@ -128,7 +128,7 @@ def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
     rows = {r.case: r for r in plan_rows(records, manifest)}
     original, bigger, smaller = rows[ORIGINAL], rows[BIGGER], rows[SMALLER]
     assert (original.seed_s, original.how, original.seeds_timed) == (60.0, "measured", 3)
-    assert original.seeds_recorded == 3
+    assert original.seeds_recorded == (0, 1, 2)
     assert (original.gpu_s, original.gpu_how) == (6.0, "measured")
     assert bigger.seed_s == pytest.approx(1100.0 + 300.0 * 17)
     assert bigger.how == "extrapolated" and bigger.fits is (bigger.seed_s <= FITS_WITHIN_S)
@@ -182,7 +182,7 @@ def test_seeds_on_another_cases_model_are_recorded_but_not_timed(manifest):
         *(on_trainers_model(viewer, trainer, s) for s in range(3)),
     ]
     (row,) = [r for r in plan_rows(records, manifest) if r.case == viewer]
-    assert (row.how, row.seeds_timed, row.seeds_recorded) == ("extrapolated", 0, 3)
+    assert (row.how, row.seeds_timed, row.seeds_recorded) == ("extrapolated", 0, (0, 1, 2))
     assert row.seed_s == pytest.approx(100.0 + 30.0 * 97)
     assert viewer not in " ".join(s.line for s in plan_selections([row], manifest, "fits"))
     (how,) = plan_table([row])["how"]
@@ -289,6 +289,44 @@ def test_the_opening_plan_leaves_untimed_a_case_whose_probe_reused_another_resul
     assert line.endswith("book profile; 1 never timed on this stack")
 
 
+def test_a_claim_not_run_counts_as_what_its_missing_side_is(manifest):
+    """The scoreboard's not-run column sorts a claim by the side it waits on: GPU-sized
+    with that case, data missing where its probe found no data (and so the rest of that
+    experiment, which reads the same file); other experiments stay "not attempted"."""
+    metrics = {"best_val_loss_epoch": 4, "last_val_loss": 0.6, "val_loss_roughness": 0.03}
+    book = [factory.model(ORIGINAL, s, metrics, profile="book", run_id="book") for s in range(3)]
+    probed = [
+        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
+        factory.outcome(
+            f"model:{SMALLER}",
+            "skipped",
+            "dataset unavailable: imdb.npz",
+            run_id="probe",
+            profile="book",
+        ),
+    ]
+    probed[-1]["time_probe"] = True
+    verdicts = judge([*book, *probed], manifest, profiles=["book"])
+    (row,) = [r for r in scoreboard(verdicts) if r.stack.startswith("tf2.21")]
+    not_run = [v for v in verdicts if v.stack == row.stack and v.status is Status.NOT_RUN]
+    claims = {v.subject: v.waits_on for v in not_run if v.kind == "claim"}
+    assert claims["ch04-bigger-overfits-sooner"] == BIGGER
+    assert claims["ch04-smaller-overfits-later"] == SMALLER
+
+    def on(v) -> str:  # the case a verdict stands or waits on
+        return v.waits_on or v.subject
+
+    gpu_sized = [v for v in not_run if on(v) == BIGGER]
+    # The smaller network's data is its experiment's: the experiment's other cases lack it.
+    missing = [
+        v for v in not_run if on(v).startswith("ch04.imdb.overfitting[") and v not in gpu_sized
+    ]
+    assert {on(v) for v in missing} > {SMALLER}
+    assert row.not_run["GPU-sized"] == len(gpu_sized) > 1
+    assert row.not_run["data missing"] == len(missing)
+    assert row.not_run["not attempted"] == len(not_run) - len(gpu_sized) - len(missing) > 0
+
+
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     book = [
         factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
@@ -338,7 +376,9 @@ def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:
 
 
 def _measured(row: PlanRow, seeds: int) -> PlanRow:
-    return dataclasses.replace(row, how="measured", seeds_timed=seeds, seeds_recorded=seeds)
+    return dataclasses.replace(
+        row, how="measured", seeds_timed=seeds, seeds_recorded=tuple(range(seeds))
+    )
 
 
 def collected(selection: str) -> list[str]:
@@ -459,6 +499,14 @@ def test_a_fine_tuned_cases_first_phase_rides_with_it(manifest):
     rows = [_row(augmented, 110.0, 11.0), _measured(_row(finetune, 500.0, 50.0), 2)]
     (both, *_) = plan_selections(rows, manifest, "fits")
     assert "mobilenet-augmented" in both.line
+    assert both.seconds == 500.0 + 2 * 110.0
+    # Seeds by number, not by count: the phase has seed 2 (a run that stopped on it), the
+    # fine-tuned case seeds 0 and 1: the phase trains 0 and 1 itself (as the run would).
+    rows = [
+        dataclasses.replace(_row(augmented, 110.0, 11.0), seeds_recorded=(2,)),
+        dataclasses.replace(_measured(_row(finetune, 500.0, 50.0), 2), seeds_recorded=(0, 1)),
+    ]
+    (both, *_) = plan_selections(rows, manifest, "fits")
     assert both.seconds == 500.0 + 2 * 110.0
 
 

@@ -46,7 +46,10 @@ LEGEND = (
 )
 WORDS = (
     "repro: book numbers that reproduce, of those declared; claims H/?/N: hold, "
-    "inconclusive, do not hold; bars M/X: met, missed. "
+    "inconclusive, do not hold; bars M/X: met, missed; diverge, fails, incompl, not run: "
+    "verdicts (one a book number, claim or bar) that are a known divergence, fail "
+    "without an established cause, have fewer seeds than planned, or have no answer "
+    "there yet (why, most first; the lines below count cases instead). "
     "**reproduces**: a book number, on the book's real data, inside its measured band. "
     "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
     "test: three seeds that agree are the least that concludes). A suite **bar** (over "

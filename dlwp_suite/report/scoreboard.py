@@ -51,6 +51,32 @@ def not_run_category(reason: str, fits: bool | None = None) -> str:
     return "skipped"
 
 
+def _not_run_categories(group: Sequence[Verdict]) -> Counter[str]:
+    """One stack's not-run verdicts by category. A probe's plan knows what the judge
+    cannot (a dataset missing there, the case's size); a claim takes the category of the
+    side it waits on; a verdict still "not attempted" (a baseline, or a side with no
+    verdict of its own) is "data missing" where a case of its experiment says so."""
+
+    def own(v: Verdict) -> str:
+        plan = v.plan or {}
+        return not_run_category(f"{v.reason} {plan.get('reason', '')}", plan.get("fits"))
+
+    def experiment(subject: str) -> str:
+        return subject.split("[", 1)[0].split(":", 1)[0]
+
+    not_run = [v for v in group if v.status is Status.NOT_RUN]
+    cases = {v.subject: own(v) for v in not_run if v.kind != "claim"}
+    missing = {experiment(s) for s, c in cases.items() if c == "data missing"}
+
+    def category(v: Verdict) -> str:
+        found = cases[v.waits_on] if v.waits_on in cases else own(v)
+        if found == "not attempted" and experiment(v.waits_on or v.subject) in missing:
+            return "data missing"
+        return found
+
+    return Counter(category(v) for v in not_run)
+
+
 def _key(verdict: Verdict) -> tuple[str, str, str]:
     return verdict.profile, verdict.stack, verdict.device
 
@@ -65,14 +91,7 @@ def scoreboard(verdicts: Iterable[Verdict]) -> list[ScoreRow]:
             *key,
             statuses=Counter(v.status for v in group),
             book_numbers=sum(v.kind == "book number" for v in group),
-            not_run=Counter(
-                # A probe's plan knows what the judge cannot: a dataset missing there.
-                not_run_category(
-                    f"{v.reason} {(v.plan or {}).get('reason', '')}", (v.plan or {}).get("fits")
-                )
-                for v in group
-                if v.status is Status.NOT_RUN
-            ),
+            not_run=_not_run_categories(group),
         )
         for key, group in groups.items()
     ]

@@ -414,8 +414,8 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
             how = f"extrapolated ({row.phases_cut} phase(s) cut)"
         if row.stopped:
             how += f"; after the cut: {row.stopped[:60]} (not timed)"
-        if row.seeds_recorded > row.seeds_timed:
-            how += f"; {row.seeds_recorded - row.seeds_timed} seed(s) on another case's model"
+        if len(row.seeds_recorded) > row.seeds_timed:
+            how += f"; {len(row.seeds_recorded) - row.seeds_timed} seed(s) on another case's model"
         if row.rides_with:
             how += f"; rides free with {row.rides_with} where both run"
         if row.gpu_how == "estimated":

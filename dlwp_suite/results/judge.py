@@ -287,7 +287,13 @@ class _StackView:
             side = claim.a if not a else claim.b
             test = f"model:{side.label}" if side.variant else f"comparisons:{side.experiment}"
             status, why = self._not_run_reason(test)
-            return Verdict(**base, status=status, data_kind=data, reason=f"{side.label} {why}")
+            return Verdict(
+                **base,
+                status=status,
+                data_kind=data,
+                reason=f"{side.label} {why}",
+                waits_on=side.label,
+            )
         weighed = weigh(claim.rule, a, b)
         status = {
             "holds": Status.HOLDS,

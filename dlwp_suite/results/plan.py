@@ -85,7 +85,7 @@ class PlanRow:
     stopped: str | None = None
     # Seeds the newest run of the profile recorded here, those that looked inside another
     # case's trained model (untimed: ``details.reused``) included: what a run still lacks.
-    seeds_recorded: int = 0
+    seeds_recorded: tuple[int, ...] = ()
     # The case whose training this one reuses (``CaseSpec.trained_by``): run scripts
     # select them together, so its own time is spent only when it runs alone.
     rides_with: str | None = None
@@ -128,17 +128,17 @@ def _case(record: Mapping[str, Any]) -> str:
 
 def _seed_walls(
     rows: Iterable[Record], profile: str
-) -> tuple[dict[tuple[str, str, str], list[float]], dict[tuple[str, str, str], int]]:
+) -> tuple[dict[tuple[str, str, str], list[float]], dict[tuple[str, str, str], set[int]]]:
     """Each case's per-seed network seconds, per (case, stack, device), of the newest
     run; and its seeds recorded there, with those whose model another case trained (and
     timed: their records' ``details.reused``)."""
     walls: dict[tuple[str, str, str], list[float]] = {}
-    seeds: dict[tuple[str, str, str], int] = {}
+    seeds: dict[tuple[str, str, str], set[int]] = {}
     for row in rows:
         if row["kind"] != "model" or row["profile"] != profile:
             continue
         key = (_case(row), row["stack"], row["device"])
-        seeds[key] = seeds.get(key, 0) + 1
+        seeds.setdefault(key, set()).add(row["seed"])
         wall = (row.get("timings") or {}).get("wall_s")
         if wall is not None and not (row.get("details") or {}).get("reused"):
             walls.setdefault(key, []).append(float(wall))
@@ -217,7 +217,7 @@ def plan_rows(
                     gpu_ratio_cases=len(heavy) if gpu_how == "estimated" else 0,
                     reason=reason,
                     stopped=stopped,
-                    seeds_recorded=recorded.get((case, stack, device), 0),
+                    seeds_recorded=tuple(sorted(recorded.get((case, stack, device), ()))),
                     rides_with=trainers[case],
                     probe_s=_probed(case, stack, device, probes, profile) if seeds else None,
                 )

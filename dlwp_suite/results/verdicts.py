@@ -66,6 +66,8 @@ class Verdict:
     evidence: Mapping[str, Any] = field(default_factory=dict)  # a claim's pairs and test
     # A case not run on a machine where a time probe ran: its ``PlanRow`` as data.
     plan: Mapping[str, Any] | None = None
+    # A claim not run: the side with no records there (a case, or ``experiment:baseline``).
+    waits_on: str | None = None
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json``): a seed that measured nothing is null."""
