@@ -56,6 +56,20 @@ def phase(done: int, total: int, seconds: float, first: float, cut: bool = True)
     return {**timed, "first_step_s": first, **({"cut": True} if cut else {})}
 
 
+def bigger_probed_smaller_missing() -> list[dict]:
+    """Time probes: the bigger network's cut its one phase at 3 of 20 epochs; the smaller
+    one's data was missing when its probe ran."""
+    missing = factory.outcome(
+        f"model:{SMALLER}",
+        "skipped",
+        "dataset unavailable: imdb.npz",
+        run_id="probe",
+        profile="book",
+    )
+    missing["time_probe"] = True
+    return [probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0), missing]
+
+
 def on_trainers_model(viewer: str, trainer: str, seed: int) -> dict:
     """A book run's record of ``viewer`` that looked inside ``trainer``'s model (untimed)."""
     return factory.model(
@@ -113,18 +127,8 @@ def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
         factory.model(
             ORIGINAL, 0, {}, profile="book", run_id="gpu", env=GPU, timings={"wall_s": 6.0}
         ),
-        # The bigger network: a probe cut its one phase at 3 of 20 epochs.
-        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
-        # The smaller one: its data was missing when the probe ran.
-        factory.outcome(
-            f"model:{SMALLER}",
-            "skipped",
-            "dataset unavailable: imdb.npz",
-            run_id="probe",
-            profile="book",
-        ),
+        *bigger_probed_smaller_missing(),
     ]
-    records[-1]["time_probe"] = True
     rows = {r.case: r for r in plan_rows(records, manifest)}
     original, bigger, smaller = rows[ORIGINAL], rows[BIGGER], rows[SMALLER]
     assert (original.seed_s, original.how, original.seeds_timed) == (60.0, "measured", 3)
@@ -295,18 +299,7 @@ def test_a_claim_not_run_counts_as_what_its_missing_side_is(manifest):
     experiment, which reads the same file); other experiments stay "not attempted"."""
     metrics = {"best_val_loss_epoch": 4, "last_val_loss": 0.6, "val_loss_roughness": 0.03}
     book = [factory.model(ORIGINAL, s, metrics, profile="book", run_id="book") for s in range(3)]
-    probed = [
-        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
-        factory.outcome(
-            f"model:{SMALLER}",
-            "skipped",
-            "dataset unavailable: imdb.npz",
-            run_id="probe",
-            profile="book",
-        ),
-    ]
-    probed[-1]["time_probe"] = True
-    verdicts = judge([*book, *probed], manifest, profiles=["book"])
+    verdicts = judge([*book, *bigger_probed_smaller_missing()], manifest, profiles=["book"])
     (row,) = [r for r in scoreboard(verdicts) if r.stack.startswith("tf2.21")]
     not_run = [v for v in verdicts if v.stack == row.stack and v.status is Status.NOT_RUN]
     claims = {v.subject: v.waits_on for v in not_run if v.kind == "claim"}
