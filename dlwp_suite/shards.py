@@ -152,8 +152,12 @@ def _lacking(
 ) -> tuple[dict[str, set[int]], dict[str, float], set[str]]:
     """The cases to run, in the order of one seed's time (gpu-sized: on a GPU, unknown
     last): the seeds of ``range(seeds)`` (what a run trains) each lacks, and one seed's
-    seconds on the rows' machine
-    (gpu-sized: on a GPU); and the cases a claim may compare (those that run or ran there)."""
+    seconds on the rows' machine (gpu-sized: on a GPU); and the cases a claim may compare
+    (those that run or ran there)."""
+
+    def lacks(row: PlanRow) -> set[int]:
+        return set(range(seeds)) - set(row.seeds_recorded)
+
     if which == "gpu-sized":
         chosen = sorted(
             (r for r in rows if r.fits is False),
@@ -163,7 +167,7 @@ def _lacking(
     elif which == "fits":
         fitting = [r for r in rows if r.fits]
         chosen = sorted(
-            (r for r in fitting if set(range(seeds)) - set(r.seeds_recorded)),
+            (r for r in fitting if lacks(r)),
             key=lambda r: (r.seed_s or 0.0, r.case),
         )
         sides = {r.case for r in fitting}
@@ -173,7 +177,7 @@ def _lacking(
     per_seed: dict[str, float] = {}
     for r in chosen:
         if r.case not in missing:
-            missing[r.case] = set(range(seeds)) - set(r.seeds_recorded)
+            missing[r.case] = lacks(r)
             per_seed[r.case] = (r.gpu_s if which == "gpu-sized" else r.seed_s) or 0.0
     return missing, per_seed, sides
 

@@ -69,7 +69,7 @@ def _not_run_categories(group: Sequence[Verdict]) -> Counter[str]:
     missing = {experiment(s) for s, c in cases.items() if c == "data missing"}
 
     def category(v: Verdict) -> str:
-        found = cases[v.waits_on] if v.waits_on in cases else own(v)
+        found = cases.get(v.waits_on or v.subject) or own(v)
         if found == "not attempted" and experiment(v.waits_on or v.subject) in missing:
             return "data missing"
         return found
