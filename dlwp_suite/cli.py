@@ -186,14 +186,16 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"dlwp-suite plan: no manifest.json in {args.results}", file=sys.stderr)
         return 2
     manifest = Manifest.read(found)
-    rows = plan_rows(read_records(args.results), manifest, args.profile)
-    machine = args.machine
+    machine, canary = args.machine, None
     if machine == "here":
+        from dlwp_suite.canary import canary_s
         from dlwp_suite.environment import fingerprint
         from dlwp_suite.results.records import device_label, stack_label
 
         here = fingerprint()
         machine = f"{stack_label(here)} {device_label(here)}"
+        canary = canary_s()  # here means now too: earlier seeds at this moment's speed
+    rows = plan_rows(read_records(args.results), manifest, args.profile, canary_s=canary)
     if machine:
         rows = [r for r in rows if f"{r.stack} {r.device}" == machine]
     if not rows:
@@ -391,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         "--machine",
         default=None,
         help="only this machine's rows: its stack and device as the report names them "
-        "('tf2.21.0 keras3.15.1 tensorflow CPU'), or 'here'",
+        "('tf2.21.0 keras3.15.1 tensorflow CPU'), or 'here': this stack and device, its "
+        "CPU times scaled to its speed now (a canary read beside each seed)",
     )
     planning.add_argument(
         "--selections",

@@ -39,7 +39,9 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
 def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     """How many cases and seeds will train, and what earlier runs of the same cases on
     this stack and device took for the seeds a resumed run lacks (a case riding with
-    its trainer adds only the seeds its trainer does not train)."""
+    its trainer adds only the seeds its trainer does not train), at the machine's speed
+    now where their records carry a canary."""
+    from dlwp_suite.canary import canary_s
     from dlwp_suite.experiments import trainer_of
     from dlwp_suite.results import read_records
     from dlwp_suite.results.records import device_label, stack_label
@@ -60,6 +62,7 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
         machine,
         range(first, first + config.getoption("--dlwp-seeds")),
         resumed,
+        canary_s(),
     )
     return plan_line(estimate, profile, machine, resumed)
 
@@ -87,6 +90,8 @@ def plan_line(
             notes.append(f"{estimate.extrapolated} extrapolated from time probes")
         if estimate.riding:
             notes.append(f"{estimate.riding} riding with its trainer")
+        if estimate.scaled:
+            notes.append(f"{estimate.scaled} scaled to the machine's speed now")
         if notes:
             line += f" ({'; '.join(notes)})"
     if untimed := estimate.cases - estimate.timed:

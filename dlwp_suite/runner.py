@@ -14,6 +14,7 @@ from typing import Any
 
 from dlwp_suite import progress, protocols
 from dlwp_suite.baselines import BaselineResult
+from dlwp_suite.canary import canary_s
 from dlwp_suite.claims import Claim, ClaimCheck, Side
 from dlwp_suite.datasets.task_data import TaskData
 from dlwp_suite.ensembles import average_with_best
@@ -113,8 +114,11 @@ def run_case(
     references = baseline_references(case, baselines)
     runs, records = [], []
     for index, seed in enumerate(seeds):
+        before = canary_s()
         with progress.seed(case.id, seed, index, len(seeds)):
             result = protocol.run(case, data, seed, context=context)
+        # The machine's speed around the seed, outside its timed region (canary.py).
+        result.timings["canary_s"] = (before + canary_s()) / 2
         # The process' peaks so far: the latest seed's are the case's upper bounds.
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
         if (device_peak := accelerator_peak_memory_mb()) is not None:
@@ -173,6 +177,7 @@ def time_case(
         raise ValueError("a time probe needs the context's phase_budget_s")
     protocol = protocols.get(case.experiment.protocol)
     stopped, reused = None, None
+    before = canary_s()
     started = time.perf_counter()
     with progress.seed(case.id, seed, 0, 1):
         try:
@@ -181,6 +186,7 @@ def time_case(
         except Exception as error:  # the phases timed so far are the result
             stopped = f"{type(error).__name__}: {error}"[:300]
         phases = progress.timed_phases()
+    wall_s = time.perf_counter() - started
     record = _record(
         case,
         run_id,
@@ -192,7 +198,8 @@ def time_case(
         metrics={},
         targets=[],
         timings={
-            "wall_s": time.perf_counter() - started,
+            "wall_s": wall_s,
+            "canary_s": (before + canary_s()) / 2,
             **({} if baselines_s is None else {"baselines_s": baselines_s}),
         },
         plan={

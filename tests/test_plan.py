@@ -169,6 +169,49 @@ def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_
     assert markdown.probe_accuracy_lines([]) == []
 
 
+def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
+    """Seeds timed beside a canary are scaled to the canary read now: a case that took
+    50 min a seed at a fast moment is GPU-sized on a machine running at half that speed.
+    Seeds without one stay as timed, and a GPU's time is not the host's."""
+
+    def book(case: str, seed: int, wall_s: float, canary_s: float | None, **fields) -> dict:
+        canary = {} if canary_s is None else {"canary_s": canary_s}
+        timings = {"wall_s": wall_s, **canary}
+        return factory.model(
+            case, seed, {}, profile="book", run_id="book", timings=timings, **fields
+        )
+
+    records = [
+        *(book(ORIGINAL, s, 3000.0, 0.010) for s in range(3)),
+        book(ORIGINAL, 0, 6.0, 0.005, env=GPU),
+        book(SMALLER, 0, 100.0, 0.010),
+        book(SMALLER, 1, 100.0, None),  # recorded before canaries
+        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
+    ]
+    records[-1]["timings"]["canary_s"] = 0.04
+    as_timed = {r.case: r for r in plan_rows(records, manifest)}
+    assert (as_timed[ORIGINAL].seed_s, as_timed[ORIGINAL].fits) == (3000.0, True)
+    assert as_timed[ORIGINAL].speed_ratio is None
+    now = {r.case: r for r in plan_rows(records, manifest, canary_s=0.02)}
+    original, smaller, bigger = now[ORIGINAL], now[SMALLER], now[BIGGER]
+    assert (original.seed_s, original.fits, original.speed_ratio) == (6000.0, False, 2.0)
+    assert (original.gpu_s, original.gpu_how) == (6.0, "measured")
+    assert (smaller.seed_s, smaller.speed_scaled, smaller.seeds_timed) == (150.0, 1, 2)
+    # The probe ran at a slower moment than now: its seed and baselines halve.
+    assert bigger.seed_s == pytest.approx((1100.0 + 300.0 * 17) / 2)
+    assert bigger.baselines_s == pytest.approx(2.5)
+    (how,) = plan_table([smaller])["how"]
+    assert how == "measured (2 seeds); x 2.00 to the machine's speed now (1 of 2 seeds)"
+    (how,) = plan_table([original])["how"]
+    assert how == "measured (3 seeds); x 2.00 to the machine's speed now"
+    machine = (original.stack, original.device)
+    estimate = run_estimate(records, {ORIGINAL: None}, "book", machine, range(3), None, 0.02)
+    assert (estimate.seconds, estimate.scaled) == (pytest.approx(3 * 6000.0), 1)
+    assert plan_line(estimate, "book", machine, None).endswith(
+        "for 1 of them (1 scaled to the machine's speed now)"
+    )
+
+
 def test_a_result_reused_from_another_case_is_timed_there(manifest):
     reused = probe(SMALLER, [], wall_s=0.01)
     reused["plan"]["reused"] = f"the first phase of {ORIGINAL}"

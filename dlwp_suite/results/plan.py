@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.records import Record, newest
@@ -92,6 +92,11 @@ class PlanRow:
     # Where runs measured the case, the seed time its time probe here extrapolated (or
     # timed uncut): how far the plan was off.
     probe_s: float | None = None
+    # Asked at a machine's speed now (its canary, dlwp_suite/canary.py): the median
+    # factor its timed seeds (or probe) were scaled by, now's canary over theirs, and how
+    # many carried one (older records did not: they stay as recorded).
+    speed_ratio: float | None = None
+    speed_scaled: int = 0
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -126,13 +131,22 @@ def _case(record: Mapping[str, Any]) -> str:
     return f"{record['experiment']}[{record['variant']}]"
 
 
+#: Per (case, stack, device): each timed seed's network seconds and the canary beside it.
+Walls = dict[tuple[str, str, str], list[tuple[float, float | None]]]
+
+
+def _canary(record: Mapping[str, Any]) -> float | None:
+    canary = (record.get("timings") or {}).get("canary_s")
+    return float(canary) if canary else None
+
+
 def _seed_walls(
     rows: Iterable[Record], profile: str
-) -> tuple[dict[tuple[str, str, str], list[float]], dict[tuple[str, str, str], set[int]]]:
-    """Each case's per-seed network seconds, per (case, stack, device), of the newest
-    run; and its seeds recorded there, with those whose model another case trained (and
-    timed: their records' ``details.reused``)."""
-    walls: dict[tuple[str, str, str], list[float]] = {}
+) -> tuple[Walls, dict[tuple[str, str, str], set[int]]]:
+    """Each case's per-seed network seconds (with their canaries), per (case, stack,
+    device), of the newest run; and its seeds recorded there, with those whose model
+    another case trained (and timed: their records' ``details.reused``)."""
+    walls: Walls = {}
     seeds: dict[tuple[str, str, str], set[int]] = {}
     for row in rows:
         if row["kind"] != "model" or row["profile"] != profile:
@@ -141,8 +155,18 @@ def _seed_walls(
         seeds.setdefault(key, set()).add(row["seed"])
         wall = (row.get("timings") or {}).get("wall_s")
         if wall is not None and not (row.get("details") or {}).get("reused"):
-            walls.setdefault(key, []).append(float(wall))
+            walls.setdefault(key, []).append((float(wall), _canary(row)))
     return walls, seeds
+
+
+def _at_speed(
+    seconds: float, canary: float | None, now: float | None, device: str
+) -> tuple[float, float | None]:
+    """``seconds`` timed beside ``canary``, at the speed the canary ``now`` says (a CPU's
+    arithmetic; a GPU's time is not the host's), and the factor used (None: as timed)."""
+    if now is None or canary is None or device.startswith("GPU"):
+        return seconds, None
+    return seconds * now / canary, now / canary
 
 
 def plan_rows(
@@ -150,6 +174,7 @@ def plan_rows(
     manifest: Manifest,
     profile: str = "book",
     fits_within_s: float = FITS_WITHIN_S,
+    canary_s: float | None = None,
 ) -> list[PlanRow]:
     """The plan of ``profile`` on every machine where a time probe ran.
 
@@ -159,7 +184,8 @@ def plan_rows(
     GPU time is measured where a GPU ran the case (any stack: the fastest GPU's),
     else estimated as the machine's time over the median CPU : GPU ratio of the cases
     timed on both that take at least ``RATIO_MIN_S`` a seed here (all of them if none is
-    that long).
+    that long). With ``canary_s`` (a canary read now), CPU seed times that carry a
+    canary are scaled to the speed it says: what they would take at this moment.
     """
     records = list(records)
     probes = _probe_records(records)
@@ -174,14 +200,16 @@ def plan_rows(
     gpu: dict[str, tuple[float, str]] = {}
     for (case, _, device), seconds in walls.items():
         if device.startswith("GPU"):
-            measured = statistics.median(seconds)
+            measured = statistics.median(wall for wall, _ in seconds)
             if case not in gpu or measured < gpu[case][0]:
                 gpu[case] = (measured, device)
     trainers = {c.id: c.trained_by for c in manifest.profiles[profile].cases if c.baseline is None}
     cases = list(trainers)
     rows = []
     for stack, device in machines:
-        timed = {c: _machine_time(c, stack, device, walls, probes, profile) for c in cases}
+        timed = {
+            c: _machine_time(c, stack, device, walls, probes, profile, canary_s) for c in cases
+        }
         both = [c for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0]
         # Cases under a minute here time start-up and dispatch more than arithmetic, on
         # a GPU too; of the heavier ones, the median ratio (one Transformer, 100 times
@@ -192,7 +220,7 @@ def plan_rows(
         )
         ratio_devices = sorted({gpu[c][1] for c in heavy})
         for case in cases:
-            seed_s, how, seeds, cut, baselines_s, reason, stopped = timed[case]
+            seed_s, how, seeds, cut, baselines_s, reason, stopped, speed = timed[case]
             if case in gpu:
                 gpu_s, gpu_how, gpu_device = gpu[case][0], "measured", gpu[case][1]
             elif seed_s is not None and ratio:
@@ -219,7 +247,11 @@ def plan_rows(
                     stopped=stopped,
                     seeds_recorded=tuple(sorted(recorded.get((case, stack, device), ()))),
                     rides_with=trainers[case],
-                    probe_s=_probed(case, stack, device, probes, profile) if seeds else None,
+                    probe_s=(
+                        _probed(case, stack, device, probes, profile, canary_s) if seeds else None
+                    ),
+                    speed_ratio=statistics.median(speed) if speed else None,
+                    speed_scaled=len(speed),
                 )
             )
     return rows
@@ -239,15 +271,21 @@ def _probes_here(
 
 
 def _probed(
-    case: str, stack: str, device: str, probes: Sequence[Record], profile: str
+    case: str,
+    stack: str,
+    device: str,
+    probes: Sequence[Record],
+    profile: str,
+    now: float | None = None,
 ) -> float | None:
     """The seed time the newest time probe of ``case`` on the machine gives, if it timed
-    a training phase of the case itself (a reused result times none)."""
+    a training phase of the case itself (a reused result times none), at the speed the
+    canary ``now`` says where given."""
     here = _probes_here(case, stack, device, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is None or not probe["plan"]["phases"] or probe["plan"].get("reused"):
         return None
-    return seed_estimate(probe).seconds
+    return _at_speed(seed_estimate(probe).seconds, _canary(probe), now, device)[0]
 
 
 @dataclass(frozen=True)
@@ -277,38 +315,58 @@ def probe_accuracy(rows: Iterable[PlanRow]) -> list[ProbeAccuracy]:
     ]
 
 
+class _Timed(NamedTuple):
+    """One case's seed time on a machine, and where it came from."""
+
+    seed_s: float | None
+    how: str
+    seeds_timed: int
+    phases_cut: int
+    baselines_s: float | None
+    reason: str
+    stopped: str | None
+    speed: tuple[float, ...]  # the factors the canary scaled its readings by
+
+
 def _machine_time(
     case: str,
     stack: str,
     device: str,
-    walls: Mapping[tuple[str, str, str], list[float]],
+    walls: Walls,
     probes: Sequence[Record],
     profile: str,
-) -> tuple[float | None, str, int, int, float | None, str, str | None]:
-    """(seed_s, how, seeds timed, phases cut, baselines_s, reason, stopped) on a machine."""
+    now: float | None = None,
+) -> _Timed:
+    """The case's seed time on a machine: its runs' median seed, else its probe's
+    extrapolation, else why it has none; at the canary ``now``'s speed where given."""
     if seconds := walls.get((case, stack, device)):
-        return statistics.median(seconds), "measured", len(seconds), 0, None, "", None
+        scaled = [_at_speed(wall, canary, now, device) for wall, canary in seconds]
+        speed = tuple(f for _, f in scaled if f is not None)
+        seed_s = statistics.median(s for s, _ in scaled)
+        return _Timed(seed_s, "measured", len(seconds), 0, None, "", None, speed)
     here = _probes_here(case, stack, device, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is not None and (reused := probe["plan"].get("reused")):
-        return 0.0, "reused", 0, 0, None, f"reused: {reused}", None
+        return _Timed(0.0, "reused", 0, 0, None, f"reused: {reused}", None, ())
     if probe is not None:
         estimate = seed_estimate(probe)
+        seed_s, factor = _at_speed(estimate.seconds, _canary(probe), now, device)
         baselines_s = probe["timings"].get("baselines_s")
-        return (
-            estimate.seconds,
+        return _Timed(
+            seed_s,
             estimate.how,
             0,
             estimate.phases_cut,
-            baselines_s,
+            baselines_s if baselines_s is None or factor is None else baselines_s * factor,
             "",
             estimate.stopped,
+            () if factor is None else (factor,),
         )
     ended = next((r for r in here if r["kind"] == "outcome"), None)
     reason = f"{ended['outcome']}: {ended['reason']}" if ended else "no time probe"
     if "dataset unavailable: " in reason:  # the file's name is what a reader needs
         reason = "data missing: " + reason.split("dataset unavailable: ", 1)[1].split(" ")[0]
-    return None, "", 0, 0, None, reason, None
+    return _Timed(None, "", 0, 0, None, reason, None, ())
 
 
 @dataclass(frozen=True)
@@ -322,6 +380,7 @@ class RunEstimate:
     timed: int  # cases with an earlier time here
     extrapolated: int  # of those, timed only by a time probe
     riding: int  # cases whose seeds left all ride with their trainer's: no training of their own
+    scaled: int  # timed cases whose time the canary scaled to the machine's speed now
     seconds: float  # the timed cases' seeds left
 
 
@@ -343,11 +402,13 @@ def run_estimate(
     machine: tuple[str, str],
     seeds: Iterable[int],
     resumed: str | None = None,
+    canary_s: float | None = None,
 ) -> RunEstimate:
     """The estimate of a run of the cases ``trained_by`` names (case -> its trainer) on
     ``machine`` (stack, device), each case's seed as the plan times it there (measured,
     else its time probe's), times the seeds the resumed run has not recorded; a case
-    riding with its trainer trains only the seeds its trainer does not."""
+    riding with its trainer trains only the seeds its trainer does not. With
+    ``canary_s``, at the speed it says (``plan_rows``)."""
     records = list(records)
     seeds = list(seeds)
     kept = recorded_in_run(records, resumed, profile, {"model"}) if resumed else []
@@ -355,12 +416,13 @@ def run_estimate(
     walls, _ = _seed_walls(newest(judged_records(records)), profile)
     probes = _probe_records(records)
     each: dict[str, float] = {}
-    probed = 0
+    probed = scaled = 0
     for case in trained_by:
-        seed_s, how, seeds_timed, *_ = _machine_time(case, *machine, walls, probes, profile)
-        if seed_s is not None and how != "reused":  # a reused result timed nothing
-            each[case] = seed_s
-            probed += not seeds_timed
+        timed = _machine_time(case, *machine, walls, probes, profile, canary_s)
+        if timed.seed_s is not None and timed.how != "reused":  # a reused one timed nothing
+            each[case] = timed.seed_s
+            probed += not timed.seeds_timed
+            scaled += bool(timed.speed)
     trainer_of = {
         rider: trainer
         for trainer, group in riders_by_trainer(trained_by, trained_by).items()
@@ -374,5 +436,6 @@ def run_estimate(
         timed=len(each),
         extrapolated=probed,
         riding=sum(1 for case in trainer_of if left[case] and not own[case]),
+        scaled=scaled,
         seconds=sum(each[case] * len(own[case]) for case in each),
     )
