@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -195,7 +196,7 @@ def _plan(args: argparse.Namespace) -> int:
         here = fingerprint()
         machine = f"{stack_label(here)} {device_label(here)}"
         canary = canary_s()  # here means now too: earlier seeds at this moment's speed
-    rows = plan_rows(read_records(args.results), manifest, args.profile, canary_s=canary)
+    rows = plan_rows(read_records(args.results), manifest, args.profile, canary_now_s=canary)
     if machine:
         rows = [r for r in rows if f"{r.stack} {r.device}" == machine]
     if not rows:
@@ -214,6 +215,14 @@ def _plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if canary is not None:  # on stderr: the selections on stdout are what scripts read
+        factors = [r.speed_ratio for r in rows if r.speed_ratio is not None]
+        print(
+            f"dlwp-suite plan: canary {canary * 1000:.1f} ms now; {len(factors)} of "
+            f"{sum(r.seed_s is not None for r in rows)} timed cases scaled to it"
+            + (f" (median x {statistics.median(factors):.2f})" if factors else ""),
+            file=sys.stderr,
+        )
     if args.selections:
         selections = plan_selections(rows, manifest, args.selections, args.profile)
         for selection in selections:

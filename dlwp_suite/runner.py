@@ -113,12 +113,15 @@ def run_case(
     protocol = protocols.get(case.experiment.protocol)
     references = baseline_references(case, baselines)
     runs, records = [], []
+    after = canary_s()
     for index, seed in enumerate(seeds):
-        before = canary_s()
+        # The machine's speed on each side of the seed, outside its timed region
+        # (canary.py); one seed's "after" is the next one's "before".
+        before = after
         with progress.seed(case.id, seed, index, len(seeds)):
             result = protocol.run(case, data, seed, context=context)
-        # The machine's speed around the seed, outside its timed region (canary.py).
-        result.timings["canary_s"] = (before + canary_s()) / 2
+        after = canary_s()
+        result.timings.update(canary_before_s=before, canary_after_s=after)
         # The process' peaks so far: the latest seed's are the case's upper bounds.
         result.timings["process_peak_rss_mb"] = peak_rss_mb()
         if (device_peak := accelerator_peak_memory_mb()) is not None:
@@ -199,7 +202,8 @@ def time_case(
         targets=[],
         timings={
             "wall_s": wall_s,
-            "canary_s": (before + canary_s()) / 2,
+            "canary_before_s": before,
+            "canary_after_s": canary_s(),
             **({} if baselines_s is None else {"baselines_s": baselines_s}),
         },
         plan={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -169,39 +170,42 @@ def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_
     assert markdown.probe_accuracy_lines([]) == []
 
 
+def book_seed(case: str, seed: int, wall_s: float, canary_s: float | None, **fields) -> dict:
+    """A book run's record of one seed, with a canary of ``canary_s`` on both sides of it
+    (None: recorded before canaries)."""
+    canary = {} if canary_s is None else {"canary_before_s": canary_s, "canary_after_s": canary_s}
+    timings = {"wall_s": wall_s, **canary}
+    return factory.model(case, seed, {}, profile="book", run_id="book", timings=timings, **fields)
+
+
 def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
     """Seeds timed beside a canary are scaled to the canary read now: a case that took
     50 min a seed at a fast moment is GPU-sized on a machine running at half that speed.
-    Seeds without one stay as timed, and a GPU's time is not the host's."""
-
-    def book(case: str, seed: int, wall_s: float, canary_s: float | None, **fields) -> dict:
-        canary = {} if canary_s is None else {"canary_s": canary_s}
-        timings = {"wall_s": wall_s, **canary}
-        return factory.model(
-            case, seed, {}, profile="book", run_id="book", timings=timings, **fields
-        )
-
+    Where only some seeds carry one, the time is theirs; a GPU's time is not the host's."""
     records = [
-        *(book(ORIGINAL, s, 3000.0, 0.010) for s in range(3)),
-        book(ORIGINAL, 0, 6.0, 0.005, env=GPU),
-        book(SMALLER, 0, 100.0, 0.010),
-        book(SMALLER, 1, 100.0, None),  # recorded before canaries
+        *(book_seed(ORIGINAL, s, 3000.0, 0.010) for s in range(3)),
+        book_seed(ORIGINAL, 0, 6.0, 0.005, env=GPU),
+        book_seed(SMALLER, 0, 100.0, 0.010),
+        book_seed(SMALLER, 1, 400.0, None),  # a moment of unknown speed
         probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
     ]
-    records[-1]["timings"]["canary_s"] = 0.04
+    records[-1]["timings"].update(canary_before_s=0.03, canary_after_s=0.05)
     as_timed = {r.case: r for r in plan_rows(records, manifest)}
     assert (as_timed[ORIGINAL].seed_s, as_timed[ORIGINAL].fits) == (3000.0, True)
-    assert as_timed[ORIGINAL].speed_ratio is None
-    now = {r.case: r for r in plan_rows(records, manifest, canary_s=0.02)}
+    assert as_timed[ORIGINAL].speed_ratio is None and as_timed[SMALLER].seed_s == 250.0
+    now = {r.case: r for r in plan_rows(records, manifest, canary_now_s=0.02)}
     original, smaller, bigger = now[ORIGINAL], now[SMALLER], now[BIGGER]
     assert (original.seed_s, original.fits, original.speed_ratio) == (6000.0, False, 2.0)
     assert (original.gpu_s, original.gpu_how) == (6.0, "measured")
-    assert (smaller.seed_s, smaller.speed_scaled, smaller.seeds_timed) == (150.0, 1, 2)
-    # The probe ran at a slower moment than now: its seed and baselines halve.
+    assert (smaller.seed_s, smaller.speed_scaled, smaller.seeds_timed) == (200.0, 1, 2)
+    # The probe ran at a slower moment than now (its canary's mean: 0.04 s): its seed
+    # and baselines halve.
     assert bigger.seed_s == pytest.approx((1100.0 + 300.0 * 17) / 2)
     assert bigger.baselines_s == pytest.approx(2.5)
     (how,) = plan_table([smaller])["how"]
-    assert how == "measured (2 seeds); x 2.00 to the machine's speed now (1 of 2 seeds)"
+    assert how == (
+        "measured (2 seeds); x 2.00 to the machine's speed now (the 1 of 2 seeds with a canary)"
+    )
     (how,) = plan_table([original])["how"]
     assert how == "measured (3 seeds); x 2.00 to the machine's speed now"
     machine = (original.stack, original.device)
@@ -210,6 +214,46 @@ def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
     assert plan_line(estimate, "book", machine, None).endswith(
         "for 1 of them (1 scaled to the machine's speed now)"
     )
+    on_gpu = run_estimate(records, {ORIGINAL: None}, "book", ("x", "GPU H200"), [1], None, 0.02)
+    assert on_gpu.scaled == 0
+
+
+def test_measured_over_probed_compares_times_at_one_speed(manifest):
+    """A probe with a canary and seeds without one (or the other way round) are times at
+    two speeds: asked at the speed now, the row gives no measured-over-probed ratio."""
+    records = [
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0),  # 620 s, no canary
+        *(book_seed(BIGGER, s, 775.0, 0.01) for s in range(3)),
+    ]
+    as_timed = {r.case: r for r in plan_rows(records, manifest)}[BIGGER]
+    assert as_timed.probe_s == pytest.approx(620.0)
+    now = {r.case: r for r in plan_rows(records, manifest, canary_now_s=0.01)}[BIGGER]
+    assert (now.speed_scaled, now.probe_s) == (3, None)
+    records[0]["timings"].update(canary_before_s=0.02, canary_after_s=0.02)
+    both = {r.case: r for r in plan_rows(records, manifest, canary_now_s=0.01)}[BIGGER]
+    assert both.probe_s == pytest.approx(310.0)
+
+
+def test_plan_here_reads_a_canary_and_says_what_it_scaled(tmp_path, monkeypatch, capsys):
+    """`dlwp-suite plan --machine here` reads the canary now and, on stderr (scripts read
+    the selections on stdout), says how many cases it scaled and by how much."""
+    from dlwp_suite import canary, environment
+    from dlwp_suite.cli import main
+
+    monkeypatch.setattr(environment, "fingerprint", lambda: dict(factory.ENV))
+    monkeypatch.setattr(canary, "canary_s", lambda: 0.03)
+    assert main(["manifest", "--out", str(tmp_path)]) == 0
+    records = [
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0),
+        *(book_seed(ORIGINAL, s, 1000.0, 0.01) for s in range(3)),
+    ]
+    (tmp_path / "runs").mkdir()
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    (tmp_path / "runs" / "book.main.jsonl").write_text(lines)
+    assert main(["plan", "--results", str(tmp_path), "--machine", "here"]) == 0
+    out, err = capsys.readouterr()
+    assert "measured (3 seeds); x 3.00 to the machine's speed now" in out
+    assert "canary 30.0 ms now; 1 of 2 timed cases scaled to it (median x 3.00)" in err
 
 
 def test_a_result_reused_from_another_case_is_timed_there(manifest):

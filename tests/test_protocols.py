@@ -35,8 +35,11 @@ def test_runner_checks_targets_against_baselines_fitted_once(smoke_data):
     assert [r["seed"] for r in outcome.records] == [0, 1]
     # Memory peaks: the process' resident set always; the accelerator's only where one is.
     assert outcome.records[0]["timings"]["process_peak_rss_mb"] > 0
-    # The machine's speed around each seed (the plan scales seed times by it).
-    assert all(0 < r["timings"]["canary_s"] < 1 for r in outcome.records)
+    # The machine's speed on each side of each seed (the plan scales seed times by it):
+    # the first seed's reading after is the second's before.
+    first, second = (r["timings"] for r in outcome.records)
+    assert 0 < first["canary_before_s"] < 1 and 0 < first["canary_after_s"] < 1
+    assert second["canary_before_s"] == first["canary_after_s"]
     assert ("device_peak_memory_mb" in outcome.records[0]["timings"]) == (accelerator() is not None)
     (target,) = outcome.records[0]["targets"]
     assert target["reference"] == baselines["majority"].metrics["test_accuracy"]

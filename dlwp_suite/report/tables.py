@@ -415,7 +415,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
         if row.speed_ratio is not None:
             scaled = row.speed_scaled if row.speed_scaled < row.seeds_timed else None
             how += f"; x {row.speed_ratio:.2f} to the machine's speed now" + (
-                f" ({scaled} of {row.seeds_timed} seeds)" if scaled else ""
+                f" (the {scaled} of {row.seeds_timed} seeds with a canary)" if scaled else ""
             )
         if row.stopped:
             how += f"; after the cut: {row.stopped[:60]} (not timed)"

@@ -94,7 +94,7 @@ class PlanRow:
     probe_s: float | None = None
     # Asked at a machine's speed now (its canary, dlwp_suite/canary.py): the median
     # factor its timed seeds (or probe) were scaled by, now's canary over theirs, and how
-    # many carried one (older records did not: they stay as recorded).
+    # many carried one (older records did not; where some did, seed_s is theirs alone).
     speed_ratio: float | None = None
     speed_scaled: int = 0
 
@@ -136,8 +136,10 @@ Walls = dict[tuple[str, str, str], list[tuple[float, float | None]]]
 
 
 def _canary(record: Mapping[str, Any]) -> float | None:
-    canary = (record.get("timings") or {}).get("canary_s")
-    return float(canary) if canary else None
+    """The mean of a record's canary readings (before and after its seed), if it has."""
+    timings = record.get("timings") or {}
+    before, after = timings.get("canary_before_s"), timings.get("canary_after_s")
+    return (float(before) + float(after)) / 2 if before and after else None
 
 
 def _seed_walls(
@@ -160,13 +162,14 @@ def _seed_walls(
 
 
 def _at_speed(
-    seconds: float, canary: float | None, now: float | None, device: str
+    seconds: float, canary_s: float | None, now_s: float | None, device: str
 ) -> tuple[float, float | None]:
-    """``seconds`` timed beside ``canary``, at the speed the canary ``now`` says (a CPU's
-    arithmetic; a GPU's time is not the host's), and the factor used (None: as timed)."""
-    if now is None or canary is None or device.startswith("GPU"):
+    """``seconds`` timed beside a canary of ``canary_s``, at the speed the canary read now
+    (``now_s``) says (a CPU's arithmetic; a GPU's time is not the host's), and the factor
+    used (None: as timed)."""
+    if now_s is None or canary_s is None or device.startswith("GPU"):
         return seconds, None
-    return seconds * now / canary, now / canary
+    return seconds * now_s / canary_s, now_s / canary_s
 
 
 def plan_rows(
@@ -174,7 +177,7 @@ def plan_rows(
     manifest: Manifest,
     profile: str = "book",
     fits_within_s: float = FITS_WITHIN_S,
-    canary_s: float | None = None,
+    canary_now_s: float | None = None,
 ) -> list[PlanRow]:
     """The plan of ``profile`` on every machine where a time probe ran.
 
@@ -184,7 +187,7 @@ def plan_rows(
     GPU time is measured where a GPU ran the case (any stack: the fastest GPU's),
     else estimated as the machine's time over the median CPU : GPU ratio of the cases
     timed on both that take at least ``RATIO_MIN_S`` a seed here (all of them if none is
-    that long). With ``canary_s`` (a canary read now), CPU seed times that carry a
+    that long). With ``canary_now_s`` (a canary read now), CPU seed times that carry a
     canary are scaled to the speed it says: what they would take at this moment.
     """
     records = list(records)
@@ -208,19 +211,22 @@ def plan_rows(
     rows = []
     for stack, device in machines:
         timed = {
-            c: _machine_time(c, stack, device, walls, probes, profile, canary_s) for c in cases
+            c: _machine_time(c, stack, device, walls, probes, profile, canary_now_s) for c in cases
         }
-        both = [c for c in cases if timed[c][0] and c in gpu and gpu[c][0] > 0]
+        both = [c for c in cases if timed[c].seed_s and c in gpu and gpu[c][0] > 0]
         # Cases under a minute here time start-up and dispatch more than arithmetic, on
         # a GPU too; of the heavier ones, the median ratio (one Transformer, 100 times
         # faster on a GPU, would rule a total).
-        heavy = [c for c in both if (timed[c][0] or 0.0) >= RATIO_MIN_S] or both
+        heavy = [c for c in both if (timed[c].seed_s or 0.0) >= RATIO_MIN_S] or both
         ratio = (
-            statistics.median((timed[c][0] or 0.0) / gpu[c][0] for c in heavy) if heavy else None
+            statistics.median((timed[c].seed_s or 0.0) / gpu[c][0] for c in heavy)
+            if heavy
+            else None
         )
         ratio_devices = sorted({gpu[c][1] for c in heavy})
         for case in cases:
             seed_s, how, seeds, cut, baselines_s, reason, stopped, speed = timed[case]
+            probed = _probed(case, stack, device, probes, profile, canary_now_s) if seeds else None
             if case in gpu:
                 gpu_s, gpu_how, gpu_device = gpu[case][0], "measured", gpu[case][1]
             elif seed_s is not None and ratio:
@@ -247,9 +253,8 @@ def plan_rows(
                     stopped=stopped,
                     seeds_recorded=tuple(sorted(recorded.get((case, stack, device), ()))),
                     rides_with=trainers[case],
-                    probe_s=(
-                        _probed(case, stack, device, probes, profile, canary_s) if seeds else None
-                    ),
+                    # Measured over probed at one speed: both scaled to now or both as timed.
+                    probe_s=probed[0] if probed and probed[1] == bool(speed) else None,
                     speed_ratio=statistics.median(speed) if speed else None,
                     speed_scaled=len(speed),
                 )
@@ -276,16 +281,17 @@ def _probed(
     device: str,
     probes: Sequence[Record],
     profile: str,
-    now: float | None = None,
-) -> float | None:
+    now_s: float | None = None,
+) -> tuple[float, bool] | None:
     """The seed time the newest time probe of ``case`` on the machine gives, if it timed
     a training phase of the case itself (a reused result times none), at the speed the
-    canary ``now`` says where given."""
+    canary read now (``now_s``) says where given; and whether it was scaled."""
     here = _probes_here(case, stack, device, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is None or not probe["plan"]["phases"] or probe["plan"].get("reused"):
         return None
-    return _at_speed(seed_estimate(probe).seconds, _canary(probe), now, device)[0]
+    seconds, factor = _at_speed(seed_estimate(probe).seconds, _canary(probe), now_s, device)
+    return seconds, factor is not None
 
 
 @dataclass(frozen=True)
@@ -335,12 +341,15 @@ def _machine_time(
     walls: Walls,
     probes: Sequence[Record],
     profile: str,
-    now: float | None = None,
+    now_s: float | None = None,
 ) -> _Timed:
     """The case's seed time on a machine: its runs' median seed, else its probe's
-    extrapolation, else why it has none; at the canary ``now``'s speed where given."""
+    extrapolation, else why it has none; at the speed the canary read now (``now_s``)
+    says where given. Where some seeds carry a canary, the median is theirs alone: a
+    seed of unknown speed beside them would make the median a mix of two moments."""
     if seconds := walls.get((case, stack, device)):
-        scaled = [_at_speed(wall, canary, now, device) for wall, canary in seconds]
+        timed = [_at_speed(wall, canary, now_s, device) for wall, canary in seconds]
+        scaled = [(s, f) for s, f in timed if f is not None] or timed
         speed = tuple(f for _, f in scaled if f is not None)
         seed_s = statistics.median(s for s, _ in scaled)
         return _Timed(seed_s, "measured", len(seconds), 0, None, "", None, speed)
@@ -350,7 +359,7 @@ def _machine_time(
         return _Timed(0.0, "reused", 0, 0, None, f"reused: {reused}", None, ())
     if probe is not None:
         estimate = seed_estimate(probe)
-        seed_s, factor = _at_speed(estimate.seconds, _canary(probe), now, device)
+        seed_s, factor = _at_speed(estimate.seconds, _canary(probe), now_s, device)
         baselines_s = probe["timings"].get("baselines_s")
         return _Timed(
             seed_s,
@@ -402,13 +411,13 @@ def run_estimate(
     machine: tuple[str, str],
     seeds: Iterable[int],
     resumed: str | None = None,
-    canary_s: float | None = None,
+    canary_now_s: float | None = None,
 ) -> RunEstimate:
     """The estimate of a run of the cases ``trained_by`` names (case -> its trainer) on
     ``machine`` (stack, device), each case's seed as the plan times it there (measured,
     else its time probe's), times the seeds the resumed run has not recorded; a case
     riding with its trainer trains only the seeds its trainer does not. With
-    ``canary_s``, at the speed it says (``plan_rows``)."""
+    ``canary_now_s``, at the speed it says (``plan_rows``)."""
     records = list(records)
     seeds = list(seeds)
     kept = recorded_in_run(records, resumed, profile, {"model"}) if resumed else []
@@ -418,7 +427,7 @@ def run_estimate(
     each: dict[str, float] = {}
     probed = scaled = 0
     for case in trained_by:
-        timed = _machine_time(case, *machine, walls, probes, profile, canary_s)
+        timed = _machine_time(case, *machine, walls, probes, profile, canary_now_s)
         if timed.seed_s is not None and timed.how != "reused":  # a reused one timed nothing
             each[case] = timed.seed_s
             probed += not timed.seeds_timed
