@@ -18,8 +18,8 @@ from threadpoolctl import threadpool_limits
 # recurrent and convolution layers' arithmetic) and an element-wise pass over an array
 # larger than a last-level cache (their activations and optimizer updates). One BLAS
 # thread, so OMP_NUM_THREADS and the moment's thread scheduling do not move the
-# reading; the fastest of ROUNDS, so a stray pause is not the reading. About 15 ms a
-# round on the 2-core AMD EPYC VM.
+# reading; the fastest of ROUNDS, so a stray pause is not the reading. Its rounds took
+# 12-19 ms on the 2-core AMD EPYC VM beside a training run (2026-12-07).
 SIZE = 320
 PRODUCTS = 4
 STREAM = 8_000_000  # float32s: 32 MB
