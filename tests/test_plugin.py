@@ -333,11 +333,13 @@ def test_a_resumed_run_trains_only_the_seeds_it_has_not_recorded(suite: pytest.P
     first.assert_outcomes(passed=1)
     resumed = suite.runpytest_subprocess(*args, "--dlwp-seeds", "3", "--dlwp-resume", "r1")
     resumed.assert_outcomes(passed=1)
-    # Its opening plan counts seed 0 done and times the two left by the first run's.
+    # Its opening plan counts seed 0 done and times the two left by the first run's, at
+    # the machine's speed now (that seed's record carries a canary).
     resumed.stdout.fnmatch_lines(
         [
             "dlwp-suite plan: 1 case(s) x 3 seed(s), smoke profile; 1 of 3 case-seeds already "
-            "recorded in run r1; earlier runs on * give ~* for 1 of them"
+            "recorded in run r1; earlier runs on * give ~* for 1 of them (1 scaled to the "
+            "machine's speed now)"
         ]
     )
     seeds = [r["seed"] for r in records(suite.path / "results") if r["kind"] == "model"]
