@@ -84,6 +84,14 @@ def on_trainers_model(viewer: str, trainer: str, seed: int) -> dict:
     )
 
 
+def book_seed(case: str, seed: int, wall_s: float, canary_s: float | None, **fields) -> dict:
+    """A book run's record of one seed, with a canary of ``canary_s`` on both sides of it
+    (None: recorded before canaries)."""
+    canary = {} if canary_s is None else {"canary_before_s": canary_s, "canary_after_s": canary_s}
+    timings = {"wall_s": wall_s, **canary}
+    return factory.model(case, seed, {}, profile="book", run_id="book", timings=timings, **fields)
+
+
 def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
     # 3 of 20 epochs in 25 s, the first (with compilation) 9 s: 8 s an epoch after it.
     record = probe(ORIGINAL, [phase(1, 1, 4.0, 4.0), phase(3, 20, 25.0, 9.0)], wall_s=40.0)
@@ -121,10 +129,7 @@ def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
 def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
     records = [
         # The original ran three book seeds here, 60 s each, and one on a GPU (6 s).
-        *(
-            factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
-            for s in range(3)
-        ),
+        *(book_seed(ORIGINAL, s, 60.0, None) for s in range(3)),
         factory.model(
             ORIGINAL, 0, {}, profile="book", run_id="gpu", env=GPU, timings={"wall_s": 6.0}
         ),
@@ -152,7 +157,7 @@ def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_
         probe(ORIGINAL, [phase(3, 20, 10.0, 4.0)], wall_s=11.0),  # 11 + 3 x 17 = 62 s
         probe(SMALLER, [], wall_s=0.01),  # timed no phase: says nothing
         *(
-            factory.model(case, s, {}, profile="book", run_id="book", timings={"wall_s": wall})
+            book_seed(case, s, wall, None)
             for case, wall in ((BIGGER, 775.0), (ORIGINAL, 50.0), (SMALLER, 70.0))
             for s in range(3)
         ),
@@ -168,14 +173,6 @@ def test_where_runs_measured_a_probed_case_the_plan_shows_how_far_the_probe_was_
     text = " ".join(markdown.probe_accuracy_lines([accuracy]))
     assert "x 1.25 (1.25-1.25, 1 case(s))" in text
     assert markdown.probe_accuracy_lines([]) == []
-
-
-def book_seed(case: str, seed: int, wall_s: float, canary_s: float | None, **fields) -> dict:
-    """A book run's record of one seed, with a canary of ``canary_s`` on both sides of it
-    (None: recorded before canaries)."""
-    canary = {} if canary_s is None else {"canary_before_s": canary_s, "canary_after_s": canary_s}
-    timings = {"wall_s": wall_s, **canary}
-    return factory.model(case, seed, {}, profile="book", run_id="book", timings=timings, **fields)
 
 
 def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
@@ -293,10 +290,7 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     (how,) = plan_table([rows[viewer]])["how"]
     assert how.endswith(f"; rides free with {trainer} where both run")
     # A book run on the machine (of another case): the judge gives its not-run verdicts.
-    book = [
-        factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
-        for s in range(3)
-    ]
+    book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
     probes += book
     verdicts = judge(probes, manifest, profiles=["book"])
     (waiting, *_) = [v for v in verdicts if v.subject == viewer and v.kind != "claim"]
@@ -309,10 +303,7 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
     assert "2 case(s) fit there (one seed of each: ~25 min), none is GPU-sized." in front
     # The trainer done without it: the viewer trains alone, and its time counts.
-    done = [
-        factory.model(trainer, s, {}, profile="book", run_id="book", timings={"wall_s": 1500.0})
-        for s in range(3)
-    ]
+    done = [book_seed(trainer, s, 1500.0, None) for s in range(3)]
     (gap,) = plan_gaps(judge([*probes, *done], manifest, profiles=["book"]))
     assert (gap.fit_cases, gap.fit_seed_s) == (1, pytest.approx(100.0 + 30 * 97))
     # A GPU-sized trainer: the GPU run takes it, the viewer runs alone here and counts.
@@ -341,7 +332,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     assert (alone.riding, alone.seconds) == (0, pytest.approx(3 * viewer_s))
     # Run "book" recorded seed 0 of both (the viewer's on the trainer's model, untimed).
     book = [
-        factory.model(trainer, 0, {}, profile="book", run_id="book", timings={"wall_s": 1500.0}),
+        book_seed(trainer, 0, 1500.0, None),
         on_trainers_model(viewer, trainer, 0),
     ]
     resumed = run_estimate([*probes, *book], both, "book", machine, range(3), "book")
@@ -357,10 +348,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     assert run_estimate([*probes, *book], both, "book", machine, range(3)).recorded == 0
     # The trainer recorded seeds 0 and 1, the viewer none: the viewer trains those two
     # on its own, the trainer seed 2 with the viewer riding.
-    ahead = [
-        factory.model(trainer, s, {}, profile="book", run_id="book", timings={"wall_s": 1500.0})
-        for s in (0, 1)
-    ]
+    ahead = [book_seed(trainer, s, 1500.0, None) for s in (0, 1)]
     apart = run_estimate([*probes, *ahead], both, "book", machine, range(3), "book")
     assert (apart.recorded, apart.riding) == (2, 0)
     assert apart.seconds == pytest.approx(1500.0 + 2 * viewer_s)
@@ -408,10 +396,7 @@ def test_a_claim_not_run_counts_as_what_its_missing_side_is(manifest):
 
 
 def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
-    book = [
-        factory.model(ORIGINAL, s, {}, profile="book", run_id="book", timings={"wall_s": 60.0})
-        for s in range(3)
-    ]
+    book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
     probed = [
         probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0),
         # A probe's outcome, newer than the book run's: it must not stand for it.
