@@ -39,3 +39,16 @@ def manifest():
     from dlwp_suite.declarations import build_manifest
 
     return build_manifest("test")
+
+
+# The end-to-end runs take most of the suite's time (the smoke profile alone about half):
+# started first, they leave xdist's other worker the rest, so the workers end together.
+LONGEST_FIRST = (
+    "test_smoke_profile_end_to_end_under_xdist",
+    "test_two_shards_run_concurrently_merge_into_one_runs_records_and_verdicts",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the longest tests first (a stable sort keeps the rest in their order)."""
+    items.sort(key=lambda item: item.name not in LONGEST_FIRST)
