@@ -6,6 +6,13 @@ import pytest
 from dlwp_suite.datafiles import DataConfig
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Under xdist a worker runs on each core and the end-to-end tests start pytest processes
+# of their own: TensorFlow's and OpenMP's pools, a thread per core in every process, would
+# oversubscribe the cores (CI measured each process's spinning threads doubling its time).
+# One thread a process, unless the caller chose.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for threads in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
 pytest_plugins = ["pytester"]
 
 
@@ -41,14 +48,12 @@ def manifest():
     return build_manifest("test")
 
 
-# The end-to-end runs take most of the suite's time (the smoke profile alone about half):
-# started first, they leave xdist's other worker the rest, so the workers end together.
-LONGEST_FIRST = (
-    "test_smoke_profile_end_to_end_under_xdist",
-    "test_two_shards_run_concurrently_merge_into_one_runs_records_and_verdicts",
-)
+# The smoke profile end to end takes about half the suite's time: started first, it leaves
+# xdist's other worker the rest (with --dist worksteal it takes the first worker's queue
+# too), so the workers end together.
+LONGEST = "test_smoke_profile_end_to_end_under_xdist"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the longest tests first (a stable sort keeps the rest in their order)."""
-    items.sort(key=lambda item: item.name not in LONGEST_FIRST)
+    """Put the longest test first (a stable sort keeps the rest in their order)."""
+    items.sort(key=lambda item: item.name != LONGEST)
