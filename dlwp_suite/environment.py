@@ -21,6 +21,36 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+#: The vector extensions that decide which CPU kernels a backend picks, in /proc/cpuinfo's
+#: names: TensorFlow turns its oneDNN kernels on by default only with AVX-512 VNNI, BF16 or
+#: AMX, so one "AMD EPYC" model string covered VMs 2x apart on convolutions.
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_vector_flags(cpuinfo: str) -> str:
+    """The ``VECTOR_FLAGS`` that ``/proc/cpuinfo``'s text lists, space-separated."""
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            present = set(line.split(":", 1)[1].split())
+            return " ".join(flag for flag in VECTOR_FLAGS if flag in present)
+    return ""
+
+
+def _cpu_vector_flags() -> str | None:
+    cpuinfo = Path("/proc/cpuinfo")
+    return cpu_vector_flags(cpuinfo.read_text()) if cpuinfo.is_file() else None
+
+
+def _onednn() -> str | None:
+    """Whether TensorFlow runs its oneDNN kernels ("on"/"off"; None without TensorFlow)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # no public API says it
+    except ImportError:
+        return None
+    enabled = getattr(_pywrap_util_port, "IsMklEnabled", None)
+    return None if enabled is None else ("on" if enabled() else "off")
+
+
 def _git(where: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(where), *args], capture_output=True, text=True, timeout=10, check=True
@@ -146,7 +176,8 @@ def accelerator_peak_memory_mb() -> float | None:
 
 @functools.lru_cache(maxsize=1)
 def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
-    """Python, TF, Keras, backend, device, CPU, git revision of the suite."""
+    """Python, TF, Keras, backend, device, CPU (and its vector flags), whether TF runs
+    oneDNN, git revision of the suite."""
     keras = import_keras()
 
     return {
@@ -156,6 +187,8 @@ def fingerprint(repository: Path | None = None) -> dict[str, str | None]:
         "backend": keras.backend.backend(),
         "device": accelerator() or f"CPU {_cpu_model()} ({os.cpu_count()} cores)",
         "cpu": f"{_cpu_model()} ({os.cpu_count()} cores)",
+        "cpu_vector_flags": _cpu_vector_flags(),
+        "tensorflow_onednn": _onednn(),
         "platform": f"{sys.platform}-{platform.machine()}",
         "git_revision": git_revision(repository or Path(__file__).resolve().parent),
     }
