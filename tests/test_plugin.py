@@ -121,6 +121,8 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert {"keras", "backend", "device", "cpu", "git_revision", "datasets"} <= set(
         model["environment"]
     )
+    assert model["environment"]["tensorflow_onednn"] in {"on", "off", None}
+    assert "cpu_vector_flags" in model["environment"]
     assert model["timings"]["train_samples_per_s"] > 0
     assert_each_protocol_records_what_it_declares(written)
     assert model["environment"]["device"].startswith("CPU ")
