@@ -8,7 +8,10 @@ book's lr the best held-out loss (1.626-1.642 on 3 seeds) comes at epoch 4-5 whi
 training loss falls on. A lower rate that ends below those says the step holds it back;
 one that flattens at the same loss says the text does.
 
-    DLWP_DATA_DIR=../shared/data python benchmarks/char_lstm_lr_probe.py 0.001 8 0
+    DLWP_DATA_DIR=../shared/data python benchmarks/char_lstm_lr_probe.py 0.001 16 0
+
+results/benchmarks/char-lstm-lr-probe-tf221-lr0.001-16epochs-seed0.jsonl is that command's
+output on TF 2.21 (CPU, 2026-12-07).
 """
 
 import dataclasses
