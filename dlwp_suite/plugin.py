@@ -254,6 +254,16 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[INVOCATION_KEY] = [store.invocation, store.started]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist, under ``--dist loadgroup``: an experiment's tests to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from dlwp_suite.xdist_groups import ExperimentGroupScheduling, worker_groups
+
+    return ExperimentGroupScheduling(config, log, worker_groups(config.getoption("--dlwp-profile")))
+
+
 def _chapter(metafunc: pytest.Metafunc) -> str:
     marker = metafunc.definition.get_closest_marker("dlwp_chapter")
     if marker is None:

@@ -65,3 +65,22 @@ def test_variant_overrides_and_profile_shortening():
     assert imdb.case("layers3", "book").params["hidden"] == (16, 16, 16)
     assert imdb.case("book", "book").params["val_epochs"] == 20
     assert imdb.case("book", "quick").params["val_epochs"] == 6
+
+
+def test_an_experiments_tests_share_a_worker_with_the_case_training_their_model():
+    """Under --dist loadgroup: a view goes with the case it looks inside, a fine-tuned
+    case's first phase with it, and comparisons with their ensembled case's trainer."""
+    from dlwp_suite.experiments import case_by_id, first_trainer
+    from dlwp_suite.xdist_groups import worker_groups
+
+    for case_id, trainer in [
+        ("ch05.dogs.views[scratch]", "ch05.dogs.scratch[augmented]"),
+        ("ch05.dogs.views[mobilenet_finetune]", "ch05.dogs.mobilenet[finetune]"),
+        ("ch05.dogs.mobilenet[augmented]", "ch05.dogs.mobilenet[finetune]"),
+        ("ch05.dogs.scratch[book]", "ch05.dogs.scratch[book]"),
+    ]:
+        assert first_trainer(case_by_id(case_id, "book")).id == trainer
+    groups = worker_groups("book")
+    assert groups["ch05.dogs.views-scratch"] == "ch05.dogs.scratch"
+    assert groups["ch05.dogs.mobilenet-augmented"] == "ch05.dogs.mobilenet"
+    assert groups["ch03.imdb.dense"] == groups["ch03.imdb.dense-layers3"] == "ch03.imdb.dense"

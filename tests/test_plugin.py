@@ -80,6 +80,8 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
         *(("--dlwp-tensorboard", "tensorboard") if WRITES_EVENTS else ()),
         "-n",
         "2",
+        "--dist",
+        "loadgroup",
         "-p",
         "no:cacheprovider",
         "--benchmark-disable",
@@ -125,6 +127,13 @@ def test_smoke_profile_end_to_end_under_xdist(suite: pytest.Pytester):
     assert "cpu_vector_flags" in model["environment"]
     assert model["timings"]["train_samples_per_s"] > 0
     assert_each_protocol_records_what_it_declares(written)
+    # Under --dist loadgroup each ensemble is of the network its case's test trained in
+    # that worker (the same timings), never one trained again.
+    trained = {(r["experiment"], r["variant"], r["seed"]): r["timings"] for r in models}
+    ensembles = [r for r in written if r["kind"] == "ensemble"]
+    assert ensembles and all(
+        e["timings"] == trained[e["experiment"], e["variant"], e["seed"]] for e in ensembles
+    )
     assert model["environment"]["device"].startswith("CPU ")
     if not WRITES_EVENTS:
         return

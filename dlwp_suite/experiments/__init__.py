@@ -123,6 +123,14 @@ def trainer_of(case: Case) -> str | None:
     return case.trained_by or protocols.get(case.experiment.protocol).reuses(case)
 
 
+def first_trainer(case: Case) -> Case:
+    """The case that trains what ``case`` reuses, followed to one that reuses nothing
+    (``case`` itself where it trains its own model)."""
+    while (trainer := trainer_of(case)) is not None:
+        case = case_by_id(trainer, case.profile)
+    return case
+
+
 def _check_trainers_run_first() -> None:
     """pytest runs a chapter's cases in declaration order: a case reuses another's
     training only where that one runs before it, in the same chapter's file."""
