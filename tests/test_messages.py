@@ -23,10 +23,11 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
-def collect(suite: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return suite.runpytest_subprocess(
-        "benchmarks/test_ch03.py", "--dlwp-profile=smoke", "--collect-only", "-q", *args
-    )
+def collect(suite: pytest.Pytester, *args: str, fresh: bool = False) -> pytest.RunResult:
+    """Collect chapter 3 in this process, or in a fresh one where Keras must load anew
+    (``fresh``: its backend is what the case gets wrong)."""
+    run = suite.runpytest_subprocess if fresh else suite.runpytest_inprocess
+    return run("benchmarks/test_ch03.py", "--dlwp-profile=smoke", "--collect-only", "-q", *args)
 
 
 def test_a_negative_first_seed(suite: pytest.Pytester):
@@ -87,7 +88,7 @@ def test_an_unwritable_cache_directory_fails_before_training(suite: pytest.Pytes
 
 def test_an_unknown_keras_backend(suite: pytest.Pytester, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "nonsense")
-    result = collect(suite)
+    result = collect(suite, fresh=True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["ERROR: *'nonsense' (from KERAS_BACKEND or keras.json) is not a Keras backend: use*"]
@@ -102,7 +103,7 @@ def test_an_install_without_a_backend_names_the_extras(suite: pytest.Pytester, m
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join([str(hidden), os.environ.get("PYTHONPATH", "")])
     )
-    result = collect(suite)
+    result = collect(suite, fresh=True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: Keras cannot load its 'tensorflow' backend*.[[]cpu[]]*"])
 

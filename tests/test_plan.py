@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -446,16 +446,26 @@ def _measured(row: PlanRow, seeds: int) -> PlanRow:
     )
 
 
-def collected(selection: str) -> list[str]:
-    """The benchmark tests a ``FILE -k EXPR`` selection collects (book profile)."""
-    file, expression = selection.split(" -k ", 1)
-    args = [sys.executable, "-m", "pytest", f"benchmarks/test_{file}", "-k", expression]
-    args += ["--dlwp-profile=book", "--collect-only", "-q", "-p", "no:cacheprovider"]
-    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    return [line.split("::", 1)[1] for line in out.splitlines() if "::" in line]
+@pytest.fixture
+def collected(pytester: pytest.Pytester) -> Callable[[str], list[str]]:
+    """The benchmark tests a ``FILE -k EXPR`` selection collects (book profile), in
+    pytest's order, collected in this process (pytester)."""
+    shutil.copytree(ROOT / "benchmarks", pytester.path / "benchmarks")
+
+    def collect(selection: str) -> list[str]:
+        file, expression = selection.split(" -k ", 1)
+        run = pytester.inline_run(
+            f"benchmarks/test_{file}", "-k", expression, "--dlwp-profile=book", "--collect-only"
+        )
+        items = run.getcall("pytest_collection_finish").session.items
+        return [item.nodeid.split("::", 1)[1] for item in items]
+
+    return collect
 
 
-def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claims(manifest):
+def test_the_gpu_run_selects_the_gpu_sized_cases_cheapest_first_then_their_claims(
+    manifest, collected
+):
     conv1d, sigmoid = "ch06.imdb.sequences[conv1d]", "ch06.imdb.sequences[conv1d_sigmoid]"
     rows = [
         _row(sigmoid, 9000.0, 900.0),
@@ -483,7 +493,7 @@ def test_a_gpu_sized_case_without_a_gpu_estimate_goes_last(manifest):
     assert second.line.endswith("test_model and ch06.imdb.sequences-conv1d_sigmoid")
 
 
-def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest):
+def test_the_cpu_run_selects_what_fits_and_lacks_seeds_cheapest_first(manifest, collected):
     measured = _measured(_row(ORIGINAL, 60.0, 6.0), 3)
     one_seed = _measured(_row(SMALLER, 50.0, 5.0), 1)
     bigger = dataclasses.replace(_row(BIGGER, 100.0, 10.0), baselines_s=7.0)
@@ -518,7 +528,7 @@ def test_the_cpu_run_orders_its_selections_by_their_planned_seconds(manifest):
     assert "overfitting-smaller" in selections[1].line
 
 
-def test_a_case_trained_by_another_is_selected_with_it(manifest):
+def test_a_case_trained_by_another_is_selected_with_it(manifest, collected):
     trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
     rows = [_row(viewer, 2000.0, 200.0), _row(trainer, 2700.0, 300.0)]
     (both, claims) = plan_selections(rows, manifest, "fits")
@@ -541,7 +551,7 @@ def test_a_case_trained_by_another_is_selected_with_it(manifest):
     assert alone.seconds == 3 * 2000.0
 
 
-def test_a_fine_tuned_cases_first_phase_rides_with_it(manifest):
+def test_a_fine_tuned_cases_first_phase_rides_with_it(manifest, collected):
     """MobileNet's augmented case is exactly the fine-tuned case's first phase (its
     record says "reused" where the fine-tuned case ran first): the manifest says so, and
     a run that lacks both selects them together, the phase's time not counted."""
@@ -594,7 +604,7 @@ def test_a_baselines_progress_lines_name_it_and_time_it_from_its_start(smoke_dat
     assert all("h" not in line.rsplit("·", 1)[-1] for line in lines)  # minutes at most
 
 
-def test_an_experiments_comparisons_go_with_its_ensembled_case(manifest):
+def test_an_experiments_comparisons_go_with_its_ensembled_case(manifest, collected):
     """The views' ensemble takes the scratch view's network: their comparisons ride with
     it, not with the cheaper MobileNet pair (where they would train it again)."""
     rows = [
@@ -630,7 +640,7 @@ def test_pytest_split_durations_leave_out_seeds_timed_in_another_case(manifest):
     assert seconds == pytest.approx(100.0 + 30.0 * 97)
 
 
-def test_comparisons_whose_network_does_not_fit_are_left_to_the_gpu_run(manifest):
+def test_comparisons_whose_network_does_not_fit_are_left_to_the_gpu_run(manifest, collected):
     """The 2nd edition's sequence models ensemble their positional Transformer, GPU-sized
     here: a CPU run that selects the embedding BiLSTM leaves their comparisons out (they
     would train the Transformer for hours), and the GPU run takes them."""
