@@ -40,7 +40,7 @@ from dlwp_suite.results import (
 )
 from dlwp_suite.results.manifest import MANIFEST_NAME
 from dlwp_suite.run_context import RunContext
-from dlwp_suite.session import Dlwp, comparisons_key, model_key, run_manifest
+from dlwp_suite.session import Dlwp, case_test_id, comparisons_key, model_key, run_manifest
 
 RUN_ID_KEY = "dlwp_run_id"
 INVOCATION_KEY = "dlwp_invocation"
@@ -302,7 +302,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             [
                 pytest.param(
                     c,
-                    id=f"{c.experiment.id}-{c.variant}",
+                    id=case_test_id(c),
                     marks=_divergence_marks(list(c.targets)) + (sample if c.id in samples else []),
                 )
                 for c in cases

@@ -37,6 +37,11 @@ from dlwp_suite.run_context import KeptModels, RunContext
 CLAIM_POLL_S = 2.0
 
 
+def case_test_id(case: Case) -> str:
+    """The id pytest gives a case's parameter in a benchmark test's node id."""
+    return f"{case.experiment.id}-{case.variant}"
+
+
 def model_key(case: Case) -> str:
     """The key of a case's model test (what claims and outcome records name)."""
     return f"model:{case.id}"

@@ -17,6 +17,7 @@ from xdist.remote import Producer
 from xdist.scheduler import LoadGroupScheduling
 
 from dlwp_suite.experiments import EXPERIMENTS, first_trainer
+from dlwp_suite.session import case_test_id
 
 
 def worker_groups(profile: str) -> dict[str, str]:
@@ -26,10 +27,8 @@ def worker_groups(profile: str) -> dict[str, str]:
     experiment's comparisons)."""
     groups = {}
     for experiment in EXPERIMENTS.values():
-        if profile not in experiment.profiles:
-            continue
         for case in experiment.cases(profile):
-            groups[f"{experiment.id}-{case.variant}"] = first_trainer(case).experiment.id
+            groups[case_test_id(case)] = first_trainer(case).experiment.id
         ensembled = experiment.ensemble_case(profile)
         trainer = experiment if ensembled is None else first_trainer(ensembled).experiment
         groups[experiment.id] = trainer.id
