@@ -191,14 +191,15 @@ def _plan(args: argparse.Namespace) -> int:
     if machine == "here":
         from dlwp_suite.canary import canary_s
         from dlwp_suite.environment import fingerprint
-        from dlwp_suite.results.records import device_label, stack_label
+        from dlwp_suite.results.plan import machine_name
+        from dlwp_suite.results.records import cpu_kernels, device_label, stack_label
 
         here = fingerprint()
-        machine = f"{stack_label(here)} {device_label(here)}"
+        machine = machine_name(stack_label(here), device_label(here), cpu_kernels(here))
         canary = canary_s()  # here means now too: earlier seeds at this moment's speed
     rows = plan_rows(read_records(args.results), manifest, args.profile, canary_now_s=canary)
     if machine:
-        rows = [r for r in rows if f"{r.stack} {r.device}" == machine]
+        rows = [r for r in rows if r.machine == machine]
     if not rows:
         print(
             f"dlwp-suite plan: no time probe of the {args.profile} profile in {args.results}"
@@ -207,7 +208,7 @@ def _plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    machines = sorted({f"{r.stack} {r.device}" for r in rows})
+    machines = sorted({r.machine for r in rows})
     if args.selections == "fits" and len(machines) > 1:
         print(
             f"dlwp-suite plan: what fits depends on the machine: give --machine (one of: "
@@ -401,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     planning.add_argument(
         "--machine",
         default=None,
-        help="only this machine's rows: its stack and device as the report names them "
-        "('tf2.21.0 keras3.15.1 tensorflow CPU'), or 'here': this stack and device, its "
+        help="only this machine's rows: its stack, device and CPU kernels as the report "
+        "names them ('tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)'; no kernels "
+        "where the records predate them), or 'here': this stack, device and kernels, its "
         "CPU times scaled to its speed now (a canary read beside each seed)",
     )
     planning.add_argument(

@@ -1,5 +1,5 @@
 """Before any training: what would fail after hours fails now, and the run's plan is
-shown (how many cases and seeds, and what earlier runs on this stack took)."""
+shown (how many cases and seeds, and what earlier runs on this machine took)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.results import RecordsNotWritten, ResultsStore
-from dlwp_suite.results.plan import RunEstimate, run_estimate
+from dlwp_suite.results.plan import Machine, RunEstimate, machine_name, run_estimate
 
 
 def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
@@ -38,13 +38,13 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
 
 def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     """How many cases and seeds will train, and what earlier runs of the same cases on
-    this stack and device took for the seeds a resumed run lacks (a case riding with
+    this stack, device and CPU kernels took for the seeds a resumed run lacks (a case riding with
     its trainer adds only the seeds its trainer does not train), at the machine's speed
     now where their records carry a canary."""
     from dlwp_suite.canary import canary_s
     from dlwp_suite.experiments import trainer_of
     from dlwp_suite.results import read_records
-    from dlwp_suite.results.records import device_label, stack_label
+    from dlwp_suite.results.records import cpu_kernels, device_label, stack_label
 
     config = session.config
     cases = {
@@ -54,7 +54,7 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     }
     first = config.getoption("--dlwp-first-seed")
     profile, resumed = config.getoption("--dlwp-profile"), config.getoption("--dlwp-resume")
-    machine = (stack_label(here), device_label(here))
+    machine = (stack_label(here), device_label(here), cpu_kernels(here))
     estimate = run_estimate(
         read_records(base) if (base / "runs").is_dir() else [],
         cases,
@@ -67,9 +67,7 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     return plan_line(estimate, profile, machine, resumed)
 
 
-def plan_line(
-    estimate: RunEstimate, profile: str, machine: tuple[str, str], resumed: str | None
-) -> str:
+def plan_line(estimate: RunEstimate, profile: str, machine: Machine, resumed: str | None) -> str:
     """The run's opening line: ``dlwp-suite plan: 2 case(s) x 3 seed(s), book profile;
     ...``."""
     line = (
@@ -82,8 +80,8 @@ def plan_line(
         )
     if estimate.timed:
         line += (
-            f"; earlier runs on {' '.join(machine)} give ~{progress.duration(estimate.seconds)} "
-            f"for {estimate.timed} of them"
+            f"; earlier runs on {machine_name(*machine)} give "
+            f"~{progress.duration(estimate.seconds)} for {estimate.timed} of them"
         )
         notes = []
         if estimate.extrapolated:
@@ -95,7 +93,7 @@ def plan_line(
         if notes:
             line += f" ({'; '.join(notes)})"
     if untimed := estimate.cases - estimate.timed:
-        line += f"; {untimed} never timed on this stack"
+        line += f"; {untimed} never timed on this machine"
     return line
 
 

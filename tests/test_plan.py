@@ -24,7 +24,7 @@ from dlwp_suite.results.plan import (
     run_estimate,
     seed_estimate,
 )
-from dlwp_suite.results.records import newest
+from dlwp_suite.results.records import cpu_kernels, newest
 from dlwp_suite.results.verdicts import Status
 from dlwp_suite.shards import plan_selections
 from tests import factory
@@ -45,10 +45,9 @@ def probe(case: str, phases: list[dict], wall_s: float, **fields) -> dict:
         kind="time_probe",
         name="time_probe",
         profile="book",
-        run_id="probe",
         timings={"wall_s": wall_s, "baselines_s": 5.0},
         plan={"budget_s": 30.0, "phases": phases, "stopped": None},
-        **fields,
+        **{"run_id": "probe", **fields},
     )
 
 
@@ -205,7 +204,7 @@ def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
     )
     (how,) = plan_table([original])["how"]
     assert how == "measured (3 seeds); x 2.00 to the machine's speed now"
-    machine = (original.stack, original.device)
+    machine = (original.stack, original.device, original.kernels)
     estimate = run_estimate(records, {ORIGINAL: None}, "book", machine, range(3), None, 0.02)
     assert (estimate.seconds, estimate.scaled) == (pytest.approx(3 * 6000.0), 1)
     assert plan_line(estimate, "book", machine, None).endswith(
@@ -323,7 +322,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
         probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
     ]
     (first, *_) = newest(probes)
-    machine = (first["stack"], first["device"])
+    machine = (first["stack"], first["device"], "")
     both = {trainer: None, viewer: trainer}
     estimate = run_estimate(probes, both, "book", machine, range(3))
     assert (estimate.timed, estimate.extrapolated, estimate.riding) == (2, 2, 1)
@@ -360,12 +359,11 @@ def test_the_opening_plan_leaves_untimed_a_case_whose_probe_reused_another_resul
     first_phase = probe(SMALLER, [], wall_s=0.01)
     first_phase["plan"]["reused"] = f"the first phase of {ORIGINAL}"
     (row,) = newest([first_phase])
-    alone = run_estimate(
-        [first_phase], {SMALLER: ORIGINAL}, "book", (row["stack"], row["device"]), [0]
-    )
+    machine = (row["stack"], row["device"], "")
+    alone = run_estimate([first_phase], {SMALLER: ORIGINAL}, "book", machine, [0])
     assert (alone.timed, alone.seconds) == (0, 0.0)
-    line = plan_line(alone, "book", (row["stack"], row["device"]), None)
-    assert line.endswith("book profile; 1 never timed on this stack")
+    line = plan_line(alone, "book", machine, None)
+    assert line.endswith("book profile; 1 never timed on this machine")
 
 
 def test_a_claim_not_run_counts_as_what_its_missing_side_is(manifest):
@@ -421,11 +419,72 @@ def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     assert all(v.plan is None for v in plain)
 
 
+#: The same stack on an AVX2-only CPU with oneDNN off, as records since 2026-12-07 name it.
+AVX2 = {**factory.ENV, "cpu_vector_flags": "avx2 fma", "tensorflow_onednn": "off"}
+
+
+def test_cpu_kernels_name_the_highest_vector_extension_and_onednn_on_tensorflow():
+    assert cpu_kernels(AVX2) == "AVX2, oneDNN off"
+    vnni = {**factory.JAX, "cpu_vector_flags": "avx2 fma avx512f avx512_vnni"}
+    assert cpu_kernels(vnni) == "AVX-512 VNNI"  # oneDNN is TensorFlow's: not named on JAX
+    assert cpu_kernels({**vnni, "tensorflow_onednn": "on"}) == "AVX-512 VNNI"
+    assert cpu_kernels({**factory.JAX, "cpu_vector_flags": ""}) == "no AVX2"
+    assert cpu_kernels(factory.ENV) == ""  # a record that predates them
+    assert cpu_kernels({**GPU, "cpu_vector_flags": "avx2 fma"}) == ""
+
+
+def test_times_never_cross_cpu_kernels_and_seeds_count_on_any(manifest):
+    """One CPU model string covered VMs 2-4x apart on convolutions: a probe on one does
+    not plan the other, and the run estimate here reads only times on its kernels; the
+    seeds a run recorded count wherever it ran (the judge's count)."""
+    records = [
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0),  # 620 s: fits
+        probe(BIGGER, [phase(3, 20, 400.0, 160.0)], wall_s=440.0, env=AVX2, run_id="avx2"),
+        *(book_seed(ORIGINAL, s, 60.0, None) for s in range(3)),
+    ]
+    rows = {(r.case, r.kernels): r for r in plan_rows(records, manifest)}
+    old, avx2 = rows[(BIGGER, "")], rows[(BIGGER, "AVX2, oneDNN off")]
+    assert (old.seed_s, old.fits) == (pytest.approx(620.0), True)
+    assert (avx2.seed_s, avx2.fits) == (pytest.approx(440.0 + 120.0 * 17), True)
+    assert avx2.machine == "tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)"
+    assert plan_table([avx2])["machine"].tolist() == [avx2.machine]
+    # The original's seeds timed on unrecorded kernels: recorded there, not timed here.
+    original = rows[(ORIGINAL, "AVX2, oneDNN off")]
+    assert (original.seed_s, original.reason, original.seeds_recorded) == (
+        None,
+        "no time probe",
+        (0, 1, 2),
+    )
+    here = (avx2.stack, avx2.device, avx2.kernels)
+    estimate = run_estimate(records, {BIGGER: None, ORIGINAL: None}, "book", here, range(3))
+    assert (estimate.timed, estimate.seconds) == (1, pytest.approx(3 * avx2.seed_s))
+    line = plan_line(estimate, "book", here, None)
+    assert f"earlier runs on {avx2.machine} give ~2h04m" in line
+    assert line.endswith("; 1 never timed on this machine")
+
+
+def test_a_case_not_run_carries_the_fastest_cpus_plan_and_names_its_kernels(manifest):
+    slow = probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0, env=AVX2, run_id="a")
+    fast = probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0)
+    book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
+    for records in ([slow, fast, *book], [fast, slow, *book]):
+        verdicts = judge(records, manifest, profiles=["book"])
+        (bigger,) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"][:1]
+        assert bigger.plan is not None and bigger.plan["kernels"] == ""
+        assert markdown.status_text(bigger).startswith("not run (fits: ~10 min a seed here (")
+    verdicts = judge([slow, *book], manifest, profiles=["book"])
+    (bigger,) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"][:1]
+    assert markdown.status_text(bigger).startswith(
+        "not run (GPU-sized: ~103 min a seed here with AVX2, oneDNN off (extrapolated)"
+    )
+
+
 def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:
     return PlanRow(
         case=case,
         stack="tf2.21.0 keras3.15.1 tensorflow",
         device="CPU",
+        kernels="",
         seed_s=seed_s,
         how="extrapolated",
         seeds_timed=0,

@@ -22,7 +22,7 @@ from dlwp_suite.report.scoreboard import (
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
-from dlwp_suite.results.plan import ProbeAccuracy
+from dlwp_suite.results.plan import ProbeAccuracy, machine_name
 from dlwp_suite.results.verdicts import Status, Verdict
 from dlwp_suite.words import describe_bar
 
@@ -97,13 +97,15 @@ def minutes(seconds: float) -> str:
 
 def plan_text(plan: Mapping[str, Any]) -> str:
     """A not-run case's plan: ``fits: ~12 min a seed here (extrapolated)`` or
-    ``GPU-sized: ~3.4 h a seed here (extrapolated), ~9 min on a GPU (estimated)``; a
+    ``GPU-sized: ~3.4 h a seed here with AVX2, oneDNN off (measured), ~9 min on a GPU
+    (estimated)`` (the CPU kernels where the records name them); a
     case that reuses another's training says so first (``fits: rides with
     ch05.dogs.scratch[augmented] where both run; alone ~34 min a seed here
     (extrapolated)``)."""
     if plan.get("seed_s") is None:
         return ""
-    here = f"~{minutes(plan['seed_s'])} a seed here ({plan['how']})"
+    kernels = f" with {plan['kernels']}" if plan.get("kernels") else ""
+    here = f"~{minutes(plan['seed_s'])} a seed here{kernels} ({plan['how']})"
     if plan.get("rides_with"):
         rides = f"rides with {plan['rides_with']} where both run"
         # A probe that reused the trainer's work timed nothing of its own.
@@ -119,7 +121,8 @@ def probe_accuracy_lines(accuracies: Sequence[ProbeAccuracy]) -> list[str]:
     if not accuracies:
         return []
     parts = [
-        f"{a.stack} {a.device}: x {a.median:.2f} ({a.low:.2f}-{a.high:.2f}, {a.cases} case(s))"
+        f"{machine_name(a.stack, a.device, a.kernels)}: x {a.median:.2f} "
+        f"({a.low:.2f}-{a.high:.2f}, {a.cases} case(s))"
         for a in accuracies
     ]
     return _wrap(

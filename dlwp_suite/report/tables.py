@@ -419,8 +419,8 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
             )
         if row.stopped:
             how += f"; after the cut: {row.stopped[:60]} (not timed)"
-        if len(row.seeds_recorded) > row.seeds_timed:
-            how += f"; {len(row.seeds_recorded) - row.seeds_timed} seed(s) on another case's model"
+        if row.seeds_reused:
+            how += f"; {row.seeds_reused} seed(s) on another case's model"
         if row.rides_with:
             how += f"; rides free with {row.rides_with} where both run"
         if row.gpu_how == "estimated":
@@ -430,7 +430,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
         cells.append(
             {
                 "case": row.case,
-                "machine": f"{row.stack} {row.device}",
+                "machine": row.machine,
                 "min a seed": _plan_minutes(row.seed_s),
                 "how": how,
                 "fits here": "" if row.fits is None else ("yes" if row.fits else "GPU-sized"),

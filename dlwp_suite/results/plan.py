@@ -2,6 +2,11 @@
 profile recorded its seeds) or extrapolated (a time probe cut its training phases),
 whether a seed fits a working session there, and what a GPU would take.
 
+A machine is a stack, a device and, on a CPU, the kernels its records name
+(``cpu_kernels``): times never cross them, since one CPU model string covered VMs 2-4x
+apart on convolutions. Seeds recorded count on any machine of the stack and device, as
+the judge counts them.
+
 Free of Keras and of the experiments, like the rest of the results layer: it reads
 records and the manifest, and returns data the renderers format.
 """
@@ -14,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from dlwp_suite.results.manifest import Manifest
-from dlwp_suite.results.records import Record, newest
+from dlwp_suite.results.records import Record, cpu_kernels, newest
 from dlwp_suite.results.store import recorded_in_run
 
 #: Cases timed on both a CPU and a GPU set the CPU : GPU ratio only from this many
@@ -63,13 +68,24 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
     return SeedEstimate(timed + remaining, timed, cut, plan.get("stopped"))
 
 
+#: A machine as the plan keeps it apart: stack, device and CPU kernels ("" unrecorded).
+Machine = tuple[str, str, str]
+
+
+def machine_name(stack: str, device: str, kernels: str) -> str:
+    """``tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)``: how the plan and its
+    ``--machine`` option name a machine."""
+    return f"{stack} {device}" + (f" ({kernels})" if kernels else "")
+
+
 @dataclass(frozen=True)
 class PlanRow:
-    """One case of the plan on one machine (stack and device)."""
+    """One case of the plan on one machine (stack, device and CPU kernels)."""
 
     case: str
     stack: str
     device: str
+    kernels: str  # ``cpu_kernels`` of the records that timed it; "" where they predate them
     seed_s: float | None  # one seed's network time; None: not timed (``reason``)
     how: str  # "measured" | "extrapolated" | "reused" (timed in another case) | ""
     seeds_timed: int  # seeds of a run that measured it (0: a time probe)
@@ -83,9 +99,11 @@ class PlanRow:
     gpu_ratio_cases: int
     reason: str = ""  # why it was not timed
     stopped: str | None = None
-    # Seeds the newest run of the profile recorded here, those that looked inside another
-    # case's trained model (untimed: ``details.reused``) included: what a run still lacks.
+    # Seeds the newest run of the profile recorded on the stack and device (any kernels),
+    # those that looked inside another case's trained model (untimed:
+    # ``details.reused``) included: what a run still lacks.
     seeds_recorded: tuple[int, ...] = ()
+    seeds_reused: int = 0  # of the timing run's seeds here, those on another case's model
     # The case whose training this one reuses (``CaseSpec.trained_by``): run scripts
     # select them together, so its own time is spent only when it runs alone.
     rides_with: str | None = None
@@ -97,6 +115,11 @@ class PlanRow:
     # many carried one (older records did not; where some did, seed_s is theirs alone).
     speed_ratio: float | None = None
     speed_scaled: int = 0
+
+    @property
+    def machine(self) -> str:
+        """The machine's name (``machine_name``)."""
+        return machine_name(self.stack, self.device, self.kernels)
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -118,8 +141,20 @@ def riders_by_trainer(
     return found
 
 
+def _newest_by_kernels(records: Iterable[Mapping[str, Any]]) -> list[Record]:
+    """The newest run of each case per stack, device and CPU kernels, each labelled with
+    its ``kernels``: a time says what a machine with those kernels took, whichever run
+    is newest on another."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(cpu_kernels(record["environment"]), []).append(record)
+    return [{**row, "kernels": kernels} for kernels, rows in groups.items() for row in newest(rows)]
+
+
 def _probe_records(records: Iterable[Mapping[str, Any]]) -> list[Record]:
-    return newest(r for r in records if r.get("kind") == "time_probe" or r.get("time_probe"))
+    return _newest_by_kernels(
+        r for r in records if r.get("kind") == "time_probe" or r.get("time_probe")
+    )
 
 
 def judged_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -131,8 +166,9 @@ def _case(record: Mapping[str, Any]) -> str:
     return f"{record['experiment']}[{record['variant']}]"
 
 
-#: Per (case, stack, device): each timed seed's network seconds and the canary beside it.
-Walls = dict[tuple[str, str, str], list[tuple[float, float | None]]]
+#: Per (case, stack, device, kernels): each timed seed's network seconds and the canary
+#: beside it.
+Walls = dict[tuple[str, str, str, str], list[tuple[float, float | None]]]
 
 
 def _canary(record: Mapping[str, Any]) -> float | None:
@@ -143,22 +179,35 @@ def _canary(record: Mapping[str, Any]) -> float | None:
 
 
 def _seed_walls(
-    rows: Iterable[Record], profile: str
-) -> tuple[Walls, dict[tuple[str, str, str], set[int]]]:
-    """Each case's per-seed network seconds (with their canaries), per (case, stack,
-    device), of the newest run; and its seeds recorded there, with those whose model
-    another case trained (and timed: their records' ``details.reused``)."""
+    records: Iterable[Mapping[str, Any]], profile: str
+) -> tuple[Walls, dict[tuple[str, str, str, str], int]]:
+    """Each case's per-seed network seconds (with their canaries) of the newest run per
+    (case, stack, device, kernels), and how many of that run's seeds looked inside a
+    model another case trained (and timed: their records' ``details.reused``)."""
     walls: Walls = {}
-    seeds: dict[tuple[str, str, str], set[int]] = {}
-    for row in rows:
+    reused: dict[tuple[str, str, str, str], int] = {}
+    for row in _newest_by_kernels(records):
         if row["kind"] != "model" or row["profile"] != profile:
             continue
-        key = (_case(row), row["stack"], row["device"])
-        seeds.setdefault(key, set()).add(row["seed"])
+        key = (_case(row), row["stack"], row["device"], row["kernels"])
         wall = (row.get("timings") or {}).get("wall_s")
-        if wall is not None and not (row.get("details") or {}).get("reused"):
+        if (row.get("details") or {}).get("reused"):
+            reused[key] = reused.get(key, 0) + 1
+        elif wall is not None:
             walls.setdefault(key, []).append((float(wall), _canary(row)))
-    return walls, seeds
+    return walls, reused
+
+
+def _seeds_recorded(
+    records: Iterable[Mapping[str, Any]], profile: str
+) -> dict[tuple[str, str, str], set[int]]:
+    """Each case's seeds the newest run recorded per (case, stack, device), on any CPU
+    kernels: whether a case is answered does not depend on them (the judge's count)."""
+    seeds: dict[tuple[str, str, str], set[int]] = {}
+    for row in newest(records):
+        if row["kind"] == "model" and row["profile"] == profile:
+            seeds.setdefault((_case(row), row["stack"], row["device"]), set()).add(row["seed"])
+    return seeds
 
 
 def _at_speed(
@@ -192,16 +241,18 @@ def plan_rows(
     """
     records = list(records)
     probes = _probe_records(records)
-    machines = {
-        (r["stack"], r["device"]): None
+    machines: dict[Machine, None] = {
+        (r["stack"], r["device"], r["kernels"]): None
         for r in probes
         if r["profile"] == profile and not r["device"].startswith("GPU")
     }
     if not machines or profile not in manifest.profiles:
         return []
-    walls, recorded = _seed_walls(newest(judged_records(records)), profile)
+    judged = judged_records(records)
+    walls, reused = _seed_walls(judged, profile)
+    recorded = _seeds_recorded(judged, profile)
     gpu: dict[str, tuple[float, str]] = {}
-    for (case, _, device), seconds in walls.items():
+    for (case, _, device, _), seconds in walls.items():
         if device.startswith("GPU"):
             measured = statistics.median(wall for wall, _ in seconds)
             if case not in gpu or measured < gpu[case][0]:
@@ -209,10 +260,9 @@ def plan_rows(
     trainers = {c.id: c.trained_by for c in manifest.profiles[profile].cases if c.baseline is None}
     cases = list(trainers)
     rows = []
-    for stack, device in machines:
-        timed = {
-            c: _machine_time(c, stack, device, walls, probes, profile, canary_now_s) for c in cases
-        }
+    for machine in machines:
+        stack, device, kernels = machine
+        timed = {c: _machine_time(c, machine, walls, probes, profile, canary_now_s) for c in cases}
         both = [c for c in cases if timed[c].seed_s and c in gpu and gpu[c][0] > 0]
         # Cases under a minute here time start-up and dispatch more than arithmetic, on
         # a GPU too; of the heavier ones, the median ratio (one Transformer, 100 times
@@ -226,7 +276,7 @@ def plan_rows(
         ratio_devices = sorted({gpu[c][1] for c in heavy})
         for case in cases:
             seed_s, how, seeds, cut, baselines_s, reason, stopped, speed = timed[case]
-            probed = _probed(case, stack, device, probes, profile, canary_now_s) if seeds else None
+            probed = _probed(case, machine, probes, profile, canary_now_s) if seeds else None
             if case in gpu:
                 gpu_s, gpu_how, gpu_device = gpu[case][0], "measured", gpu[case][1]
             elif seed_s is not None and ratio:
@@ -238,6 +288,7 @@ def plan_rows(
                     case=case,
                     stack=stack,
                     device=device,
+                    kernels=kernels,
                     seed_s=seed_s,
                     how=how,
                     seeds_timed=seeds,
@@ -252,6 +303,7 @@ def plan_rows(
                     reason=reason,
                     stopped=stopped,
                     seeds_recorded=tuple(sorted(recorded.get((case, stack, device), ()))),
+                    seeds_reused=reused.get((case, *machine), 0),
                     rides_with=trainers[case],
                     # Measured over probed at one speed: both scaled to now or both as timed.
                     probe_s=probed[0] if probed and probed[1] == bool(speed) else None,
@@ -263,22 +315,22 @@ def plan_rows(
 
 
 def _probes_here(
-    case: str, stack: str, device: str, probes: Sequence[Record], profile: str
+    case: str, machine: Machine, probes: Sequence[Record], profile: str
 ) -> list[Record]:
     """The newest probe's records of ``case`` on the machine: its ``time_probe``, or the
     outcome that says why it timed nothing."""
     return [
         r
         for r in probes
-        if (r["stack"], r["device"], r["profile"]) == (stack, device, profile)
+        if (r["stack"], r["device"], r["kernels"]) == machine
+        and r["profile"] == profile
         and (_case(r) == case or r.get("test") == f"model:{case}")
     ]
 
 
 def _probed(
     case: str,
-    stack: str,
-    device: str,
+    machine: Machine,
     probes: Sequence[Record],
     profile: str,
     now_s: float | None = None,
@@ -286,11 +338,11 @@ def _probed(
     """The seed time the newest time probe of ``case`` on the machine gives, if it timed
     a training phase of the case itself (a reused result times none), at the speed the
     canary read now (``now_s``) says where given; and whether it was scaled."""
-    here = _probes_here(case, stack, device, probes, profile)
+    here = _probes_here(case, machine, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is None or not probe["plan"]["phases"] or probe["plan"].get("reused"):
         return None
-    seconds, factor = _at_speed(seed_estimate(probe).seconds, _canary(probe), now_s, device)
+    seconds, factor = _at_speed(seed_estimate(probe).seconds, _canary(probe), now_s, machine[1])
     return seconds, factor is not None
 
 
@@ -301,6 +353,7 @@ class ProbeAccuracy:
 
     stack: str
     device: str
+    kernels: str
     cases: int
     median: float
     low: float
@@ -310,11 +363,12 @@ class ProbeAccuracy:
 def probe_accuracy(rows: Iterable[PlanRow]) -> list[ProbeAccuracy]:
     """Per machine, the measured : probed seed-time ratios of the cases runs measured
     at ``RATIO_MIN_S`` or more a seed (shorter ones time start-up more than training)."""
-    ratios: dict[tuple[str, str], list[float]] = {}
+    ratios: dict[Machine, list[float]] = {}
     for row in rows:
         heavy = row.seed_s is not None and row.seed_s >= RATIO_MIN_S
         if heavy and row.how == "measured" and row.seeds_timed and row.probe_s:
-            ratios.setdefault((row.stack, row.device), []).append(row.seed_s / row.probe_s)
+            machine = (row.stack, row.device, row.kernels)
+            ratios.setdefault(machine, []).append(row.seed_s / row.probe_s)
     return [
         ProbeAccuracy(*machine, len(r), statistics.median(r), min(r), max(r))
         for machine, r in ratios.items()
@@ -336,8 +390,7 @@ class _Timed(NamedTuple):
 
 def _machine_time(
     case: str,
-    stack: str,
-    device: str,
+    machine: Machine,
     walls: Walls,
     probes: Sequence[Record],
     profile: str,
@@ -347,13 +400,14 @@ def _machine_time(
     extrapolation, else why it has none; at the speed the canary read now (``now_s``)
     says where given. Where some seeds carry a canary, the median is theirs alone: a
     seed of unknown speed beside them would make the median a mix of two moments."""
-    if seconds := walls.get((case, stack, device)):
+    device = machine[1]
+    if seconds := walls.get((case, *machine)):
         timed = [_at_speed(wall, canary, now_s, device) for wall, canary in seconds]
         scaled = [(s, f) for s, f in timed if f is not None] or timed
         speed = tuple(f for _, f in scaled if f is not None)
         seed_s = statistics.median(s for s, _ in scaled)
         return _Timed(seed_s, "measured", len(seconds), 0, None, "", None, speed)
-    here = _probes_here(case, stack, device, probes, profile)
+    here = _probes_here(case, machine, probes, profile)
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is not None and (reused := probe["plan"].get("reused")):
         return _Timed(0.0, "reused", 0, 0, None, f"reused: {reused}", None, ())
@@ -381,7 +435,7 @@ def _machine_time(
 @dataclass(frozen=True)
 class RunEstimate:
     """What a run about to start trains, and what earlier runs of the same cases on the
-    same stack and device took for it."""
+    same machine (stack, device and CPU kernels) took for it."""
 
     cases: int
     seeds: int  # seeds a case, as asked
@@ -408,13 +462,13 @@ def run_estimate(
     records: Iterable[Mapping[str, Any]],
     trained_by: Mapping[str, str | None],
     profile: str,
-    machine: tuple[str, str],
+    machine: Machine,
     seeds: Iterable[int],
     resumed: str | None = None,
     canary_now_s: float | None = None,
 ) -> RunEstimate:
     """The estimate of a run of the cases ``trained_by`` names (case -> its trainer) on
-    ``machine`` (stack, device), each case's seed as the plan times it there (measured,
+    ``machine`` (stack, device, CPU kernels), each case's seed as the plan times it there (measured,
     else its time probe's), times the seeds the resumed run has not recorded; a case
     riding with its trainer trains only the seeds its trainer does not. With
     ``canary_now_s``, at the speed it says (``plan_rows``)."""
@@ -422,12 +476,12 @@ def run_estimate(
     seeds = list(seeds)
     kept = recorded_in_run(records, resumed, profile, {"model"}) if resumed else []
     left = seeds_left(kept, trained_by, seeds)
-    walls, _ = _seed_walls(newest(judged_records(records)), profile)
+    walls, _ = _seed_walls(judged_records(records), profile)
     probes = _probe_records(records)
     each: dict[str, float] = {}
     probed = scaled = 0
     for case in trained_by:
-        timed = _machine_time(case, *machine, walls, probes, profile, canary_now_s)
+        timed = _machine_time(case, machine, walls, probes, profile, canary_now_s)
         if timed.seed_s is not None and timed.how != "reused":  # a reused one timed nothing
             each[case] = timed.seed_s
             probed += not timed.seeds_timed

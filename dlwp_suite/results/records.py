@@ -26,6 +26,33 @@ def device_label(environment: Mapping[str, Any]) -> str:
     return words[0]
 
 
+#: The vector extensions that pick a CPU's kernels, highest first, as ``cpu_kernels``
+#: names them (``environment.VECTOR_FLAGS`` are /proc/cpuinfo's names of the same).
+_VECTOR_LEVELS = (
+    ("amx_tile", "AMX"),
+    ("avx512_bf16", "AVX-512 BF16"),
+    ("avx512_vnni", "AVX-512 VNNI"),
+    ("avx512f", "AVX-512"),
+    ("avx2", "AVX2"),
+)
+
+
+def cpu_kernels(environment: Mapping[str, Any]) -> str:
+    """``AVX2, oneDNN off``: what picked a CPU run's kernels, the highest vector extension
+    its CPU has and, on TensorFlow, whether oneDNN ran (one CPU model string covered VMs
+    2-4x apart on convolutions: docs/results.md). "" on a GPU and in records that predate
+    both (2026-12-07)."""
+    flags = environment.get("cpu_vector_flags")
+    if device_label(environment) != "CPU" or flags is None:
+        return ""
+    present = set(str(flags).split())
+    level = next((name for flag, name in _VECTOR_LEVELS if flag in present), "no AVX2")
+    onednn = environment.get("tensorflow_onednn")
+    if environment.get("backend") == "tensorflow" and onednn:
+        return f"{level}, oneDNN {onednn}"
+    return level
+
+
 def data_kind(record: Mapping[str, Any]) -> str:
     """What a record ran on, from its loader's notes: generated, stand-in or real."""
     if record.get("profile") == "smoke":
