@@ -455,6 +455,10 @@ def test_times_never_cross_cpu_kernels_and_seeds_count_on_any(manifest):
         "no time probe",
         (0, 1, 2),
     )
+    # The report's table leaves out what no probe or run timed, and counts it per machine.
+    on_avx2 = [r for r in rows.values() if r.kernels]
+    lines = " ".join(markdown.unprobed_lines(list(rows.values())))
+    assert f"{avx2.machine}: {len(on_avx2) - 1} of {len(on_avx2)}" in lines
     here = (avx2.stack, avx2.device, avx2.kernels)
     estimate = run_estimate(records, {BIGGER: None, ORIGINAL: None}, "book", here, range(3))
     assert (estimate.timed, estimate.seconds) == (1, pytest.approx(3 * avx2.seed_s))

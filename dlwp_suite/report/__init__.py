@@ -22,12 +22,20 @@ from dlwp_suite.report.html import render_html
 from dlwp_suite.report.scoreboard import PROFILE_ORDER, default_stack
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import Manifest
-from dlwp_suite.results.plan import FITS_WITHIN_S, RATIO_MIN_S, plan_rows, probe_accuracy
+from dlwp_suite.results.plan import (
+    FITS_WITHIN_S,
+    NO_PROBE,
+    RATIO_MIN_S,
+    plan_rows,
+    probe_accuracy,
+)
 from dlwp_suite.results.verdicts import Verdict
 
 PLAN_NOTE = (
     "One seed of each book-profile case on each machine where a time probe ran "
-    "(`pytest benchmarks/ --dlwp-profile book --dlwp-time-probe SECONDS`): measured where "
+    "(`pytest benchmarks/ --dlwp-profile book --dlwp-time-probe SECONDS`; a machine is a "
+    "stack, a device and, on a CPU, its kernels where the records name them: the highest "
+    "vector extension and whether TensorFlow ran oneDNN): measured where "
     "a book run recorded its seeds there (their median), else extrapolated from the probe, "
     "which cut each training phase after SECONDS (and two epochs or steps) and added the "
     "remaining ones at the rate of those after the first. A case fits when a seed takes at "
@@ -176,8 +184,9 @@ def write_report(
             "",
             PLAN_NOTE,
             "",
-            tables.plan_table(plan).to_markdown(index=False),
+            tables.plan_table(r for r in plan if r.reason != NO_PROBE).to_markdown(index=False),
             "",
+            *markdown.unprobed_lines(plan),
         ]
         if accuracy := markdown.probe_accuracy_lines(probe_accuracy(plan)):
             timing += [*accuracy, ""]

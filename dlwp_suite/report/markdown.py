@@ -22,7 +22,7 @@ from dlwp_suite.report.scoreboard import (
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
-from dlwp_suite.results.plan import ProbeAccuracy, machine_name
+from dlwp_suite.results.plan import NO_PROBE, PlanRow, ProbeAccuracy, machine_name
 from dlwp_suite.results.verdicts import Status, Verdict
 from dlwp_suite.words import describe_bar
 
@@ -114,6 +114,21 @@ def plan_text(plan: Mapping[str, Any]) -> str:
         return f"fits: {here}"
     gpu = f", ~{minutes(plan['gpu_s'])} on a GPU ({plan['gpu_how']})" if plan.get("gpu_s") else ""
     return f"GPU-sized: {here}{gpu}"
+
+
+def unprobed_lines(rows: Sequence[PlanRow]) -> list[str]:
+    """Per machine, how many declared cases neither a probe nor a run timed there (left
+    out of the plan's table), and a blank line after, or nothing."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        count = counts.setdefault(row.machine, [0, 0])
+        count[0] += row.reason == NO_PROBE
+        count[1] += 1
+    parts = [f"{machine}: {n} of {total}" for machine, (n, total) in counts.items() if n]
+    if not parts:
+        return []
+    text = "Left out above, cases no time probe or run timed on the machine: " + "; ".join(parts)
+    return [*_wrap(text + "."), ""]
 
 
 def probe_accuracy_lines(accuracies: Sequence[ProbeAccuracy]) -> list[str]:

@@ -26,6 +26,9 @@ from dlwp_suite.results.store import recorded_in_run
 #: seconds a seed on the CPU (shorter ones measure overheads; see ``plan_rows``).
 RATIO_MIN_S = 60.0
 
+#: The reason of a row no probe or run timed on its machine (the report counts them).
+NO_PROBE = "no time probe"
+
 #: A case "fits" a machine when one seed takes at most this long there: the issue's
 #: "one seed within about an hour", so three seeds fit a few sessions.
 FITS_WITHIN_S = 3600.0
@@ -426,7 +429,7 @@ def _machine_time(
             () if factor is None else (factor,),
         )
     ended = next((r for r in here if r["kind"] == "outcome"), None)
-    reason = f"{ended['outcome']}: {ended['reason']}" if ended else "no time probe"
+    reason = f"{ended['outcome']}: {ended['reason']}" if ended else NO_PROBE
     if "dataset unavailable: " in reason:  # the file's name is what a reader needs
         reason = "data missing: " + reason.split("dataset unavailable: ", 1)[1].split(" ")[0]
     return _Timed(None, "", 0, 0, None, reason, None, ())
