@@ -6,7 +6,8 @@
 #
 # The plan (`dlwp-suite plan`, from the time probes and book runs under results/, their
 # times scaled to this machine's speed now where they carry a canary) names the cases
-# that fit this machine (its stack and device) and lack 3 seeds there. Each
+# that fit this machine (its stack, device and CPU kernels: a probe must have timed them
+# here) and lack 3 seeds on its stack and device (on any CPU, as the judge counts). Each
 # runs as its own pytest invocation joining RUN_ID (`--dlwp-resume`), so an interrupted
 # case resumes at the seed it lost and a later call carries on where this one stopped.
 # SECONDS (default: no limit): a case starts only if the plan expects it to end within

@@ -191,24 +191,26 @@ def _plan(args: argparse.Namespace) -> int:
     if machine == "here":
         from dlwp_suite.canary import canary_s
         from dlwp_suite.environment import fingerprint
-        from dlwp_suite.results.plan import machine_name
+        from dlwp_suite.results.plan import Machine
         from dlwp_suite.results.records import cpu_kernels, device_label, stack_label
 
         here = fingerprint()
-        machine = machine_name(stack_label(here), device_label(here), cpu_kernels(here))
+        machine = Machine(stack_label(here), device_label(here), cpu_kernels(here)).name
         canary = canary_s()  # here means now too: earlier seeds at this moment's speed
     rows = plan_rows(read_records(args.results), manifest, args.profile, canary_now_s=canary)
+    planned = sorted({r.machine.name for r in rows})
     if machine:
-        rows = [r for r in rows if r.machine == machine]
+        rows = [r for r in rows if r.machine.name == machine]
     if not rows:
         print(
             f"dlwp-suite plan: no time probe of the {args.profile} profile in {args.results}"
             f"{' on ' + machine if machine else ''}: run "
-            f"`pytest benchmarks/ --dlwp-profile {args.profile} --dlwp-time-probe 30`",
+            f"`pytest benchmarks/ --dlwp-profile {args.profile} --dlwp-time-probe 30`"
+            + (f" (planned: {'; '.join(planned)})" if planned else ""),
             file=sys.stderr,
         )
         return 2
-    machines = sorted({r.machine for r in rows})
+    machines = sorted({r.machine.name for r in rows})
     if args.selections == "fits" and len(machines) > 1:
         print(
             f"dlwp-suite plan: what fits depends on the machine: give --machine (one of: "

@@ -13,7 +13,7 @@ import pytest
 from dlwp_suite import progress
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.results import RecordsNotWritten, ResultsStore
-from dlwp_suite.results.plan import Machine, RunEstimate, machine_name, run_estimate
+from dlwp_suite.results.plan import Machine, RunEstimate, run_estimate
 
 
 def progress_writer(config: pytest.Config) -> Callable[[str], None] | None:
@@ -54,7 +54,7 @@ def plan(session: pytest.Session, base: Path, here: Mapping[str, Any]) -> str:
     }
     first = config.getoption("--dlwp-first-seed")
     profile, resumed = config.getoption("--dlwp-profile"), config.getoption("--dlwp-resume")
-    machine = (stack_label(here), device_label(here), cpu_kernels(here))
+    machine = Machine(stack_label(here), device_label(here), cpu_kernels(here))
     estimate = run_estimate(
         read_records(base) if (base / "runs").is_dir() else [],
         cases,
@@ -80,7 +80,7 @@ def plan_line(estimate: RunEstimate, profile: str, machine: Machine, resumed: st
         )
     if estimate.timed:
         line += (
-            f"; earlier runs on {machine_name(*machine)} give "
+            f"; earlier runs on {machine.name} give "
             f"~{progress.duration(estimate.seconds)} for {estimate.timed} of them"
         )
         notes = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from dlwp_suite.report.tables import plan_table
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.plan import (
     FITS_WITHIN_S,
+    Machine,
     PlanRow,
     plan_rows,
     probe_accuracy,
@@ -88,7 +90,8 @@ def book_seed(case: str, seed: int, wall_s: float, canary_s: float | None, **fie
     (None: recorded before canaries)."""
     canary = {} if canary_s is None else {"canary_before_s": canary_s, "canary_after_s": canary_s}
     timings = {"wall_s": wall_s, **canary}
-    return factory.model(case, seed, {}, profile="book", run_id="book", timings=timings, **fields)
+    fields = {"run_id": "book", **fields}
+    return factory.model(case, seed, {}, profile="book", timings=timings, **fields)
 
 
 def test_a_cut_phase_is_extrapolated_at_the_rate_after_its_first_step():
@@ -204,13 +207,14 @@ def test_asked_at_a_speed_now_the_plan_scales_what_carried_a_canary(manifest):
     )
     (how,) = plan_table([original])["how"]
     assert how == "measured (3 seeds); x 2.00 to the machine's speed now"
-    machine = (original.stack, original.device, original.kernels)
+    machine = original.machine
     estimate = run_estimate(records, {ORIGINAL: None}, "book", machine, range(3), None, 0.02)
     assert (estimate.seconds, estimate.scaled) == (pytest.approx(3 * 6000.0), 1)
     assert plan_line(estimate, "book", machine, None).endswith(
         "for 1 of them (1 scaled to the machine's speed now)"
     )
-    on_gpu = run_estimate(records, {ORIGINAL: None}, "book", ("x", "GPU H200"), [1], None, 0.02)
+    gpu = Machine(original.stack, "GPU H200", "")
+    on_gpu = run_estimate(records, {ORIGINAL: None}, "book", gpu, [1], None, 0.02)
     assert on_gpu.scaled == 0
 
 
@@ -322,7 +326,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
         probe(viewer, [phase(3, 100, 90.0, 30.0)], wall_s=100.0),
     ]
     (first, *_) = newest(probes)
-    machine = (first["stack"], first["device"], "")
+    machine = Machine(first["stack"], first["device"], "")
     both = {trainer: None, viewer: trainer}
     estimate = run_estimate(probes, both, "book", machine, range(3))
     assert (estimate.timed, estimate.extrapolated, estimate.riding) == (2, 2, 1)
@@ -359,7 +363,7 @@ def test_the_opening_plan_leaves_untimed_a_case_whose_probe_reused_another_resul
     first_phase = probe(SMALLER, [], wall_s=0.01)
     first_phase["plan"]["reused"] = f"the first phase of {ORIGINAL}"
     (row,) = newest([first_phase])
-    machine = (row["stack"], row["device"], "")
+    machine = Machine(row["stack"], row["device"], "")
     alone = run_estimate([first_phase], {SMALLER: ORIGINAL}, "book", machine, [0])
     assert (alone.timed, alone.seconds) == (0, 0.0)
     line = plan_line(alone, "book", machine, None)
@@ -430,6 +434,7 @@ def test_cpu_kernels_name_the_highest_vector_extension_and_onednn_on_tensorflow(
     assert cpu_kernels({**vnni, "tensorflow_onednn": "on"}) == "AVX-512 VNNI"
     assert cpu_kernels({**factory.JAX, "cpu_vector_flags": ""}) == "no AVX2"
     assert cpu_kernels(factory.ENV) == ""  # a record that predates them
+    assert cpu_kernels({**factory.ENV, "cpu_vector_flags": None}) == "vector flags unknown"
     assert cpu_kernels({**GPU, "cpu_vector_flags": "avx2 fma"}) == ""
 
 
@@ -446,8 +451,8 @@ def test_times_never_cross_cpu_kernels_and_seeds_count_on_any(manifest):
     old, avx2 = rows[(BIGGER, "")], rows[(BIGGER, "AVX2, oneDNN off")]
     assert (old.seed_s, old.fits) == (pytest.approx(620.0), True)
     assert (avx2.seed_s, avx2.fits) == (pytest.approx(440.0 + 120.0 * 17), True)
-    assert avx2.machine == "tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)"
-    assert plan_table([avx2])["machine"].tolist() == [avx2.machine]
+    assert avx2.machine.name == "tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)"
+    assert plan_table([avx2])["machine"].tolist() == [avx2.machine.name]
     # The original's seeds timed on unrecorded kernels: recorded there, not timed here.
     original = rows[(ORIGINAL, "AVX2, oneDNN off")]
     assert (original.seed_s, original.reason, original.seeds_recorded) == (
@@ -458,29 +463,114 @@ def test_times_never_cross_cpu_kernels_and_seeds_count_on_any(manifest):
     # The report's table leaves out what no probe or run timed, and counts it per machine.
     on_avx2 = [r for r in rows.values() if r.kernels]
     lines = " ".join(markdown.unprobed_lines(list(rows.values())))
-    assert f"{avx2.machine}: {len(on_avx2) - 1} of {len(on_avx2)}" in lines
-    here = (avx2.stack, avx2.device, avx2.kernels)
+    assert f"{avx2.machine.name}: {len(on_avx2) - 1} of {len(on_avx2)}" in lines
+    here = avx2.machine
     estimate = run_estimate(records, {BIGGER: None, ORIGINAL: None}, "book", here, range(3))
     assert (estimate.timed, estimate.seconds) == (1, pytest.approx(3 * avx2.seed_s))
     line = plan_line(estimate, "book", here, None)
-    assert f"earlier runs on {avx2.machine} give ~2h04m" in line
+    assert f"earlier runs on {avx2.machine.name} give ~2h04m" in line
     assert line.endswith("; 1 never timed on this machine")
 
 
-def test_a_case_not_run_carries_the_fastest_cpus_plan_and_names_its_kernels(manifest):
-    slow = probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0, env=AVX2, run_id="a")
-    fast = probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0)
-    book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
-    for records in ([slow, fast, *book], [fast, slow, *book]):
-        verdicts = judge(records, manifest, profiles=["book"])
-        (bigger,) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"][:1]
-        assert bigger.plan is not None and bigger.plan["kernels"] == ""
-        assert markdown.status_text(bigger).startswith("not run (fits: ~10 min a seed here (")
-    verdicts = judge([slow, *book], manifest, profiles=["book"])
-    (bigger,) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"][:1]
-    assert markdown.status_text(bigger).startswith(
-        "not run (GPU-sized: ~103 min a seed here with AVX2, oneDNN off (extrapolated)"
+def test_a_case_not_run_quotes_the_plan_of_the_cpu_that_timed_the_most(manifest):
+    """Not-run verdicts on a stack quote one machine's plan (the front page adds up its
+    minutes): the one that timed the most cases, whatever the records' order; its
+    kernels are named, and a data-missing reason there stays the reason."""
+    missing = factory.outcome(
+        f"model:{SMALLER}", "skipped", "dataset unavailable: imdb.npz", run_id="a", env=AVX2
     )
+    missing.update(profile="book", time_probe=True)
+    on_avx2 = [
+        probe(BIGGER, [phase(3, 20, 1000.0, 400.0)], wall_s=1100.0, env=AVX2, run_id="a"),
+        probe(ORIGINAL, [phase(3, 20, 100.0, 40.0)], wall_s=110.0, env=AVX2, run_id="a"),
+        missing,
+    ]
+    elsewhere = [probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0, run_id="b")]
+    # A book run of another case: the stack has verdicts.
+    book = [book_seed("ch04.imdb.overfitting[l2]", s, 60.0, None) for s in range(3)]
+    for records in ([*on_avx2, *elsewhere, *book], [*book, *elsewhere, *on_avx2]):
+        verdicts = judge(records, manifest, profiles=["book"])
+        first = {v.subject: v for v in reversed(verdicts) if v.kind != "claim"}
+        assert markdown.status_text(first[BIGGER]).startswith(
+            "not run (GPU-sized: ~103 min a seed here with AVX2, oneDNN off (extrapolated)"
+        )
+        assert first[SMALLER].plan["reason"] == "data missing: imdb.npz"
+        assert first[ORIGINAL].plan["kernels"] == "AVX2, oneDNN off"
+
+
+def test_the_newest_run_on_each_kernels_times_them(manifest):
+    """A newer run on other kernels does not hide what an older one measured on these."""
+    vnni = {**factory.ENV, "cpu_vector_flags": "avx2 fma avx512f avx512_vnni"}
+    vnni["tensorflow_onednn"] = "on"
+    older = {"invocation_started": "2026-12-01T00:00:00Z"}
+    newer = {"invocation_started": "2026-12-02T00:00:00Z"}
+    records = [
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0, env=AVX2),
+        probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0, env=vnni),
+        *(book_seed(BIGGER, s, 2000.0, None, env=AVX2, run_id="x", **older) for s in range(3)),
+        *(book_seed(BIGGER, s, 500.0, None, env=vnni, run_id="y", **newer) for s in range(3)),
+    ]
+    rows = {r.kernels: r for r in plan_rows(records, manifest) if r.case == BIGGER}
+    assert (rows["AVX2, oneDNN off"].seed_s, rows["AVX2, oneDNN off"].seeds_timed) == (2000.0, 3)
+    assert (rows["AVX-512 VNNI, oneDNN on"].seed_s, rows["AVX-512 VNNI, oneDNN on"].how) == (
+        500.0,
+        "measured",
+    )
+
+
+def test_seeds_recorded_on_other_kernels_are_not_called_reused(manifest):
+    """A probe here of a case whose seeds ran on another CPU: recorded, not timed here,
+    and none of them looked inside another case's model."""
+    records = [
+        probe(ORIGINAL, [phase(3, 20, 100.0, 40.0)], wall_s=110.0, env=AVX2),
+        *(book_seed(ORIGINAL, s, 60.0, None) for s in range(3)),
+    ]
+    rows = {(r.case, r.kernels): r for r in plan_rows(records, manifest)}
+    here = rows[(ORIGINAL, "AVX2, oneDNN off")]
+    assert (here.seeds_recorded, here.seeds_timed, here.seeds_reused) == ((0, 1, 2), 0, 0)
+    (how,) = plan_table([here])["how"]
+    assert how == "extrapolated (1 phase(s) cut)"
+
+
+def test_plan_here_reads_only_this_cpus_kernels(tmp_path, monkeypatch, capsys):
+    """`--machine here` on an AVX2 VM: only its rows; where only a probe from before
+    kernels were recorded exists, it says there is none here and lists the machines."""
+    from dlwp_suite import canary, environment
+    from dlwp_suite.cli import main
+
+    monkeypatch.setattr(environment, "fingerprint", lambda: dict(AVX2))
+    monkeypatch.setattr(canary, "canary_s", lambda: 0.03)
+    assert main(["manifest", "--out", str(tmp_path)]) == 0
+    (tmp_path / "runs").mkdir()
+    old = probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0)
+    (tmp_path / "runs" / "old.main.jsonl").write_text(json.dumps(old) + "\n")
+    assert main(["plan", "--results", str(tmp_path), "--machine", "here"]) == 2
+    err = capsys.readouterr().err
+    assert "on tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)" in err
+    assert "planned: tf2.21.0 keras3.15.1 tensorflow CPU" in err
+    new = probe(BIGGER, [phase(3, 20, 400.0, 160.0)], wall_s=440.0, env=AVX2, run_id="avx2")
+    (tmp_path / "runs" / "avx2.main.jsonl").write_text(json.dumps(new) + "\n")
+    name = "tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)"
+    for machine in ("here", name):
+        assert main(["plan", "--results", str(tmp_path), "--machine", machine]) == 0
+        table = capsys.readouterr().out
+        assert name in table and not re.search(
+            r"\| tf2\.21\.0 keras3\.15\.1 tensorflow CPU +\|", table
+        )
+
+
+def test_the_reports_plan_table_leaves_out_what_no_probe_timed(tmp_path, manifest):
+    from dlwp_suite.report import write_report
+
+    write_report([probe(BIGGER, [phase(3, 20, 100.0, 40.0)], wall_s=110.0)], tmp_path, manifest)
+    text = (tmp_path / "time.md").read_text()
+    table = text.split("## The book profile's plan", 1)[1]
+    assert f"| {BIGGER}" in table and f"| {ORIGINAL}" not in table
+    declared = sum(1 for c in manifest.profiles["book"].cases if c.baseline is None)
+    assert f"tf2.21.0 keras3.15.1 tensorflow CPU: {declared - 1} of {declared}" in " ".join(
+        table.split()
+    )
+    assert markdown.unprobed_lines([r for r in plan_rows([], manifest)]) == []
 
 
 def _row(case: str, seed_s: float, gpu_s: float | None) -> PlanRow:

@@ -22,7 +22,7 @@ from dlwp_suite.report.scoreboard import (
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
-from dlwp_suite.results.plan import NO_PROBE, PlanRow, ProbeAccuracy, machine_name
+from dlwp_suite.results.plan import NO_PROBE, PlanRow, ProbeAccuracy
 from dlwp_suite.results.verdicts import Status, Verdict
 from dlwp_suite.words import describe_bar
 
@@ -119,12 +119,9 @@ def plan_text(plan: Mapping[str, Any]) -> str:
 def unprobed_lines(rows: Sequence[PlanRow]) -> list[str]:
     """Per machine, how many declared cases neither a probe nor a run timed there (left
     out of the plan's table), and a blank line after, or nothing."""
-    counts: dict[str, list[int]] = {}
-    for row in rows:
-        count = counts.setdefault(row.machine, [0, 0])
-        count[0] += row.reason == NO_PROBE
-        count[1] += 1
-    parts = [f"{machine}: {n} of {total}" for machine, (n, total) in counts.items() if n]
+    declared = Counter(row.machine.name for row in rows)
+    untimed = Counter(row.machine.name for row in rows if row.reason == NO_PROBE)
+    parts = [f"{machine}: {n} of {declared[machine]}" for machine, n in untimed.items()]
     if not parts:
         return []
     text = "Left out above, cases no time probe or run timed on the machine: " + "; ".join(parts)
@@ -136,8 +133,7 @@ def probe_accuracy_lines(accuracies: Sequence[ProbeAccuracy]) -> list[str]:
     if not accuracies:
         return []
     parts = [
-        f"{machine_name(a.stack, a.device, a.kernels)}: x {a.median:.2f} "
-        f"({a.low:.2f}-{a.high:.2f}, {a.cases} case(s))"
+        f"{a.machine.name}: x {a.median:.2f} ({a.low:.2f}-{a.high:.2f}, {a.cases} case(s))"
         for a in accuracies
     ]
     return _wrap(

@@ -430,7 +430,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
         cells.append(
             {
                 "case": row.case,
-                "machine": row.machine,
+                "machine": row.machine.name,
                 "min a seed": _plan_minutes(row.seed_s),
                 "how": how,
                 "fits here": "" if row.fits is None else ("yes" if row.fits else "GPU-sized"),

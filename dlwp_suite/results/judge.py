@@ -24,7 +24,7 @@ from dlwp_suite.results.manifest import (
     SideSpec,
     TargetSpec,
 )
-from dlwp_suite.results.plan import judged_records, plan_rows
+from dlwp_suite.results.plan import judged_records, plan_rows, quoted_machines
 from dlwp_suite.results.records import Record, data_kind, newest
 from dlwp_suite.results.verdicts import Status, Verdict
 
@@ -64,12 +64,15 @@ def _with_plans(
     verdicts: list[Verdict], records: list[Mapping[str, Any]], manifest: Manifest
 ) -> list[Verdict]:
     """A case not run where a time probe ran carries the plan's row: its time there;
-    where CPUs with different kernels timed it, the fastest's (the plan table has all)."""
+    where CPUs with different kernels were planned, the row of the one that timed the
+    most cases (``quoted_machines``; the plan table has all)."""
     plans: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for profile in {v.profile for v in verdicts if v.status is Status.NOT_RUN}:
         rows = plan_rows(records, manifest, profile)
-        for row in sorted(rows, key=lambda r: (r.seed_s is None, r.seed_s or 0.0), reverse=True):
-            plans[(row.case, row.stack, row.device, profile)] = row.as_data()
+        quoted = quoted_machines(rows)
+        for row in rows:
+            if row.machine == quoted[(row.stack, row.device)]:
+                plans[(row.case, row.stack, row.device, profile)] = row.as_data()
     return [
         dataclasses.replace(v, plan=plan)
         if v.status is Status.NOT_RUN

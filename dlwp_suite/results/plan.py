@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from dlwp_suite.results.manifest import Manifest
-from dlwp_suite.results.records import Record, cpu_kernels, newest
+from dlwp_suite.results.records import Record, newest
 from dlwp_suite.results.store import recorded_in_run
 
 #: Cases timed on both a CPU and a GPU set the CPU : GPU ratio only from this many
@@ -71,14 +71,23 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
     return SeedEstimate(timed + remaining, timed, cut, plan.get("stopped"))
 
 
-#: A machine as the plan keeps it apart: stack, device and CPU kernels ("" unrecorded).
-Machine = tuple[str, str, str]
+class Machine(NamedTuple):
+    """A machine as the plan keeps it apart."""
+
+    stack: str
+    device: str
+    kernels: str  # ``records.cpu_kernels``; "" on a GPU and where records predate them
+
+    @property
+    def name(self) -> str:
+        """``tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)``: how the plan and
+        its ``--machine`` option name it."""
+        return f"{self.stack} {self.device}" + (f" ({self.kernels})" if self.kernels else "")
 
 
-def machine_name(stack: str, device: str, kernels: str) -> str:
-    """``tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off)``: how the plan and its
-    ``--machine`` option name a machine."""
-    return f"{stack} {device}" + (f" ({kernels})" if kernels else "")
+def _machine_of(record: Mapping[str, Any]) -> Machine:
+    """The machine of a record labelled by ``newest``."""
+    return Machine(record["stack"], record["device"], record["kernels"])
 
 
 @dataclass(frozen=True)
@@ -120,9 +129,9 @@ class PlanRow:
     speed_scaled: int = 0
 
     @property
-    def machine(self) -> str:
-        """The machine's name (``machine_name``)."""
-        return machine_name(self.stack, self.device, self.kernels)
+    def machine(self) -> Machine:
+        """The machine the row plans."""
+        return Machine(self.stack, self.device, self.kernels)
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
@@ -144,20 +153,22 @@ def riders_by_trainer(
     return found
 
 
-def _newest_by_kernels(records: Iterable[Mapping[str, Any]]) -> list[Record]:
-    """The newest run of each case per stack, device and CPU kernels, each labelled with
-    its ``kernels``: a time says what a machine with those kernels took, whichever run
-    is newest on another."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for record in records:
-        groups.setdefault(cpu_kernels(record["environment"]), []).append(record)
-    return [{**row, "kernels": kernels} for kernels, rows in groups.items() for row in newest(rows)]
+def quoted_machines(rows: Iterable[PlanRow]) -> dict[tuple[str, str], Machine]:
+    """Per stack and device, the machine whose plan a not-run verdict there quotes: the
+    one that timed the most cases (ties: the last by name), so that the front page's
+    totals add up one machine's minutes."""
+    timed: dict[Machine, int] = {}
+    for row in rows:
+        timed[row.machine] = timed.get(row.machine, 0) + (row.seed_s is not None)
+    chosen: dict[tuple[str, str], Machine] = {}
+    for machine in sorted(timed, key=lambda m: (timed[m], m.name)):
+        chosen[(machine.stack, machine.device)] = machine
+    return chosen
 
 
 def _probe_records(records: Iterable[Mapping[str, Any]]) -> list[Record]:
-    return _newest_by_kernels(
-        r for r in records if r.get("kind") == "time_probe" or r.get("time_probe")
-    )
+    probes = (r for r in records if r.get("kind") == "time_probe" or r.get("time_probe"))
+    return newest(probes, by_kernels=True)
 
 
 def judged_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -189,10 +200,12 @@ def _seed_walls(
     model another case trained (and timed: their records' ``details.reused``)."""
     walls: Walls = {}
     reused: dict[tuple[str, str, str, str], int] = {}
-    for row in _newest_by_kernels(records):
+    # A time says what a machine with those kernels took, whichever run is newest on
+    # another.
+    for row in newest(records, by_kernels=True):
         if row["kind"] != "model" or row["profile"] != profile:
             continue
-        key = (_case(row), row["stack"], row["device"], row["kernels"])
+        key = (_case(row), *_machine_of(row))
         wall = (row.get("timings") or {}).get("wall_s")
         if (row.get("details") or {}).get("reused"):
             reused[key] = reused.get(key, 0) + 1
@@ -245,7 +258,7 @@ def plan_rows(
     records = list(records)
     probes = _probe_records(records)
     machines: dict[Machine, None] = {
-        (r["stack"], r["device"], r["kernels"]): None
+        _machine_of(r): None
         for r in probes
         if r["profile"] == profile and not r["device"].startswith("GPU")
     }
@@ -325,7 +338,7 @@ def _probes_here(
     return [
         r
         for r in probes
-        if (r["stack"], r["device"], r["kernels"]) == machine
+        if _machine_of(r) == machine
         and r["profile"] == profile
         and (_case(r) == case or r.get("test") == f"model:{case}")
     ]
@@ -345,7 +358,7 @@ def _probed(
     probe = next((r for r in here if r["kind"] == "time_probe"), None)
     if probe is None or not probe["plan"]["phases"] or probe["plan"].get("reused"):
         return None
-    seconds, factor = _at_speed(seed_estimate(probe).seconds, _canary(probe), now_s, machine[1])
+    seconds, factor = _at_speed(seed_estimate(probe).seconds, _canary(probe), now_s, machine.device)
     return seconds, factor is not None
 
 
@@ -354,9 +367,7 @@ class ProbeAccuracy:
     """On one machine, measured seed time over the time probe's, for every case both
     timed: what the plan's extrapolations are worth there."""
 
-    stack: str
-    device: str
-    kernels: str
+    machine: Machine
     cases: int
     median: float
     low: float
@@ -370,10 +381,9 @@ def probe_accuracy(rows: Iterable[PlanRow]) -> list[ProbeAccuracy]:
     for row in rows:
         heavy = row.seed_s is not None and row.seed_s >= RATIO_MIN_S
         if heavy and row.how == "measured" and row.seeds_timed and row.probe_s:
-            machine = (row.stack, row.device, row.kernels)
-            ratios.setdefault(machine, []).append(row.seed_s / row.probe_s)
+            ratios.setdefault(row.machine, []).append(row.seed_s / row.probe_s)
     return [
-        ProbeAccuracy(*machine, len(r), statistics.median(r), min(r), max(r))
+        ProbeAccuracy(machine, len(r), statistics.median(r), min(r), max(r))
         for machine, r in ratios.items()
     ]
 
@@ -403,7 +413,7 @@ def _machine_time(
     extrapolation, else why it has none; at the speed the canary read now (``now_s``)
     says where given. Where some seeds carry a canary, the median is theirs alone: a
     seed of unknown speed beside them would make the median a mix of two moments."""
-    device = machine[1]
+    device = machine.device
     if seconds := walls.get((case, *machine)):
         timed = [_at_speed(wall, canary, now_s, device) for wall, canary in seconds]
         scaled = [(s, f) for s, f in timed if f is not None] or timed

@@ -41,10 +41,12 @@ def cpu_kernels(environment: Mapping[str, Any]) -> str:
     """``AVX2, oneDNN off``: what picked a CPU run's kernels, the highest vector extension
     its CPU has and, on TensorFlow, whether oneDNN ran (one CPU model string covered VMs
     2-4x apart on convolutions: docs/results.md). "" on a GPU and in records that predate
-    both (2026-12-07)."""
-    flags = environment.get("cpu_vector_flags")
-    if device_label(environment) != "CPU" or flags is None:
+    both (2026-12-07); "vector flags unknown" where a newer record could not read them
+    (no /proc/cpuinfo)."""
+    if device_label(environment) != "CPU" or "cpu_vector_flags" not in environment:
         return ""
+    if (flags := environment["cpu_vector_flags"]) is None:
+        return "vector flags unknown"
     present = set(str(flags).split())
     level = next((name for flag, name in _VECTOR_LEVELS if flag in present), "no AVX2")
     onednn = environment.get("tensorflow_onednn")
@@ -66,27 +68,30 @@ def data_kind(record: Mapping[str, Any]) -> str:
 _GROUP = ("profile", "stack", "device", "experiment", "variant", "kind", "name")
 
 
-def newest(records: Iterable[Mapping[str, Any]]) -> list[Record]:
-    """The newest run of each case, baseline and outcome per stack, each seed once.
+def newest(records: Iterable[Mapping[str, Any]], by_kernels: bool = False) -> list[Record]:
+    """The newest run of each case, baseline and outcome per stack and device (and CPU
+    kernels, ``by_kernels``: the plan's times), each seed once.
 
-    "Newest" is the run that started last (its first invocation; ties go to the larger
-    id). A seed recorded twice in that run (two invocations sharing a run id) counts
-    once, its latest record, with ``times_recorded`` saying how often.
+    "Newest" is the run that started last (its first invocation, on any machine; ties go
+    to the larger id). A seed recorded twice in that run (two invocations sharing a run
+    id) counts once, its latest record, with ``times_recorded`` saying how often.
     """
     rows = [upgraded(r) for r in records]  # records made in memory, not read
     starts = run_starts(rows)
     for row in rows:
         row["stack"] = stack_label(row["environment"])
         row["device"] = device_label(row["environment"])
+        row["kernels"] = cpu_kernels(row["environment"])
+    group = (*_GROUP, "kernels") if by_kernels else _GROUP
     order = {run: f"{start}|{run}" for run, start in starts.items()}
     latest: dict[tuple, str] = {}
     for row in rows:
-        key = tuple(row.get(k) for k in _GROUP)
+        key = tuple(row.get(k) for k in group)
         latest[key] = max(latest.get(key, ""), order[row["run_id"]])
     kept: dict[tuple, Record] = {}
     counts: dict[tuple, int] = {}
     for row in sorted(rows, key=lambda r: r.get("recorded_at") or ""):
-        key = tuple(row.get(k) for k in _GROUP)
+        key = tuple(row.get(k) for k in group)
         if order[row["run_id"]] != latest[key]:
             continue
         once = (*key, row["seed"] if row["kind"] != "outcome" else row.get("test"))
