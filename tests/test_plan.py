@@ -496,6 +496,8 @@ def test_a_case_not_run_quotes_the_plan_of_the_cpu_that_timed_the_most(manifest)
         )
         assert first[SMALLER].plan["reason"] == "data missing: imdb.npz"
         assert first[ORIGINAL].plan["kernels"] == "AVX2, oneDNN off"
+        front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
+        assert "on tf2.21.0 keras3.15.1 tensorflow CPU (AVX2, oneDNN off): 1 case(s) fit" in front
 
 
 def test_the_newest_run_on_each_kernels_times_them(manifest):

@@ -224,8 +224,9 @@ def front_page(
             if gap.gpu_cases
             else "none is GPU-sized"
         )
+        kernels = f" ({gap.kernels})" if gap.kernels else ""
         lines += _wrap(
-            f"Not run yet in `{gap.profile}` on {gap.stack} {gap.device}: {gap.fit_cases} "
+            f"Not run yet in `{gap.profile}` on {gap.stack} {gap.device}{kernels}: {gap.fit_cases} "
             f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}. "
             "The plan, case by case: [time.md](time.md)."
         )

@@ -152,6 +152,7 @@ class PlanGap:
     fit_seed_s: float
     gpu_cases: int
     gpu_seed_s: float
+    kernels: str = ""  # the CPU kernels of the machine whose plan the verdicts quote
 
 
 def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
@@ -184,6 +185,7 @@ def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
                 fit_seed_s=sum(p["seed_s"] for p in spends if p["fits"]),
                 gpu_cases=len(sized),
                 gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in spends if not p["fits"]),
+                kernels=next(iter(cases.values())).get("kernels") or "",
             )
         )
     return gaps
