@@ -22,7 +22,7 @@ from dlwp_suite.report.scoreboard import (
     scoreboard,
 )
 from dlwp_suite.results.manifest import DivergenceSpec
-from dlwp_suite.results.plan import NO_PROBE, PlanRow, ProbeAccuracy
+from dlwp_suite.results.plan import NO_PROBE, Machine, PlanRow, ProbeAccuracy
 from dlwp_suite.results.verdicts import Status, Verdict
 from dlwp_suite.words import describe_bar
 
@@ -224,9 +224,9 @@ def front_page(
             if gap.gpu_cases
             else "none is GPU-sized"
         )
-        kernels = f" ({gap.kernels})" if gap.kernels else ""
+        machine = Machine(gap.stack, gap.device, gap.kernels).name
         lines += _wrap(
-            f"Not run yet in `{gap.profile}` on {gap.stack} {gap.device}{kernels}: {gap.fit_cases} "
+            f"Not run yet in `{gap.profile}` on {machine}: {gap.fit_cases} "
             f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}. "
             "The plan, case by case: [time.md](time.md)."
         )
