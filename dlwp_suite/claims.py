@@ -148,7 +148,8 @@ class Claim:
         not hold, or inconclusive (``dlwp_suite.results.bars.weigh``)."""
         if not a or not b:
             raise ValueError(f"claim {self.id}: both sides need at least one value")
-        return ClaimCheck(self, weigh(self.rule(), a, b))
+        once = (self.a.kind == "baseline", self.b.kind == "baseline")
+        return ClaimCheck(self, weigh(self.rule(), a, b, once))
 
 
 @dataclass(frozen=True)

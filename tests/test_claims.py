@@ -81,6 +81,12 @@ def test_a_baseline_pairs_with_every_seed():
     assert [p[3] for p in check.weighed.pairs] == [True, False]
 
 
+def test_a_networks_one_seed_pairs_only_with_its_own_seed():
+    check = claim().judge({0: 2.2, 1: 2.3, 2: 2.3}, {0: 2.4})
+    assert [p[0] for p in check.weighed.pairs] == [0]
+    assert check.evidence == "inconclusive"
+
+
 def test_claim_is_stored_as_data_and_rebuilt():
     original = claim(
         "within", 0.1, divergence=Divergence(Stack(">=3", ("jax",)), "why", "runs", "d1", PROBE)

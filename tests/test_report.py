@@ -141,6 +141,19 @@ def test_a_claim_on_one_seed_is_inconclusive_and_on_three_agreeing_seeds_holds(m
     assert held.evidence["p_holds"] == 0.125
 
 
+def test_a_networks_one_seed_pairs_once_not_with_every_seed_of_the_other(manifest):
+    """A network recorded on one seed against one on three: one pair, inconclusive (a
+    baseline's one value pairs with every seed; a network's seed is no baseline)."""
+    claim = "imdb2e-positional-embedding-helps"
+    spec = next(c for c in manifest.profiles["book"].claims if c.id == claim)
+    records = [
+        model(spec.b.label, 0, {"test_accuracy": 0.87}, profile="book"),
+        *(model(spec.a.label, s, {"test_accuracy": 0.88}, profile="book") for s in range(3)),
+    ]
+    verdict = one(judge(records, manifest), claim)
+    assert verdict.status is Status.INCONCLUSIVE and verdict.evidence["held"] == 1
+
+
 def test_not_run_says_why_and_a_short_run_is_incomplete(manifest):
     records = [
         outcome("model:ch03.reuters.dense[book]", "skipped", "dataset unavailable: reuters.npz"),

@@ -145,19 +145,31 @@ class PairedEvidence:
         return sum(p[3] for p in self.pairs)
 
 
-def pair_up(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, tuple[float, float]]:
-    """Pair the seeds of two sides; a side with one value (a baseline) pairs with all."""
-    if len(b) == 1:
+def pair_up(
+    a: Mapping[int, float],
+    b: Mapping[int, float],
+    fitted_once: tuple[bool, bool] = (False, False),
+) -> dict[int, tuple[float, float]]:
+    """Pair the seeds of two sides by number. A side fitted once (a baseline: one value
+    for the experiment) pairs its value with every seed of the other; a network's one
+    seed pairs only with the same seed, never three times over."""
+    if fitted_once[1] and len(b) == 1:
         only = next(iter(b.values()))
         return {seed: (value, only) for seed, value in a.items()}
-    if len(a) == 1:
+    if fitted_once[0] and len(a) == 1:
         only = next(iter(a.values()))
         return {seed: (only, value) for seed, value in b.items()}
     return {seed: (a[seed], b[seed]) for seed in sorted(a.keys() & b.keys())}
 
 
-def weigh(rule: RelationRule, a: Mapping[int, float], b: Mapping[int, float]) -> PairedEvidence:
-    """Judge a relation on per-seed values of its two sides.
+def weigh(
+    rule: RelationRule,
+    a: Mapping[int, float],
+    b: Mapping[int, float],
+    fitted_once: tuple[bool, bool] = (False, False),
+) -> PairedEvidence:
+    """Judge a relation on per-seed values of its two sides (``fitted_once``: which side
+    is a baseline, see ``pair_up``).
 
     It ``holds`` when the medians clear the relation and the pairs agree beyond seed
     noise: a one-sided sign test over the pairs at ``SIGN_TEST_LEVEL`` (a sign test needs
@@ -168,7 +180,10 @@ def weigh(rule: RelationRule, a: Mapping[int, float], b: Mapping[int, float]) ->
     if not a or not b:
         raise ValueError("both sides need at least one value")
     a_median, b_median = statistics.median(a.values()), statistics.median(b.values())
-    pairs = tuple((seed, x, y, rule.holds(x, y)) for seed, (x, y) in sorted(pair_up(a, b).items()))
+    pairs = tuple(
+        (seed, x, y, rule.holds(x, y))
+        for seed, (x, y) in sorted(pair_up(a, b, fitted_once).items())
+    )
     n, held = len(pairs), sum(p[3] for p in pairs)
     p_holds = binomtest(held, n, 0.5, alternative="greater").pvalue if n else 1.0
     p_fails = binomtest(held, n, 0.5, alternative="less").pvalue if n else 1.0

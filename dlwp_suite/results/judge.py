@@ -298,7 +298,7 @@ class _StackView:
                 reason=f"{side.label} {why}",
                 waits_on=side.label,
             )
-        weighed = weigh(claim.rule, a, b)
+        weighed = weigh(claim.rule, a, b, (claim.a.variant is None, claim.b.variant is None))
         status = {
             "holds": Status.HOLDS,
             "inconclusive": Status.INCONCLUSIVE,
