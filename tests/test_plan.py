@@ -315,6 +315,31 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     assert (gap.fit_cases, gap.fit_seed_s, gap.gpu_cases) == (1, pytest.approx(3010.0), 1)
 
 
+def test_a_rider_too_long_alone_fits_beside_a_trainer_that_fits(manifest):
+    """A viewer whose time alone (its trainer's training included) is over an hour fits
+    where its trainer fits and lacks the same seeds: selected together, it trains
+    nothing. Once the trainer has seeds the viewer lacks, the viewer would train alone:
+    GPU-sized."""
+    trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
+    probes = [
+        probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),  # 60 + 15 x 97 s
+        probe(viewer, [phase(3, 100, 150.0, 30.0)], wall_s=160.0),  # 160 + 60 x 97 s
+    ]
+    rows = {r.case: r for r in plan_rows(probes, manifest)}
+    assert rows[viewer].seed_s == pytest.approx(160.0 + 60 * 97)  # over FITS_WITHIN_S
+    assert rows[viewer].fits and rows[trainer].fits
+    (both, *_) = plan_selections(rows.values(), manifest, "fits")
+    assert "views-scratch" in both.line and "scratch-augmented" in both.line
+    assert both.seconds == pytest.approx(3 * (60.0 + 15 * 97) + 5.0)  # + its baselines
+    assert plan_selections(rows.values(), manifest, "gpu-sized") == []
+    # The trainer's seeds recorded, the viewer's not: it would train alone.
+    done = [*probes, *(book_seed(trainer, s, 1500.0, None) for s in range(3))]
+    rows = {r.case: r for r in plan_rows(done, manifest)}
+    assert rows[viewer].fits is False
+    (alone,) = plan_selections(rows.values(), manifest, "gpu-sized")[:1]
+    assert "views-scratch" in alone.line and "scratch-augmented" not in alone.line
+
+
 def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded():
     """A run's opening line: a viewer selected with its trainer trains nothing of its own,
     alone it does; the seeds the resumed run recorded are not trained again, and a viewer

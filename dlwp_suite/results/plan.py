@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 from dlwp_suite.results.manifest import Manifest
@@ -103,7 +103,8 @@ class PlanRow:
     seeds_timed: int  # seeds of a run that measured it (0: a time probe)
     phases_cut: int
     baselines_s: float | None  # the experiment's baselines, fitted once (probe only)
-    fits: bool | None  # seed_s within FITS_WITHIN_S
+    # seed_s within FITS_WITHIN_S, or riding with a trainer that fits (``_riding_fits``)
+    fits: bool | None
     gpu_s: float | None
     gpu_how: str  # "measured" | "estimated" | ""
     gpu_device: str  # the GPU that measured it, or that the estimate's ratio came from
@@ -275,7 +276,7 @@ def plan_rows(
                 gpu[case] = (measured, device)
     trainers = {c.id: c.trained_by for c in manifest.profiles[profile].cases if c.baseline is None}
     cases = list(trainers)
-    rows = []
+    rows: list[PlanRow] = []
     for machine in machines:
         stack, device, kernels = machine
         timed = {c: _machine_time(c, machine, walls, probes, profile, canary_now_s) for c in cases}
@@ -290,6 +291,7 @@ def plan_rows(
             else None
         )
         ratio_devices = sorted({gpu[c][1] for c in heavy})
+        here: list[PlanRow] = []
         for case in cases:
             seed_s, how, seeds, cut, baselines_s, reason, stopped, speed = timed[case]
             probed = _probed(case, machine, probes, profile, canary_now_s) if seeds else None
@@ -299,7 +301,7 @@ def plan_rows(
                 gpu_s, gpu_how, gpu_device = seed_s / ratio, "estimated", ", ".join(ratio_devices)
             else:
                 gpu_s, gpu_how, gpu_device = None, "", ""
-            rows.append(
+            here.append(
                 PlanRow(
                     case=case,
                     stack=stack,
@@ -327,7 +329,29 @@ def plan_rows(
                     speed_scaled=len(speed),
                 )
             )
+        rows += _riding_fits(here)
     return rows
+
+
+def _riding_fits(rows: Sequence[PlanRow]) -> list[PlanRow]:
+    """One machine's rows, a case that reuses another's training marked as fitting where
+    that trainer fits and still lacks every seed it lacks: the run scripts select them
+    together and it trains nothing of its own (its time alone, which includes the
+    training, would call it GPU-sized and send a GPU to train the same model again)."""
+    by_case = {row.case: row for row in rows}
+    fitted = []
+    for row in rows:
+        trainer = by_case.get(row.rides_with or "")
+        if (
+            row.fits is False
+            and trainer is not None
+            and trainer.fits
+            # Every seed the trainer recorded, the rider has: those it lacks, both lack.
+            and set(trainer.seeds_recorded) <= set(row.seeds_recorded)
+        ):
+            row = replace(row, fits=True)
+        fitted.append(row)
+    return fitted
 
 
 def _probes_here(
