@@ -304,7 +304,7 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     (gap,) = plan_gaps(verdicts)
     assert (gap.fit_cases, gap.fit_seed_s) == (2, pytest.approx(60.0 + 15 * 97))
     front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
-    assert "2 case(s) fit there (one seed of each: ~25 min), none is GPU-sized." in front
+    assert "2 case(s) fit there (one seed of each: ~25 min), none is GPU-sized; 62 more" in front
     # The trainer done without it: the viewer trains alone, and its time counts.
     done = [book_seed(trainer, s, 1500.0, None) for s in range(3)]
     (gap,) = plan_gaps(judge([*probes, *done], manifest, profiles=["book"]))
@@ -440,12 +440,30 @@ def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     assert bigger.status is Status.NOT_RUN and bigger.plan is not None
     assert markdown.status_text(bigger).startswith("not run (GPU-sized: ~103 min a seed here")
     front = markdown.front_page(verdicts, manifest.divergences, {}, {})
-    assert "Not run yet in `book` on tf2.21.0 keras3.15.1 tensorflow CPU: 0 case(s) fit" in front
-    assert "1 are GPU-sized" in " ".join(front.split())
+    front = " ".join(front.split())
+    assert (
+        "Not run yet in `book` on tf2.21.0 keras3.15.1 tensorflow CPU (a CPU of records before "
+        "2026-12-07, which name no kernels): 0 case(s) fit" in front
+    )
+    assert "1 are GPU-sized" in front and "more were never timed there (no time probe)" in front
     # Without the probe, the same judge gives the same verdicts but no plan.
     plain = judge(book, manifest, profiles=["book"])
     assert [(v.subject, v.status) for v in plain] == [(v.subject, v.status) for v in verdicts]
     assert all(v.plan is None for v in plain)
+
+
+def test_a_case_never_attempted_says_what_its_time_probe_found(manifest):
+    """The book run never tried the smaller network; its probe found the data missing:
+    the verdict's reason leads with that, not only "not attempted"."""
+    book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
+    verdicts = judge([*book, *bigger_probed_smaller_missing()], manifest, profiles=["book"])
+    (smaller, *_) = [v for v in verdicts if v.subject == SMALLER and v.kind != "claim"]
+    assert smaller.status is Status.NOT_RUN
+    assert smaller.reason == (
+        "data missing: imdb.npz where its time probe ran; not attempted on this stack"
+    )
+    (bigger, *_) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"]
+    assert bigger.reason == "not attempted on this stack"  # timed: its plan says the rest
 
 
 #: The same stack on an AVX2-only CPU with oneDNN off, as records since 2026-12-07 name it.

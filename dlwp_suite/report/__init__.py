@@ -166,13 +166,13 @@ def write_report(
     frame = tables.newest_runs(records)
     chapters = sorted({v.chapter for v in verdicts})
     for chapter in chapters:
-        # Each chapter page opens on the stack that answered most of that chapter.
-        here = choose_stacks([v for v in verdicts if v.chapter == chapter], stack)
+        # A chapter page opens on the front page's stack, so its links land on the rows
+        # the front page counted; the other stacks' verdicts fold below.
         details = {
             profile: _details(frame, manifest, out_dir, profile, f"{s} {d}", chapter, link_prefix)
-            for profile, (s, d) in here.items()
+            for profile, (s, d) in shown.items()
         }
-        page = markdown.chapter_page(chapter, verdicts, here, details, facts)
+        page = markdown.chapter_page(chapter, verdicts, shown, details, facts)
         (out_dir / f"{chapter}.md").write_text(page)
     front = markdown.front_page(verdicts, manifest.divergences, facts, shown)
     timing = ["# Time and speed", "", *markdown.provenance_lines(facts), ""]

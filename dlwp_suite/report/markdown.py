@@ -49,7 +49,8 @@ WORDS = (
     "inconclusive, do not hold; bars M/X: met, missed; diverge, fails, incompl, not run: "
     "verdicts (one a book number, claim or bar) that are a known divergence, fail "
     "without an established cause, have fewer seeds than planned, or have no answer "
-    "there yet (why, most first; the lines below count cases instead). "
+    "there yet (why, most first; the lines below count cases instead; a column with none "
+    "anywhere is left out). "
     "**reproduces**: a book number, on the book's real data, inside its measured band. "
     "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
     "test: three seeds that agree are the least that concludes). A suite **bar** (over "
@@ -225,10 +226,17 @@ def front_page(
             else "none is GPU-sized"
         )
         machine = Machine(gap.stack, gap.device, gap.kernels).name
+        if not gap.kernels and not gap.device.startswith("GPU"):
+            machine += " (a CPU of records before 2026-12-07, which name no kernels)"
+        untimed = (
+            f"; {gap.untimed_cases} more were never timed there (no time probe)"
+            if gap.untimed_cases
+            else ""
+        )
         lines += _wrap(
             f"Not run yet in `{gap.profile}` on {machine}: {gap.fit_cases} "
-            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}. "
-            "The plan, case by case: [time.md](time.md)."
+            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}"
+            f"{untimed}. The plan, case by case: [time.md](time.md)."
         )
         lines.append("")
     seen = divergences_seen(verdicts)
@@ -243,7 +251,12 @@ def front_page(
     if not seen:
         lines.append("none seen")
     missed = failures(verdicts)
-    lines += ["", f"## Failures without an established cause ({len(missed)})", ""]
+    lines += [
+        "",
+        "## Bars missed, claims that do not hold and failures, without an established cause "
+        f"({len(missed)})",
+        "",
+    ]
     for v in missed:
         what = v.subject if v.kind == "claim" else f"{v.subject} {v.metric}"
         lines += _wrap(
@@ -267,11 +280,11 @@ def front_page(
         lines += [_table(rows), ""]
     others = "; ".join(f"`{p}`: {s} {d}" for p, (s, d) in shown.items())
     lines += _wrap(
-        f"Shown above: {others} (the stack with the most answers; a chapter page opens on the "
-        "stack that answered most of that chapter; `dlwp-suite report --stack NAME` picks "
-        "another). Every other stack is in "
-        "the chapter pages' matrices, `verdicts.json` (the verdicts as data) and "
-        "`index.html` (sortable, filterable); time and speed per stack in [time.md](time.md)."
+        f"Shown above: {others} (the stack with the most answers; the chapter pages open on "
+        "it too; `dlwp-suite report --stack NAME` picks another). Every other stack is in "
+        "the chapter pages' matrices and their folded tables, `verdicts.json` (the verdicts "
+        "as data) and `index.html` (sortable, filterable); time and speed per stack in "
+        "[time.md](time.md)."
     )
     return "\n".join(lines) + "\n"
 
@@ -309,8 +322,9 @@ def chapter_page(
     details: Mapping[str, list[str]],
     provenance: Mapping[str, Any],
 ) -> str:
-    """``<chapter>.md``: per profile, the shown stack's verdicts, the other stacks'
-    marks, then the detail blocks (curves with captions, baselines, samples, data)."""
+    """``<chapter>.md``: per profile, the shown stack's verdicts, every stack's marks,
+    each other stack's verdicts folded (``<details>``; most answers first), then the shown
+    stack's detail blocks (curves with captions, baselines, samples, data)."""
     lines = [
         f"# {chapter}",
         "",
@@ -328,8 +342,26 @@ def chapter_page(
         lines += [f"## Profile `{profile}` on {stack} {device}", ""]
         lines += [", ".join(f"{n} {s}" for s, n in counts.most_common()), ""]
         lines += [_table(verdict_rows(here)), ""]
+        others = Counter(
+            (v.stack, v.device)
+            for v in in_profile
+            if (v.stack, v.device) != (stack, device) and v.status is not Status.NOT_RUN
+        )
         if len({(v.stack, v.device) for v in in_profile}) > 1:
             lines += [f"### `{profile}` on every stack", "", LEGEND, ""]
             lines += [_table(matrix_rows(in_profile)), ""]
+        for other, _ in others.most_common():
+            theirs = [v for v in in_profile if (v.stack, v.device) == other]
+            tally = Counter(str(v.status) for v in theirs)
+            summary = ", ".join(f"{n} {s}" for s, n in tally.most_common())
+            lines += [
+                "<details>",
+                f"<summary><code>{profile}</code> on {' '.join(other)}: {summary}</summary>",
+                "",
+                _table(verdict_rows(theirs)),
+                "",
+                "</details>",
+                "",
+            ]
         lines += details.get(profile, [])
     return "\n".join(lines) + "\n"

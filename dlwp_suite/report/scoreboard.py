@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dlwp_suite.results.plan import riders_by_trainer
+from dlwp_suite.results.plan import NO_PROBE, riders_by_trainer
 from dlwp_suite.results.verdicts import Status, Verdict
 
 PROFILE_ORDER = ("book", "quick", "smoke")
@@ -153,18 +153,27 @@ class PlanGap:
     gpu_cases: int
     gpu_seed_s: float
     kernels: str = ""  # the CPU kernels of the machine whose plan the verdicts quote
+    untimed_cases: int = 0  # not run, and neither a probe nor a run timed them there
 
 
 def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
-    """Per profile and machine, the not-run cases its time probes planned (each once);
-    a case that rides with another not-run case of its kind (fits, or GPU-sized) adds no
-    time of its own."""
+    """Per profile and machine, the not-run cases its time probes planned (each once),
+    and how many no probe timed there; a case that rides with another not-run case of
+    its kind (fits, or GPU-sized) adds no time of its own."""
     plans: dict[tuple[str, str, str], dict[str, dict]] = {}
+    untimed: dict[tuple[str, str, str], set[str]] = {}
+    kernels: dict[tuple[str, str, str], str] = {}
     for v in verdicts:
-        if v.status is Status.NOT_RUN and v.plan and v.plan.get("seed_s") is not None:
+        if v.status is not Status.NOT_RUN or not v.plan:
+            continue
+        kernels.setdefault(_key(v), v.plan.get("kernels") or "")
+        if v.plan.get("seed_s") is not None:
             plans.setdefault(_key(v), {})[v.subject] = dict(v.plan)
+        elif v.plan.get("reason") == NO_PROBE:
+            untimed.setdefault(_key(v), set()).add(v.subject)
     gaps = []
-    for key, cases in plans.items():
+    for key in {**plans, **untimed}:
+        cases = plans.get(key, {})
         fit = {c: p for c, p in cases.items() if p["fits"]}
         sized = {c: p for c, p in cases.items() if not p["fits"]}
         # Fitting and GPU-sized cases are selected apart: a rider is free only beside a
@@ -185,7 +194,8 @@ def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
                 fit_seed_s=sum(p["seed_s"] for p in spends if p["fits"]),
                 gpu_cases=len(sized),
                 gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in spends if not p["fits"]),
-                kernels=next(iter(cases.values())).get("kernels") or "",
+                kernels=kernels[key],
+                untimed_cases=len(untimed.get(key, ())),
             )
         )
     return gaps

@@ -24,12 +24,15 @@ from dlwp_suite.results.manifest import (
     SideSpec,
     TargetSpec,
 )
-from dlwp_suite.results.plan import judged_records, plan_rows, quoted_machines
+from dlwp_suite.results.plan import NO_PROBE, judged_records, plan_rows, quoted_machines
 from dlwp_suite.results.records import Record, data_kind, newest
 from dlwp_suite.results.verdicts import Status, Verdict
 
 TIMINGS = ("train_samples_per_s", "inference_samples_per_s", "train_tokens_per_s")
 _KIND_ORDER = {"real": 0, "stand-in": 1, "generated": 2}
+
+#: The reason of a case its stack has no record or outcome of.
+NOT_ATTEMPTED = "not attempted on this stack"
 
 
 def judge(
@@ -74,12 +77,22 @@ def _with_plans(
             if row.machine == quoted[(row.stack, row.device)]:
                 plans[(row.case, row.stack, row.device, profile)] = row.as_data()
     return [
-        dataclasses.replace(v, plan=plan)
+        dataclasses.replace(v, plan=plan, reason=_with_probe_reason(v.reason, plan))
         if v.status is Status.NOT_RUN
         and (plan := plans.get((v.subject, v.stack, v.device, v.profile))) is not None
         else v
         for v in verdicts
     ]
+
+
+def _with_probe_reason(reason: str, plan: Mapping[str, Any]) -> str:
+    """A case never attempted, with what its time probe there found where it timed
+    nothing (a data file missing): the reason a reader needs, not only "not attempted"."""
+    if reason != NOT_ATTEMPTED or plan.get("seed_s") is not None or not plan.get("reason"):
+        return reason
+    if plan["reason"] == NO_PROBE:
+        return reason
+    return f"{plan['reason']} where its time probe ran; {reason}"
 
 
 class _StackView:
@@ -116,7 +129,7 @@ class _StackView:
     def _not_run_reason(self, test: str) -> tuple[Status, str]:
         ended = self.outcomes.get(test)
         if ended is None:
-            return Status.NOT_RUN, "not attempted on this stack"
+            return Status.NOT_RUN, NOT_ATTEMPTED
         if ended["outcome"] == "failed":
             return Status.FAILS, f"the test failed before recording: {ended['reason']}"
         return Status.NOT_RUN, f"{ended['outcome']}: {ended['reason']}".rstrip(": ")
