@@ -328,6 +328,8 @@ def test_a_rider_too_long_alone_fits_beside_a_trainer_that_fits(manifest):
     rows = {r.case: r for r in plan_rows(probes, manifest)}
     assert rows[viewer].seed_s == pytest.approx(160.0 + 60 * 97)  # over FITS_WITHIN_S
     assert rows[viewer].fits and rows[trainer].fits
+    cells = plan_table([rows[viewer], rows[trainer]])["fits its machine"]
+    assert list(cells) == ["with its trainer", "yes"]
     (both, *_) = plan_selections(rows.values(), manifest, "fits")
     assert "views-scratch" in both.line and "scratch-augmented" in both.line
     assert both.seconds == pytest.approx(3 * (60.0 + 15 * 97) + 5.0)  # + its baselines

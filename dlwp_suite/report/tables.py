@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from dlwp_suite.results.manifest import ClaimSpec, Manifest
-from dlwp_suite.results.plan import PlanRow
+from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow
 from dlwp_suite.results.records import data_kind, newest
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
@@ -433,10 +433,20 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
                 "machine": row.machine.name,
                 "min a seed": _plan_minutes(row.seed_s),
                 "how": how,
-                "fits here": "" if row.fits is None else ("yes" if row.fits else "GPU-sized"),
+                "fits its machine": _fits_cell(row),
                 "baselines min": _plan_minutes(row.baselines_s),
                 "GPU min a seed": _plan_minutes(row.gpu_s),
                 "GPU": gpu_how,
             }
         )
     return pd.DataFrame(cells)
+
+
+def _fits_cell(row: PlanRow) -> str:
+    """``yes``, ``GPU-sized``, or ``with its trainer`` for a case that fits only riding
+    with the case whose training it reuses (``plan._riding_fits``)."""
+    if row.fits is None:
+        return ""
+    if not row.fits:
+        return "GPU-sized"
+    return "yes" if (row.seed_s or 0.0) <= FITS_WITHIN_S else "with its trainer"

@@ -216,8 +216,9 @@ class _StackView:
         divergence = self._applying(target.divergence)
         if passed:
             status = Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
-            note = f"the declared divergence {divergence.id} did not show" if divergence else ""
-            return status, note
+            if divergence is None:
+                return status, ""
+            return status, f"the declared divergence {divergence.id} did not show on this bar"
         reason = ""
         if divergence is not None:
             shown, reason = self._excused(divergence, found)
