@@ -34,6 +34,9 @@ class _State:
     phase_started: float = 0.0  # about when the phase's first step began
     last_step: float = 0.0
     phases: list[dict[str, Any]] = field(default_factory=list)  # this seed's, as timed
+    # The validation pass running inside a fit: when it began, its batches, the end of
+    # its first batch (which also compiles the test step) and of its last.
+    validation: dict[str, float] = field(default_factory=dict)
 
 
 _STATE = _State()
@@ -87,13 +90,23 @@ def past_budget(budget_s: float | None) -> bool:
 def timed_phases() -> list[dict[str, Any]]:
     """The running seed's phases so far: ``phase``, steps ``done`` of ``total``, their
     ``seconds``, the first report's (``first_step_s``, for ``first_done`` steps: it also
-    builds and compiles), the reports made (``calls``) and, where a probe cut it, ``cut``."""
+    builds and compiles), the reports made (``calls``) and, where a probe cut it, ``cut``.
+    A phase counted in batches also has ``steps_per_epoch`` and, where its fit validated
+    after an epoch, ``validations`` (the passes run) and ``validation_s`` (one pass at
+    the rate of its batches after the first, which compiles)."""
     return [dict(p) for p in _STATE.phases]
 
 
-def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = None) -> None:
-    """Report that ``done`` of ``total`` steps (epochs, iterations) of a phase ended;
-    a line is written only when the interval has passed since the last one."""
+def step(
+    phase: str,
+    done: int,
+    total: int,
+    metric: tuple[str, float] | None = None,
+    steps_per_epoch: int | None = None,
+) -> None:
+    """Report that ``done`` of ``total`` steps (epochs, iterations, or batches of
+    ``steps_per_epoch`` an epoch) of a phase ended; a line is written only when the
+    interval has passed since the last one."""
     now = time.monotonic()
     if phase != _STATE.phase or done == 1:  # a new phase began when the last step ended
         _STATE.phase, _STATE.phase_started = phase, _STATE.last_step
@@ -101,6 +114,8 @@ def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = N
         _STATE.phases.append(
             {"phase": phase, "first_step_s": now - _STATE.last_step, "first_done": done, "calls": 0}
         )
+        if steps_per_epoch:
+            _STATE.phases[-1]["steps_per_epoch"] = steps_per_epoch
     _STATE.last_step = now
     timed = _STATE.phases[-1]
     timed.update(done=done, total=total, seconds=now - _STATE.phase_started)
@@ -124,3 +139,30 @@ def step(phase: str, done: int, total: int, metric: tuple[str, float] | None = N
         _STATE.write(" · ".join(parts))
     except (OSError, ValueError):  # a closed terminal: a progress line never stops a run
         _STATE.write = None
+
+
+def validation_batch(ended: bool = False) -> None:
+    """A batch of the validation pass a fit runs after an epoch ended (``ended``: the
+    pass itself ended). A phase counted in batches times no validation in its steps, so
+    a probe keeps one pass's time to add to each epoch it extrapolates."""
+    now = time.monotonic()
+    pass_ = _STATE.validation
+    if not ended:
+        pass_.setdefault("began", _STATE.last_step)
+        pass_["batches"] = pass_.get("batches", 0) + 1
+        pass_.setdefault("first", now)
+        pass_["last"] = now
+        return
+    _STATE.validation = {}
+    if not _STATE.phases or not pass_:
+        return
+    batches = int(pass_["batches"])
+    # The first batch also compiles the test step, once a fit: the rate of the rest.
+    rate = (pass_["last"] - pass_["first"]) / (batches - 1) if batches > 1 else None
+    seconds = rate * batches if rate is not None else now - pass_["began"]
+    timed = _STATE.phases[-1]
+    timed["validations"] = timed.get("validations", 0) + 1
+    timed["validation_s"] = seconds
+    # The phase's time stays its training steps' (the pass is added per epoch instead).
+    _STATE.phase_started += now - pass_["began"]
+    _STATE.last_step = now

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dlwp_suite import progress
@@ -126,6 +127,56 @@ def test_a_probe_cuts_a_phase_only_after_its_budget_and_its_second_step():
         assert [(p["done"], p["calls"], p["cut"]) for p in progress.timed_phases()] == [
             (2, 2, True)
         ]
+
+
+def test_a_phase_counted_in_batches_adds_a_validation_pass_for_each_epoch_left():
+    """3 of 300 batches (100 an epoch) in 25 s after a 9 s first: 8 s a batch; the fit
+    validated once after the cut (10 s a pass): 297 batches and 2 passes are left."""
+    timed = {**phase(3, 300, 25.0, 9.0), "steps_per_epoch": 100}
+    validated = {**timed, "validations": 1, "validation_s": 10.0}
+    plain = seed_estimate(probe(ORIGINAL, [timed], wall_s=40.0))
+    assert plain.seconds == pytest.approx(40.0 + 8.0 * 297)  # probes that timed no pass
+    estimate = seed_estimate(probe(ORIGINAL, [validated], wall_s=50.0))
+    assert estimate.seconds == pytest.approx(50.0 + 8.0 * 297 + 10.0 * 2)
+
+
+def test_a_probe_times_a_validation_pass_apart_from_its_batches(monkeypatch):
+    clock = iter([0.0, 5.0, 6.0, 7.0, 8.0, 10.0, 11.0, 12.0, 12.5])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    with progress.seed("case", 0, 0, 1):  # reads 0.0
+        progress.step("fit batch", 1, 20, None, 10)  # 5.0: compiles
+        progress.step("fit batch", 2, 20, None, 10)  # 6.0
+        progress.validation_batch()  # 7.0: compiles the test step
+        progress.validation_batch()  # 8.0
+        progress.validation_batch()  # 10.0
+        progress.validation_batch(ended=True)  # 11.0
+        progress.step("fit batch", 3, 20, None, 10)  # 12.0: 1 s of training after the pass
+        (timed,) = progress.timed_phases()
+    assert (timed["validations"], timed["steps_per_epoch"]) == (1, 10)
+    assert timed["validation_s"] == pytest.approx(1.5 * 3)  # 1.5 s a batch after the first
+    assert timed["seconds"] == pytest.approx(7.0)  # the phase's 3 batches, not the pass
+
+
+def test_a_fit_under_a_probe_reports_its_validation_pass():
+    keras = pytest.importorskip("keras")
+    from dlwp_suite.protocols.base import EpochProgress
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((64, 4), "float32"), np.zeros((64, 1), "float32")
+    with progress.seed("case", 0, 0, 1):
+        model.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=3,
+            validation_data=(x, y),
+            verbose=0,
+            callbacks=[EpochProgress("fit", 3, budget_s=0.0)],
+        )
+        (timed,) = progress.timed_phases()
+    assert (timed["done"], timed["total"], timed["steps_per_epoch"]) == (2, 24, 8)
+    assert timed["cut"] and timed["validations"] == 1 and timed["validation_s"] > 0
 
 
 def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):

@@ -251,9 +251,18 @@ class EpochProgress(keras.callbacks.Callback):
         if self.batches is None:
             return
         done = self.epoch * self.batches + batch + 1
-        progress.step(f"{self.phase} batch", done, self.epochs * self.batches)
+        progress.step(f"{self.phase} batch", done, self.epochs * self.batches, None, self.batches)
         if progress.past_budget(self.budget_s):
             self.model.stop_training = True
+
+    # A fit's validation after an epoch: counted in batches, the probe times it apart.
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.batches is not None:
+            progress.validation_batch()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        if self.batches is not None:
+            progress.validation_batch(ended=True)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.batches is not None:

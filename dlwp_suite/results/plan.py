@@ -68,6 +68,12 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
         later = float(phase["seconds"]) - float(phase["first_step_s"])
         rate = later / (done - first) if done > first else float(phase["seconds"]) / done
         remaining += rate * (total - done)
+        # Counted in batches, the steps hold no validation: one pass an epoch not run yet
+        # (probes before 2026-12-07's third session timed none).
+        if (per_epoch := phase.get("steps_per_epoch")) and "validation_s" in phase:
+            epochs = -(-total // int(per_epoch))
+            left = max(0, epochs - int(phase.get("validations", 0)))
+            remaining += float(phase["validation_s"]) * left
     return SeedEstimate(timed + remaining, timed, cut, plan.get("stopped"))
 
 
