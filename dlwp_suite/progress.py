@@ -56,6 +56,7 @@ def seed(case: str, seed_: int, index: int, seeds: int) -> Iterator[None]:
     _STATE.seed_started = _STATE.last_line = _STATE.last_step = time.monotonic()
     _STATE.phase = ""
     _STATE.phases = []
+    _STATE.validation = {}
     try:
         yield
     finally:
@@ -116,6 +117,7 @@ def step(
         )
         if steps_per_epoch:
             _STATE.phases[-1]["steps_per_epoch"] = steps_per_epoch
+        _STATE.validation = {}
     _STATE.last_step = now
     timed = _STATE.phases[-1]
     timed.update(done=done, total=total, seconds=now - _STATE.phase_started)
@@ -141,28 +143,28 @@ def step(
         _STATE.write = None
 
 
-def validation_batch(ended: bool = False) -> None:
-    """A batch of the validation pass a fit runs after an epoch ended (``ended``: the
-    pass itself ended). A phase counted in batches times no validation in its steps, so
-    a probe keeps one pass's time to add to each epoch it extrapolates."""
+def validation_batch(done: int = 0, ended: bool = False) -> None:
+    """``done`` batches of the validation pass a fit runs after an epoch have ended (a
+    call of fused steps reports once, with its last), or (``ended``) the pass has. A
+    phase counted in batches times no validation in its steps, so a probe keeps one
+    pass's time, at the rate of the calls after the first (which compiles the test
+    step), to add to each epoch it extrapolates; a pass of one call times nothing."""
     now = time.monotonic()
     pass_ = _STATE.validation
     if not ended:
         pass_.setdefault("began", _STATE.last_step)
-        pass_["batches"] = pass_.get("batches", 0) + 1
+        pass_.setdefault("first_done", done)
         pass_.setdefault("first", now)
-        pass_["last"] = now
+        pass_.update(done=done, last=now)
         return
     _STATE.validation = {}
     if not _STATE.phases or not pass_:
         return
-    batches = int(pass_["batches"])
-    # The first batch also compiles the test step, once a fit: the rate of the rest.
-    rate = (pass_["last"] - pass_["first"]) / (batches - 1) if batches > 1 else None
-    seconds = rate * batches if rate is not None else now - pass_["began"]
     timed = _STATE.phases[-1]
     timed["validations"] = timed.get("validations", 0) + 1
-    timed["validation_s"] = seconds
+    if pass_["done"] > pass_["first_done"]:
+        rate = (pass_["last"] - pass_["first"]) / (pass_["done"] - pass_["first_done"])
+        timed["validation_s"] = rate * pass_["done"]
     # The phase's time stays its training steps' (the pass is added per epoch instead).
     _STATE.phase_started += now - pass_["began"]
     _STATE.last_step = now

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlwp_suite.results.manifest import CaseSpec, Manifest
-from dlwp_suite.results.plan import PlanRow, riders_by_trainer, seed_estimate
+from dlwp_suite.results.plan import PlanRow, riders_by_trainer, riding_share, seed_estimate
 from dlwp_suite.results.records import newest
 
 
@@ -123,6 +123,9 @@ def plan_selections(
         for selected in (case, *riders.get(case, ())):
             if selected != case:  # seeds the trainer does not train: the rider trains them
                 seconds += len(missing[selected] - missing[case]) * per_seed[selected]
+                # On the seeds both train, the rider's own share (its views, say).
+                share = riding_share(per_seed[selected], per_seed[case])
+                seconds += len(missing[selected] & missing[case]) * share
             experiment = selected.split("[", 1)[0]
             # pytest's ids hold "experiment-variant" where the suite writes "experiment[variant]".
             test_id = selected.replace("[", "-").rstrip("]")

@@ -82,9 +82,10 @@ def test_a_baseline_pairs_with_every_seed():
 
 
 def test_a_networks_one_seed_pairs_only_with_its_own_seed():
-    check = claim().judge({0: 2.2, 1: 2.3, 2: 2.3}, {0: 2.4})
+    check = claim().judge({0: 2.2, 1: 2.5, 2: 2.5}, {0: 2.4})
     assert [p[0] for p in check.weighed.pairs] == [0]
     assert check.evidence == "inconclusive"
+    assert (check.weighed.a, check.weighed.b) == (2.2, 2.4)  # medians of what paired
 
 
 def test_claim_is_stored_as_data_and_rebuilt():

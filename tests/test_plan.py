@@ -141,25 +141,29 @@ def test_a_phase_counted_in_batches_adds_a_validation_pass_for_each_epoch_left()
 
 
 def test_a_probe_times_a_validation_pass_apart_from_its_batches(monkeypatch):
-    clock = iter([0.0, 5.0, 6.0, 7.0, 8.0, 10.0, 11.0, 12.0, 12.5])
+    clock = iter([0.0, 5.0, 6.0, 7.0, 8.0, 10.0, 11.0, 12.0, 13.0, 20.0, 21.0, 22.0])
     monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
     with progress.seed("case", 0, 0, 1):  # reads 0.0
         progress.step("fit batch", 1, 20, None, 10)  # 5.0: compiles
         progress.step("fit batch", 2, 20, None, 10)  # 6.0
-        progress.validation_batch()  # 7.0: compiles the test step
-        progress.validation_batch()  # 8.0
-        progress.validation_batch()  # 10.0
+        progress.validation_batch(1)  # 7.0: compiles the test step
+        progress.validation_batch(2)  # 8.0
+        progress.validation_batch(3)  # 10.0
         progress.validation_batch(ended=True)  # 11.0
         progress.step("fit batch", 3, 20, None, 10)  # 12.0: 1 s of training after the pass
+        # Fused steps: a call of 8 batches (compiling), then one of 4.
+        progress.validation_batch(8)  # 13.0
+        progress.validation_batch(12)  # 20.0: its 4 batches in 7 s
+        progress.validation_batch(ended=True)  # 21.0
         (timed,) = progress.timed_phases()
-    assert (timed["validations"], timed["steps_per_epoch"]) == (1, 10)
-    assert timed["validation_s"] == pytest.approx(1.5 * 3)  # 1.5 s a batch after the first
-    assert timed["seconds"] == pytest.approx(7.0)  # the phase's 3 batches, not the pass
+    assert (timed["validations"], timed["steps_per_epoch"]) == (2, 10)
+    assert timed["validation_s"] == pytest.approx(7.0 / 4 * 12)  # the later calls' rate
+    assert timed["seconds"] == pytest.approx(7.0)  # the phase's 3 batches, not the passes
 
 
 def test_a_fit_under_a_probe_reports_its_validation_pass():
     keras = pytest.importorskip("keras")
-    from dlwp_suite.protocols.base import EpochProgress
+    from dlwp_suite.protocols.base import BatchProbe, EpochProgress, progress_callback
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
@@ -172,11 +176,17 @@ def test_a_fit_under_a_probe_reports_its_validation_pass():
             epochs=3,
             validation_data=(x, y),
             verbose=0,
-            callbacks=[EpochProgress("fit", 3, budget_s=0.0)],
+            callbacks=[progress_callback("fit", 3, budget_s=0.0)],
         )
         (timed,) = progress.timed_phases()
     assert (timed["done"], timed["total"], timed["steps_per_epoch"]) == (2, 24, 8)
     assert timed["cut"] and timed["validations"] == 1 and timed["validation_s"] > 0
+    # Outside a probe: no batch hooks, which would sync every batch's logs (and turn off
+    # JAX's asynchronous dispatch of callbacks).
+    assert type(progress_callback("fit", 3, None)) is EpochProgress
+    hooks = ("on_train_batch_end", "on_test_batch_end", "on_test_end")
+    assert all(getattr(EpochProgress, h) is getattr(keras.callbacks.Callback, h) for h in hooks)
+    assert all(getattr(BatchProbe, h) is not getattr(keras.callbacks.Callback, h) for h in hooks)
 
 
 def test_the_plan_measures_extrapolates_and_estimates_the_gpu(manifest):
@@ -353,9 +363,10 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
         "(extrapolated))"
     )
     (gap,) = plan_gaps(verdicts)
-    assert (gap.fit_cases, gap.fit_seed_s) == (2, pytest.approx(60.0 + 15 * 97))
+    # The viewer's own share riding: its time alone less the trainer's.
+    assert (gap.fit_cases, gap.fit_seed_s) == (2, pytest.approx(100.0 + 30 * 97))
     front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
-    assert "2 case(s) fit there (one seed of each: ~25 min), none is GPU-sized; 62 more" in front
+    assert "2 case(s) fit there (one seed of each: ~50 min), none is GPU-sized; 62 more" in front
     # The trainer done without it: the viewer trains alone, and its time counts.
     done = [book_seed(trainer, s, 1500.0, None) for s in range(3)]
     (gap,) = plan_gaps(judge([*probes, *done], manifest, profiles=["book"]))
@@ -368,22 +379,26 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
 
 def test_a_rider_too_long_alone_fits_beside_a_trainer_that_fits(manifest):
     """A viewer whose time alone (its trainer's training included) is over an hour fits
-    where its trainer fits and lacks the same seeds: selected together, it trains
-    nothing. Once the trainer has seeds the viewer lacks, the viewer would train alone:
-    GPU-sized."""
+    where its trainer fits, lacks the same seeds, and its own share (its time less the
+    trainer's) is within the hour: selected together, that share is all it adds. Once
+    the trainer has seeds the viewer lacks, the viewer would train alone: GPU-sized; so
+    it is where its share alone is over the hour."""
     trainer, viewer = "ch05.dogs.scratch[augmented]", "ch05.dogs.views[scratch]"
     probes = [
         probe(trainer, [phase(3, 100, 50.0, 20.0)], wall_s=60.0),  # 60 + 15 x 97 s
-        probe(viewer, [phase(3, 100, 150.0, 30.0)], wall_s=160.0),  # 160 + 60 x 97 s
+        probe(viewer, [phase(3, 100, 110.0, 30.0)], wall_s=120.0),  # 120 + 40 x 97 s
     ]
     rows = {r.case: r for r in plan_rows(probes, manifest)}
-    assert rows[viewer].seed_s == pytest.approx(160.0 + 60 * 97)  # over FITS_WITHIN_S
+    assert rows[viewer].seed_s == pytest.approx(120.0 + 40 * 97)  # over FITS_WITHIN_S
     assert rows[viewer].fits and rows[trainer].fits
     cells = plan_table([rows[viewer], rows[trainer]])["fits its machine"]
     assert list(cells) == ["with its trainer", "yes"]
     (both, *_) = plan_selections(rows.values(), manifest, "fits")
     assert "views-scratch" in both.line and "scratch-augmented" in both.line
-    assert both.seconds == pytest.approx(3 * (60.0 + 15 * 97) + 5.0)  # + its baselines
+    assert both.seconds == pytest.approx(3 * (120.0 + 40 * 97) + 5.0)  # + its baselines
+    # A share of its own over the hour: GPU-sized, riding or not.
+    heavy = [probes[0], probe(viewer, [phase(3, 100, 250.0, 30.0)], wall_s=260.0)]
+    assert {r.case: r for r in plan_rows(heavy, manifest)}[viewer].fits is False
     assert plan_selections(rows.values(), manifest, "gpu-sized") == []
     # The trainer's seeds recorded, the viewer's not: it would train alone.
     done = [*probes, *(book_seed(trainer, s, 1500.0, None) for s in range(3))]
@@ -408,7 +423,8 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     both = {trainer: None, viewer: trainer}
     estimate = run_estimate(probes, both, "book", machine, range(3))
     assert (estimate.timed, estimate.extrapolated, estimate.riding) == (2, 2, 1)
-    assert estimate.seconds == pytest.approx(3 * trainer_s)
+    # The trainer's seeds, and the viewer's share of each (its time less the trainer's).
+    assert estimate.seconds == pytest.approx(3 * trainer_s + 3 * (viewer_s - trainer_s))
     alone = run_estimate(probes, {viewer: trainer}, "book", machine, range(3))
     assert (alone.riding, alone.seconds) == (0, pytest.approx(3 * viewer_s))
     # Run "book" recorded seed 0 of both (the viewer's on the trainer's model, untimed).
@@ -418,7 +434,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     ]
     resumed = run_estimate([*probes, *book], both, "book", machine, range(3), "book")
     assert (resumed.recorded, resumed.extrapolated) == (2, 1)
-    assert resumed.seconds == pytest.approx(2 * 1500.0)
+    assert resumed.seconds == pytest.approx(2 * 1500.0 + 2 * (viewer_s - 1500.0))
     line = plan_line(resumed, "book", machine, "book")
     assert line.startswith("dlwp-suite plan: 2 case(s) x 3 seed(s), book profile; ")
     assert "; 2 of 6 case-seeds already recorded in run book; " in line
@@ -432,7 +448,7 @@ def test_the_opening_plan_counts_a_rider_once_and_no_seed_a_resumed_run_recorded
     ahead = [book_seed(trainer, s, 1500.0, None) for s in (0, 1)]
     apart = run_estimate([*probes, *ahead], both, "book", machine, range(3), "book")
     assert (apart.recorded, apart.riding) == (2, 0)
-    assert apart.seconds == pytest.approx(1500.0 + 2 * viewer_s)
+    assert apart.seconds == pytest.approx(1500.0 + (viewer_s - 1500.0) + 2 * viewer_s)
 
 
 def test_the_opening_plan_leaves_untimed_a_case_whose_probe_reused_another_result():

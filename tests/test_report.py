@@ -152,6 +152,7 @@ def test_a_networks_one_seed_pairs_once_not_with_every_seed_of_the_other(manifes
     ]
     verdict = one(judge(records, manifest), claim)
     assert verdict.status is Status.INCONCLUSIVE and verdict.evidence["held"] == 1
+    assert (verdict.seeds, verdict.values) == ((0,), (0.88,))  # what was weighed
 
 
 def test_not_run_says_why_and_a_short_run_is_incomplete(manifest):

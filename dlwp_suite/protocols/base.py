@@ -229,19 +229,37 @@ PROGRESS_METRICS = ("val_accuracy", "val_mae", "val_loss", "accuracy", "mae", "l
 
 class EpochProgress(keras.callbacks.Callback):
     """Tells ``dlwp_suite.progress`` that an epoch ended (a clock read; it writes a line
-    at most every 30 s, and nothing where no one is watching). With ``budget_s`` (a time
-    probe's) it counts batches instead, where the fit knows how many an epoch holds, and
-    stops the fit once the phase has run that long: one epoch of a recurrent network on
-    long reviews can take longer on a CPU than the whole probe should."""
+    at most every 30 s, and nothing where no one is watching). It has no batch hooks, so
+    Keras keeps a timed fit's batches free of callbacks (no per-batch sync of the logs,
+    JAX's asynchronous dispatch kept). With ``budget_s`` (a time probe's) it stops the
+    fit once the phase has run that long."""
 
     def __init__(self, phase: str, epochs: int, budget_s: float | None = None) -> None:
         super().__init__()
         self.phase, self.epochs, self.budget_s = phase, epochs, budget_s
-        self.batches: int | None = None  # per epoch, when a probe counts them
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        shown = next((m for m in PROGRESS_METRICS if m in logs), None)
+        value = (shown, float(logs[shown])) if shown else None
+        progress.step(f"{self.phase} epoch", epoch + 1, self.epochs, value)
+        if progress.past_budget(self.budget_s):
+            self.model.stop_training = True
+
+
+class BatchProbe(EpochProgress):
+    """A time probe's clock: it counts batches where the fit knows how many an epoch
+    holds (one epoch of a recurrent network on long reviews can outlast the whole probe
+    on a CPU), and times the fit's validation pass apart from them (a phase's steps then
+    hold no validation; the plan adds one pass an epoch). Epochs, where it cannot."""
+
+    def __init__(self, phase: str, epochs: int, budget_s: float) -> None:
+        super().__init__(phase, epochs, budget_s)
+        self.batches: int | None = None  # per epoch
         self.epoch = 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        steps = self.params.get("steps") if self.budget_s is not None else None
+        steps = self.params.get("steps")
         self.batches = int(steps) if steps else None
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -255,24 +273,23 @@ class EpochProgress(keras.callbacks.Callback):
         if progress.past_budget(self.budget_s):
             self.model.stop_training = True
 
-    # A fit's validation after an epoch: counted in batches, the probe times it apart.
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # ``batch`` is the last step a call ran: fused steps report once a call.
         if self.batches is not None:
-            progress.validation_batch()
+            progress.validation_batch(batch + 1)
 
     def on_test_end(self, logs: dict | None = None) -> None:
         if self.batches is not None:
             progress.validation_batch(ended=True)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.batches is not None:
-            return
-        logs = logs or {}
-        shown = next((m for m in PROGRESS_METRICS if m in logs), None)
-        value = (shown, float(logs[shown])) if shown else None
-        progress.step(f"{self.phase} epoch", epoch + 1, self.epochs, value)
-        if progress.past_budget(self.budget_s):
-            self.model.stop_training = True
+        if self.batches is None:
+            super().on_epoch_end(epoch, logs)
+
+
+def progress_callback(phase: str, epochs: int, budget_s: float | None) -> EpochProgress:
+    """The fit's progress clock: a time probe's (``budget_s``) counts batches."""
+    return EpochProgress(phase, epochs) if budget_s is None else BatchProbe(phase, epochs, budget_s)
 
 
 def fit(
@@ -307,7 +324,7 @@ def fit(
         clock,
         *callbacks,
         *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, phase),
-        EpochProgress(phase, epochs, context.phase_budget_s),
+        progress_callback(phase, epochs, context.phase_budget_s),
     ]
     target_clock = None
     if monitor is not None and (threshold := clock_threshold(case, monitor[0])) is not None:

@@ -25,10 +25,10 @@ from dlwp_suite.experiment import Case
 from dlwp_suite.metrics import declare
 from dlwp_suite.protocols.base import (
     CURVE_METRICS,
-    EpochProgress,
     Protocol,
     RunResult,
     curve_metrics,
+    progress_callback,
 )
 from dlwp_suite.run_context import DEFAULT_CONTEXT, RunContext
 from dlwp_suite.timing import EpochClock
@@ -113,7 +113,7 @@ class Forecast(Protocol):
             callbacks=[
                 clock,
                 *tensorboard_callbacks(context.tensorboard_dir, case.id, seed, "fit"),
-                EpochProgress("fit", p["epochs"], context.phase_budget_s),
+                progress_callback("fit", p["epochs"], context.phase_budget_s),
             ],
             verbose=0,
         ).history

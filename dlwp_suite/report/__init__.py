@@ -41,7 +41,9 @@ PLAN_NOTE = (
     "remaining ones at the rate of those after the first (a phase counted in batches, plus "
     "one validation pass an epoch, timed apart: probes since 2026-12-07's third session). "
     "A case fits when a seed takes at "
-    f"most {FITS_WITHIN_S / 3600:.0f} h there. GPU time is measured where a GPU ran the "
+    f"most {FITS_WITHIN_S / 3600:.0f} h there, or, riding with the case whose training it "
+    "reuses, when that case fits and its own share (its time less that case's) is within "
+    'the same (fits "with its trainer"). GPU time is measured where a GPU ran the '
     "case (the fastest), else estimated as the CPU time over the median CPU : GPU ratio "
     f"of the cases timed on both that take at least {RATIO_MIN_S:.0f} s a seed on the CPU: "
     "a rough figure (a GPU speeds a recurrence on short batches far less than convolutions "
@@ -97,7 +99,7 @@ def _details(
         frame[frame["profile"] == profile], claims, out_dir / "curves", env
     )
     if curves or claim_curves:
-        lines += ["### Curves", ""]
+        lines += [f"### Curves on {env}", ""]
         for path in curves:
             lines += [
                 f"![{path.stem}](curves/{path.name})",
@@ -118,18 +120,18 @@ def _details(
         shown = comparisons.drop(
             columns=[c for c in ("profile", "environment") if c in comparisons]
         )
-        lines += ["### Baselines and ensembles", "", shown.to_markdown(index=False), ""]
+        lines += [f"### Baselines and ensembles on {env}", "", shown.to_markdown(index=False), ""]
     samples = tables.sample_rows(here)
     if not samples.empty:
         shown = samples.drop(columns=["profile", "environment"])
         lines += [
-            "### Generated samples (measured, not judged)",
+            f"### Generated samples on {env} (measured, not judged)",
             "",
             shown.to_markdown(index=False),
             "",
         ]
     if drawn := tables.pictures(here, link_prefix):
-        lines += ["### Pictures", "", *drawn, ""]
+        lines += [f"### Pictures on {env}", "", *drawn, ""]
     return lines
 
 

@@ -49,8 +49,8 @@ WORDS = (
     "inconclusive, do not hold; bars M/X: met, missed; diverge, fails, incompl, not run: "
     "verdicts (one a book number, claim or bar) that are a known divergence, fail "
     "without an established cause, have fewer seeds than planned, or have no answer "
-    "there yet (why, most first; the lines below count cases instead; a column with none "
-    "anywhere is left out). "
+    "there yet (why, most first; the lines below count cases instead; the diverge, fails "
+    "and incompl columns show only where some verdict is one). "
     "**reproduces**: a book number, on the book's real data, inside its measured band. "
     "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
     "test: three seeds that agree are the least that concludes). A suite **bar** (over "
@@ -226,7 +226,7 @@ def front_page(
             else "none is GPU-sized"
         )
         machine = Machine(gap.stack, gap.device, gap.kernels).name
-        if not gap.kernels and not gap.device.startswith("GPU"):
+        if not gap.kernels and gap.device == "CPU":
             machine += " (a CPU of records before 2026-12-07, which name no kernels)"
         untimed = (
             f"; {gap.untimed_cases} more were never timed there (no time probe)"
@@ -323,8 +323,9 @@ def chapter_page(
     provenance: Mapping[str, Any],
 ) -> str:
     """``<chapter>.md``: per profile, the shown stack's verdicts, every stack's marks,
-    each other stack's verdicts folded (``<details>``; most answers first), then the shown
-    stack's detail blocks (curves with captions, baselines, samples, data)."""
+    the shown stack's detail blocks (curves with captions, baselines, samples, data, each
+    heading naming the stack), then each other stack's verdicts folded (``<details>``;
+    most answers first)."""
     lines = [
         f"# {chapter}",
         "",
@@ -350,6 +351,9 @@ def chapter_page(
         if len({(v.stack, v.device) for v in in_profile}) > 1:
             lines += [f"### `{profile}` on every stack", "", LEGEND, ""]
             lines += [_table(matrix_rows(in_profile)), ""]
+        lines += details.get(profile, [])
+        if others:
+            lines += [f"### `{profile}` on the other stacks", ""]
         for other, _ in others.most_common():
             theirs = [v for v in in_profile if (v.stack, v.device) == other]
             tally = Counter(str(v.status) for v in theirs)
@@ -363,5 +367,4 @@ def chapter_page(
                 "</details>",
                 "",
             ]
-        lines += details.get(profile, [])
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dlwp_suite.results.plan import NO_PROBE, riders_by_trainer
+from dlwp_suite.results.plan import NO_PROBE, riders_by_trainer, riding_share
 from dlwp_suite.results.verdicts import Status, Verdict
 
 PROFILE_ORDER = ("book", "quick", "smoke")
@@ -187,13 +187,22 @@ def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
             for rider in group
         }
         spends = [p for c, p in cases.items() if c not in riding]
+        # A rider's own share of a seed (its views, say), riding with its trainer.
+        shares = {
+            fits: sum(
+                riding_share(cases[c].get(field), cases[cases[c]["rides_with"]].get(field))
+                for c in riding
+                if bool(cases[c]["fits"]) is fits
+            )
+            for fits, field in ((True, "seed_s"), (False, "gpu_s"))
+        }
         gaps.append(
             PlanGap(
                 *key,
                 fit_cases=len(fit),
-                fit_seed_s=sum(p["seed_s"] for p in spends if p["fits"]),
+                fit_seed_s=sum(p["seed_s"] for p in spends if p["fits"]) + shares[True],
                 gpu_cases=len(sized),
-                gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in spends if not p["fits"]),
+                gpu_seed_s=sum(p["gpu_s"] or 0.0 for p in spends if not p["fits"]) + shares[False],
                 kernels=kernels[key],
                 untimed_cases=len(untimed.get(key, ())),
             )

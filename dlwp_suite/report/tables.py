@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from dlwp_suite.results.manifest import ClaimSpec, Manifest
-from dlwp_suite.results.plan import FITS_WITHIN_S, PlanRow
+from dlwp_suite.results.plan import PlanRow
 from dlwp_suite.results.records import data_kind, newest
 
 _KEY = ["profile", "env", "experiment", "variant", "kind", "name"]
@@ -444,9 +444,9 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
 
 def _fits_cell(row: PlanRow) -> str:
     """``yes``, ``GPU-sized``, or ``with its trainer`` for a case that fits only riding
-    with the case whose training it reuses (``plan._riding_fits``)."""
+    with the case whose training it reuses (``PlanRow.fits_riding``)."""
     if row.fits is None:
         return ""
     if not row.fits:
         return "GPU-sized"
-    return "yes" if (row.seed_s or 0.0) <= FITS_WITHIN_S else "with its trainer"
+    return "with its trainer" if row.fits_riding else "yes"

@@ -179,11 +179,14 @@ def weigh(
     """
     if not a or not b:
         raise ValueError("both sides need at least one value")
-    a_median, b_median = statistics.median(a.values()), statistics.median(b.values())
     pairs = tuple(
         (seed, x, y, rule.holds(x, y))
         for seed, (x, y) in sorted(pair_up(a, b, fitted_once).items())
     )
+    # The medians of what is weighed: the paired seeds (all seeds where none pair).
+    a_values = [p[1] for p in pairs] or list(a.values())
+    b_values = [p[2] for p in pairs] or list(b.values())
+    a_median, b_median = statistics.median(a_values), statistics.median(b_values)
     n, held = len(pairs), sum(p[3] for p in pairs)
     p_holds = binomtest(held, n, 0.5, alternative="greater").pvalue if n else 1.0
     p_fails = binomtest(held, n, 0.5, alternative="less").pvalue if n else 1.0

@@ -328,12 +328,14 @@ class _StackView:
                 f"{weighed.held} of {len(weighed.pairs)} seed pairs hold: too few seeds or "
                 "pairs that disagree (a sign test needs 3 of 3)"
             )
-        values = tuple(a.values())
+        # Side A as weighed: its paired seeds (all of them where none pair).
+        paired = {seed: x for seed, x, _, _ in weighed.pairs} or dict(a)
+        values = tuple(paired.values())
         return Verdict(
             **base,
             status=status,
             data_kind=data,
-            seeds=tuple(a),
+            seeds=tuple(paired),
             values=values,
             **_spread(values),
             b=weighed.b,

@@ -69,7 +69,8 @@ def seed_estimate(record: Mapping[str, Any]) -> SeedEstimate:
         rate = later / (done - first) if done > first else float(phase["seconds"]) / done
         remaining += rate * (total - done)
         # Counted in batches, the steps hold no validation: one pass an epoch not run yet
-        # (probes before 2026-12-07's third session timed none).
+        # (probes before 2026-12-07's third session timed none; nor does a pass of one
+        # call, whose time is mostly compiling).
         if (per_epoch := phase.get("steps_per_epoch")) and "validation_s" in phase:
             epochs = -(-total // int(per_epoch))
             left = max(0, epochs - int(phase.get("validations", 0)))
@@ -109,7 +110,7 @@ class PlanRow:
     seeds_timed: int  # seeds of a run that measured it (0: a time probe)
     phases_cut: int
     baselines_s: float | None  # the experiment's baselines, fitted once (probe only)
-    # seed_s within FITS_WITHIN_S, or riding with a trainer that fits (``_riding_fits``)
+    # seed_s within FITS_WITHIN_S, or riding with a trainer that fits (``fits_riding``)
     fits: bool | None
     gpu_s: float | None
     gpu_how: str  # "measured" | "estimated" | ""
@@ -126,6 +127,8 @@ class PlanRow:
     # The case whose training this one reuses (``CaseSpec.trained_by``): run scripts
     # select them together, so its own time is spent only when it runs alone.
     rides_with: str | None = None
+    # It fits only riding with that trainer: its share (``riding_share``) fits.
+    fits_riding: bool = False
     # Where runs measured the case, the seed time its time probe here extrapolated (or
     # timed uncut): how far the plan was off.
     probe_s: float | None = None
@@ -143,6 +146,15 @@ class PlanRow:
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
         return asdict(self)
+
+
+def riding_share(rider_s: float | None, trainer_s: float | None) -> float:
+    """What a seed of a case costs riding with its trainer: its time alone, which holds
+    the trainer's training, less the trainer's (its own views, say); nothing where either
+    is untimed or the trainer takes longer."""
+    if rider_s is None or trainer_s is None:
+        return 0.0
+    return max(0.0, rider_s - trainer_s)
 
 
 def riders_by_trainer(
@@ -335,15 +347,16 @@ def plan_rows(
                     speed_scaled=len(speed),
                 )
             )
-        rows += _riding_fits(here)
+        rows += _riding_fits(here, fits_within_s)
     return rows
 
 
-def _riding_fits(rows: Sequence[PlanRow]) -> list[PlanRow]:
+def _riding_fits(rows: Sequence[PlanRow], fits_within_s: float) -> list[PlanRow]:
     """One machine's rows, a case that reuses another's training marked as fitting where
-    that trainer fits and still lacks every seed it lacks: the run scripts select them
-    together and it trains nothing of its own (its time alone, which includes the
-    training, would call it GPU-sized and send a GPU to train the same model again)."""
+    that trainer fits, still lacks every seed it lacks, and its share riding
+    (``riding_share``) fits too: the run scripts select them together (its time alone,
+    which includes the training, would call it GPU-sized and send a GPU to train the
+    same model again)."""
     by_case = {row.case: row for row in rows}
     fitted = []
     for row in rows:
@@ -354,8 +367,9 @@ def _riding_fits(rows: Sequence[PlanRow]) -> list[PlanRow]:
             and trainer.fits
             # Every seed the trainer recorded, the rider has: those it lacks, both lack.
             and set(trainer.seeds_recorded) <= set(row.seeds_recorded)
+            and riding_share(row.seed_s, trainer.seed_s) <= fits_within_s
         ):
-            row = replace(row, fits=True)
+            row = replace(row, fits=True, fits_riding=True)
         fitted.append(row)
     return fitted
 
@@ -535,6 +549,10 @@ def run_estimate(
         for rider in group
     }
     own = {case: left[case] - left.get(trainer_of.get(case), set()) for case in trained_by}
+    shares = sum(
+        riding_share(each.get(rider), each.get(trainer)) * len(left[rider] - own[rider])
+        for rider, trainer in trainer_of.items()
+    )
     return RunEstimate(
         cases=len(trained_by),
         seeds=len(seeds),
@@ -543,5 +561,5 @@ def run_estimate(
         extrapolated=probed,
         riding=sum(1 for case in trainer_of if left[case] and not own[case]),
         scaled=scaled,
-        seconds=sum(each[case] * len(own[case]) for case in each),
+        seconds=sum(each[case] * len(own[case]) for case in each) + shares,
     )
