@@ -533,6 +533,8 @@ def test_a_case_never_attempted_says_what_its_time_probe_found(manifest):
     )
     (bigger, *_) = [v for v in verdicts if v.subject == BIGGER and v.kind != "claim"]
     assert bigger.reason == "not attempted on this stack"  # timed: its plan says the rest
+    front = " ".join(markdown.front_page(verdicts, manifest.divergences, {}, {}).split())
+    assert "Data missing where the suite ran, leaving its cases not run: imdb.npz." in front
 
 
 #: The same stack on an AVX2-only CPU with oneDNN off, as records since 2026-12-07 name it.

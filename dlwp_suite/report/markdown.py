@@ -18,6 +18,7 @@ from dlwp_suite.report.scoreboard import (
     chapter_counts,
     divergences_seen,
     failures,
+    missing_files,
     plan_gaps,
     scoreboard,
 )
@@ -218,6 +219,12 @@ def front_page(
         return "\n".join([*lines, "No verdicts yet: no records of a declared case.", ""])
     lines += ["## Scoreboard", "", _scoreboard_table(scoreboard(verdicts)), ""]
     lines += [*_wrap(WORDS), ""]
+    if missing := missing_files(verdicts):
+        lines += _wrap(
+            f"Data missing where the suite ran, leaving its cases not run: {', '.join(missing)}. "
+            "`dlwp-suite data --data-dir DIR` locates and verifies each file (docs/data.md)."
+        )
+        lines.append("")
     for gap in plan_gaps(verdicts):
         gpu = (
             f"{gap.gpu_cases} are GPU-sized (one seed of each: ~{minutes(gap.gpu_seed_s)} "

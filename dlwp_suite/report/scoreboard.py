@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -132,6 +133,20 @@ def divergences_seen(verdicts: Iterable[Verdict]) -> dict[str, list[tuple[str, s
             if _key(v) not in where:
                 where.append(_key(v))
     return seen
+
+
+_MISSING_FILE = re.compile(r"(?:dataset unavailable|data missing): (\S+)")
+
+
+def missing_files(verdicts: Iterable[Verdict]) -> list[str]:
+    """The data files whose absence left cases not run somewhere, as the reasons (or the
+    time probes' plans) name them, sorted."""
+    found = set()
+    for v in verdicts:
+        if v.status is Status.NOT_RUN:
+            reasons = f"{v.reason} {(v.plan or {}).get('reason', '')}"
+            found.update(_MISSING_FILE.findall(reasons))
+    return sorted(found)
 
 
 def failures(verdicts: Iterable[Verdict]) -> list[Verdict]:
