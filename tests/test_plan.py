@@ -338,7 +338,7 @@ def test_seeds_on_another_cases_model_are_recorded_but_not_timed(manifest):
     assert row.seed_s == pytest.approx(100.0 + 30.0 * 97)
     assert viewer not in " ".join(s.line for s in plan_selections([row], manifest, "fits"))
     (how,) = plan_table([row])["how"]
-    assert "; 3 seed(s) on another case's model; rides free with" in how
+    assert "; 3 seed(s) on another case's model; rides with" in how
 
 
 def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(manifest):
@@ -352,7 +352,7 @@ def test_a_case_riding_with_another_says_so_and_adds_no_time_while_both_wait(man
     rows = {r.case: r for r in plan_rows(probes, manifest)}
     assert (rows[viewer].rides_with, rows[trainer].rides_with) == (trainer, None)
     (how,) = plan_table([rows[viewer]])["how"]
-    assert how.endswith(f"; rides free with {trainer} where both run")
+    assert how.endswith(f"; rides with {trainer} where both run, adding its time less that case's")
     # A book run on the machine (of another case): the judge gives its not-run verdicts.
     book = [book_seed(ORIGINAL, s, 60.0, None) for s in range(3)]
     probes += book
@@ -512,7 +512,7 @@ def test_the_judge_reads_no_probe_and_a_not_run_case_carries_its_plan(manifest):
     front = " ".join(front.split())
     assert (
         "Not run yet in `book` on tf2.21.0 keras3.15.1 tensorflow CPU (a CPU of records before "
-        "2026-12-07, which name no kernels): 0 case(s) fit" in front
+        "2026-12-07, which name no kernels): none fits there" in front
     )
     assert "1 are GPU-sized" in front and "more were never timed there (no time probe)" in front
     # Without the probe, the same judge gives the same verdicts but no plan.

@@ -240,10 +240,14 @@ def front_page(
             if gap.untimed_cases
             else ""
         )
+        fit = (
+            f"{gap.fit_cases} case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)})"
+            if gap.fit_cases
+            else "none fits there"
+        )
         lines += _wrap(
-            f"Not run yet in `{gap.profile}` on {machine}: {gap.fit_cases} "
-            f"case(s) fit there (one seed of each: ~{minutes(gap.fit_seed_s)}), {gpu}"
-            f"{untimed}. The plan, case by case: [time.md](time.md)."
+            f"Not run yet in `{gap.profile}` on {machine}: {fit}, {gpu}{untimed}. "
+            "The plan, case by case: [time.md](time.md)."
         )
         lines.append("")
     seen = divergences_seen(verdicts)

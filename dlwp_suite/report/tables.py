@@ -422,7 +422,7 @@ def plan_table(rows: Iterable[PlanRow]) -> pd.DataFrame:
         if row.seeds_reused:
             how += f"; {row.seeds_reused} seed(s) on another case's model"
         if row.rides_with:
-            how += f"; rides free with {row.rides_with} where both run"
+            how += f"; rides with {row.rides_with} where both run, adding its time less that case's"
         if row.gpu_how == "estimated":
             gpu_how = f"estimated: CPU / {row.gpu_ratio:.3g} ({row.gpu_ratio_cases} cases on both)"
         else:
