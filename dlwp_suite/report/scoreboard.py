@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dlwp_suite.results.plan import NO_PROBE, riders_by_trainer, riding_share
+from dlwp_suite.results.plan import NO_PROBE, missing_file, riders_by_trainer, riding_share
 from dlwp_suite.results.verdicts import Status, Verdict
 
 PROFILE_ORDER = ("book", "quick", "smoke")
@@ -135,17 +134,16 @@ def divergences_seen(verdicts: Iterable[Verdict]) -> dict[str, list[tuple[str, s
     return seen
 
 
-_MISSING_FILE = re.compile(r"(?:dataset unavailable|data missing): (\S+)")
-
-
 def missing_files(verdicts: Iterable[Verdict]) -> list[str]:
     """The data files whose absence left cases not run somewhere, as the reasons (or the
     time probes' plans) name them, sorted."""
-    found = set()
-    for v in verdicts:
-        if v.status is Status.NOT_RUN:
-            reasons = f"{v.reason} {(v.plan or {}).get('reason', '')}"
-            found.update(_MISSING_FILE.findall(reasons))
+    found = {
+        missing
+        for v in verdicts
+        if v.status is Status.NOT_RUN
+        for reason in (v.reason, (v.plan or {}).get("reason", ""))
+        if (missing := missing_file(reason)) is not None
+    }
     return sorted(found)
 
 
@@ -174,7 +172,7 @@ class PlanGap:
 def plan_gaps(verdicts: Iterable[Verdict]) -> list[PlanGap]:
     """Per profile and machine, the not-run cases its time probes planned (each once),
     and how many no probe timed there; a case that rides with another not-run case of
-    its kind (fits, or GPU-sized) adds no time of its own."""
+    its kind (fits, or GPU-sized) adds only its own share (``riding_share``)."""
     plans: dict[tuple[str, str, str], dict[str, dict]] = {}
     untimed: dict[tuple[str, str, str], set[str]] = {}
     kernels: dict[tuple[str, str, str], str] = {}

@@ -88,11 +88,10 @@ def _with_plans(
 def _with_probe_reason(reason: str, plan: Mapping[str, Any]) -> str:
     """A case never attempted, with what its time probe there found where it timed
     nothing (a data file missing): the reason a reader needs, not only "not attempted"."""
-    if reason != NOT_ATTEMPTED or plan.get("seed_s") is not None or not plan.get("reason"):
+    found = plan.get("reason") or NO_PROBE
+    if reason != NOT_ATTEMPTED or plan.get("seed_s") is not None or found == NO_PROBE:
         return reason
-    if plan["reason"] == NO_PROBE:
-        return reason
-    return f"{plan['reason']} where its time probe ran; {reason}"
+    return f"{found} where its time probe ran; {reason}"
 
 
 class _StackView:

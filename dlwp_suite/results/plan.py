@@ -13,6 +13,7 @@ records and the manifest, and returns data the renderers format.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -146,6 +147,16 @@ class PlanRow:
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data (``verdicts.json`` carries it on a not-run verdict)."""
         return asdict(self)
+
+
+_MISSING_FILE = re.compile(r"(?:dataset unavailable|data missing): (\S+)")
+
+
+def missing_file(reason: str) -> str | None:
+    """The data file a skip's reason ("dataset unavailable: FILE is not at hand ...") or
+    a plan's ("data missing: FILE") names, if any."""
+    found = _MISSING_FILE.search(reason)
+    return found.group(1) if found else None
 
 
 def riding_share(rider_s: float | None, trainer_s: float | None) -> float:
@@ -484,8 +495,8 @@ def _machine_time(
         )
     ended = next((r for r in here if r["kind"] == "outcome"), None)
     reason = f"{ended['outcome']}: {ended['reason']}" if ended else NO_PROBE
-    if "dataset unavailable: " in reason:  # the file's name is what a reader needs
-        reason = "data missing: " + reason.split("dataset unavailable: ", 1)[1].split(" ")[0]
+    if (missing := missing_file(reason)) is not None:  # the file's name is what one needs
+        reason = f"data missing: {missing}"
     return _Timed(None, "", 0, 0, None, reason, None, ())
 
 
