@@ -69,6 +69,21 @@ def test_a_claim_holds_only_when_its_pairs_agree_beyond_noise():
     assert "DOES NOT HOLD" in reversed_.message()
 
 
+def test_a_tie_at_the_bar_counts_for_neither_verdict():
+    # ch04-bigger-overfits-sooner on TF 2.21, book: the original bottoms out at epochs
+    # 2, 3, 3 and the bigger network at 3, 3, 4. Two pairs go the other way and one
+    # ties: too few to say the claim does not hold (it said so while ties counted).
+    later = claim("later", 0.0, metric="best_val_loss_epoch")
+    tied = later.judge({0: 2.0, 1: 3.0, 2: 3.0}, {0: 3.0, 1: 3.0, 2: 4.0})
+    assert tied.weighed.ties == 1 and tied.weighed.p_fails == pytest.approx(0.5)
+    assert tied.evidence == "inconclusive"
+    # Three pairs the other way still conclude; a tie still counts against holding.
+    reversed_ = later.judge({0: 2.0, 1: 2.0, 2: 3.0}, {0: 3.0, 1: 3.0, 2: 4.0})
+    assert reversed_.evidence == "does not hold" and reversed_.weighed.ties == 0
+    held_with_a_tie = later.judge({0: 4.0, 1: 3.0, 2: 4.0}, {0: 3.0, 1: 3.0, 2: 3.0})
+    assert held_with_a_tie.evidence == "inconclusive"
+
+
 def test_one_seed_never_concludes_a_claim():
     # "positional embedding helps" at 0.8761 against 0.8757 on one seed.
     assert claim().judge({0: 2.2}, {0: 2.4}).evidence == "inconclusive"

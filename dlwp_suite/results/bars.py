@@ -123,6 +123,12 @@ class RelationRule:
         slack = self.slack(a, b)
         return slack > 0 if self.relation in ("beats", "later") else slack >= 0
 
+    def ties(self, a: float, b: float) -> bool:
+        """Whether a pair stands exactly at a strict relation's bar (two networks that
+        bottom out at the same epoch): it shows neither that the relation holds nor that
+        it does not."""
+        return self.relation in ("beats", "later") and self.slack(a, b) == 0
+
 
 Evidence = Literal["holds", "inconclusive", "does not hold"]
 
@@ -136,8 +142,9 @@ class PairedEvidence:
     slack: float  # of the medians
     pairs: tuple[tuple[int, float, float, bool], ...]  # (seed, a, b, held)
     p_holds: float  # one-sided sign test: P(at least this many pairs hold | a coin)
-    p_fails: float  # and P(at most this many)
+    p_fails: float  # and P(at least this many fail, ties not counted, | a coin)
     evidence: Evidence
+    ties: int = 0  # pairs exactly at a strict relation's bar
 
     @property
     def held(self) -> int:
@@ -175,7 +182,8 @@ def weigh(
     noise: a one-sided sign test over the pairs at ``SIGN_TEST_LEVEL`` (a sign test needs
     no assumption about the spread, which three seeds cannot estimate). It ``does not
     hold`` when the medians miss and the pairs agree on that just as firmly; otherwise it
-    is ``inconclusive``: too few seeds, or pairs that point both ways.
+    is ``inconclusive``: too few seeds, or pairs that point both ways. A pair that ties at
+    the bar counts for neither: against holding, and not for "does not hold" either.
     """
     if not a or not b:
         raise ValueError("both sides need at least one value")
@@ -188,8 +196,9 @@ def weigh(
     b_values = [p[2] for p in pairs] or list(b.values())
     a_median, b_median = statistics.median(a_values), statistics.median(b_values)
     n, held = len(pairs), sum(p[3] for p in pairs)
+    ties = sum(rule.ties(x, y) for _, x, y, _ in pairs)
     p_holds = binomtest(held, n, 0.5, alternative="greater").pvalue if n else 1.0
-    p_fails = binomtest(held, n, 0.5, alternative="less").pvalue if n else 1.0
+    p_fails = binomtest(n - held - ties, n, 0.5, alternative="greater").pvalue if n else 1.0
     medians_hold = rule.holds(a_median, b_median)
     if medians_hold and p_holds <= SIGN_TEST_LEVEL:
         evidence: Evidence = "holds"
@@ -205,4 +214,5 @@ def weigh(
         float(p_holds),
         float(p_fails),
         evidence,
+        ties,
     )

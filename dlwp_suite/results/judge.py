@@ -323,9 +323,10 @@ class _StackView:
             shown, reason = self._excused(divergence, [*a_rows, *b_rows])
             status = Status.KNOWN_DIVERGENCE if shown else status
         elif status is Status.INCONCLUSIVE:
+            tied = f" ({weighed.ties} tie at the bar)" if weighed.ties else ""
             reason = (
-                f"{weighed.held} of {len(weighed.pairs)} seed pairs hold: too few seeds or "
-                "pairs that disagree (a sign test needs 3 of 3)"
+                f"{weighed.held} of {len(weighed.pairs)} seed pairs hold{tied}: too few "
+                "seeds or pairs that disagree (a sign test needs 3 of 3)"
             )
         # Side A as weighed: its paired seeds (all of them where none pair).
         paired = {seed: x for seed, x, _, _ in weighed.pairs} or dict(a)
@@ -347,6 +348,7 @@ class _StackView:
                 "held": weighed.held,
                 "p_holds": weighed.p_holds,
                 "p_fails": weighed.p_fails,
+                "ties": weighed.ties,
             },
         )
 
