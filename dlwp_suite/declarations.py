@@ -54,6 +54,7 @@ def _target(target: Target) -> TargetSpec:
         target.basis,
         target.divergence.id if target.divergence else None,
         target.calibration,
+        target.deterministic,
     )
 
 

@@ -25,6 +25,9 @@ class Target:
     "does not beat the baseline (by much)").
     ``source`` cites the book; ``basis`` says where the tolerance comes from, and
     ``calibration``, for a number measured on seeds, says which (as data);
+    ``deterministic`` marks a number no seed moves (a baseline's arithmetic on fixed
+    data), whose band is the book's rounding; a book number with neither has a
+    provisional band, inside which it does not "reproduce";
     ``divergence`` says where and why it is known not to reproduce.
     """
 
@@ -43,9 +46,12 @@ class Target:
     # of bar that "reproduces"); None: a two-sided number (``approx``) is, others not.
     book_number: bool | None = None
     calibration: Calibration | None = None
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         direction(self.metric)
+        if self.deterministic and self.calibration is not None:
+            raise ValueError(f"target on {self.metric}: deterministic, so no seeds to calibrate")
         if (self.value is None) == (self.baseline is None):
             raise ValueError(f"target on {self.metric}: give exactly one of value or baseline")
         if self.comparison == "exact" and (self.baseline is not None or self.tolerance):

@@ -10,6 +10,7 @@ from factory import ENV, JAX, baseline, model, outcome
 
 from dlwp_suite.report import write_report
 from dlwp_suite.results.bars import Bar, RelationRule
+from dlwp_suite.results.calibration import Calibration
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import (
     CaseSpec,
@@ -98,6 +99,25 @@ def test_generated_and_stand_in_data_never_reproduce(manifest):
     assert made_up.status is Status.BAR_MET and made_up.data_kind == "generated"
     missed = judge([model(IMDB, 0, {"test_accuracy": 0.8}, notes=["STAND-IN text"])], manifest)
     assert one(missed, IMDB).status is Status.BAR_MISSED  # not "fails": not the book's data
+
+
+def test_a_book_number_reproduces_only_inside_a_measured_band(manifest):
+    """The plain dogs convnet's band (the book's 0.70-0.72 widened) was never measured on
+    held-out seeds: inside it, "inside a provisional band"; outside, it fails, saying so.
+    The 1e Jena naive baseline is deterministic: its band is the book's rounding."""
+    dogs = "ch05.dogs.scratch[book]"
+    assert not next(t for t in manifest.case("book", dogs).targets if t.book_number).band_measured
+
+    def verdict(value):
+        records = [model(dogs, s, {"best_val_accuracy": value}, profile="book") for s in range(3)]
+        return one(judge(records, manifest), dogs, "best_val_accuracy")
+
+    inside = verdict(0.72)
+    assert inside.status is Status.PROVISIONAL and inside.kind == "book number"
+    outside = verdict(0.60)
+    assert outside.status is Status.FAILS and "provisional band" in outside.reason
+    naive = baseline("ch06.jena.1e", "common_sense", {"best_val_mae_norm": 0.2897}, profile="book")
+    assert one(judge([naive], manifest), "ch06.jena.1e:common_sense").status is Status.REPRODUCES
 
 
 def test_a_suite_bar_is_met_not_reproduced(manifest):
@@ -225,8 +245,13 @@ def small_manifest() -> Manifest:
         1.0,
         "one order every epoch",
     )
-    accuracy = TargetSpec(Bar("test_accuracy", 1, 0.885, 0.011), True, "1e 3.5 c39", "seeds")
-    mae = TargetSpec(Bar("kfold_val_mae", -1, 2.38, 0.23), True, "1e 3.7", "s", "fixed-order")
+    seeds = Calibration("book", (100, 101, 102), ("tf2.21.0 keras3.15.1 tensorflow",), ("c",))
+    accuracy = TargetSpec(
+        Bar("test_accuracy", 1, 0.885, 0.011), True, "1e 3.5 c39", "seeds", calibration=seeds
+    )
+    mae = TargetSpec(
+        Bar("kfold_val_mae", -1, 2.38, 0.23), True, "1e 3.7", "s", "fixed-order", seeds
+    )
     cases = (
         CaseSpec("ch03.imdb.dense", "book", "ch03", "IMDB", "real", (accuracy,)),
         CaseSpec("ch03.boston.kfold", "book", "ch03", "Boston", "real", (mae,)),

@@ -266,7 +266,8 @@ tr.detail dt { font-weight: bold; }
 tr.detail dd { margin: 0; white-space: pre-wrap; }
 .st-reproduces, .st-holds, .st-bar-met { color: var(--ok); }
 .st-fails, .st-bar-missed, .st-does-not-hold { color: var(--fail); font-weight: bold; }
-.st-known-divergence, .st-inconclusive, .st-incomplete { color: var(--warn); }
+.st-known-divergence, .st-inconclusive, .st-incomplete,
+.st-inside-a-provisional-band { color: var(--warn); }
 .st-not-run { opacity: .6; }
 """
 

@@ -31,6 +31,7 @@ WIDTH = 100  # prose is wrapped here; tables stay under 160 characters
 # One short mark per verdict for the matrix of stacks.
 MARKS = {
     Status.REPRODUCES: "R",
+    Status.PROVISIONAL: "P",
     Status.HOLDS: "H",
     Status.BAR_MET: "M",
     Status.INCONCLUSIVE: "?",
@@ -42,17 +43,19 @@ MARKS = {
     Status.NOT_RUN: "·",
 }
 LEGEND = (
-    "R reproduces · H holds · M bar met · ? inconclusive · D known divergence · "
-    "F fails · X bar missed · N does not hold · i incomplete · · not run"
+    "R reproduces · P inside a provisional band · H holds · M bar met · ? inconclusive · "
+    "D known divergence · F fails · X bar missed · N does not hold · i incomplete · · not run"
 )
 WORDS = (
-    "repro: book numbers that reproduce, of those declared; claims H/?/N: hold, "
-    "inconclusive, do not hold; bars M/X: met, missed; diverge, fails, incompl, not run: "
-    "verdicts (one a book number, claim or bar) that are a known divergence, fail "
-    "without an established cause, have fewer seeds than planned, or have no answer "
-    "there yet (why, most first; the lines below count cases instead; the diverge, fails "
-    "and incompl columns show only where some verdict is one). "
-    "**reproduces**: a book number, on the book's real data, inside its measured band. "
+    "repro: book numbers that reproduce, of those declared; provis: book numbers inside a "
+    "provisional band; claims H/?/N: hold, inconclusive, do not hold; bars M/X: met, "
+    "missed; diverge, fails, incompl, not run: verdicts (one a book number, claim or bar) "
+    "that are a known divergence, fail without an established cause, have fewer seeds than "
+    "planned, or have no answer there yet (why, most first; the lines below count cases "
+    "instead; the provis, diverge, fails and incompl columns show only where some verdict "
+    "is one). **reproduces**: a book number, on the book's real data, inside its band "
+    "measured on held-out seeds (or, for a number no seed moves, the book's rounding); "
+    "inside a band not measured yet it is **inside a provisional band**. "
     "A claim **holds**, is **inconclusive** or **does not hold** on paired seeds (a sign "
     "test: three seeds that agree are the least that concludes). A suite **bar** (over "
     "a baseline, an invariant, a pipeline check, or any bar on stand-in or generated "
@@ -172,6 +175,7 @@ def _score_cells(row: ScoreRow) -> dict[str, Any]:
         "stack": row.stack,
         "device": row.device,
         "repro": f"{s[Status.REPRODUCES]} of {row.book_numbers}",
+        "provis": s[Status.PROVISIONAL],
         "claims H/?/N": f"{s[Status.HOLDS]}/{s[Status.INCONCLUSIVE]}/{s[Status.DOES_NOT_HOLD]}",
         "bars M/X": f"{s[Status.BAR_MET]}/{s[Status.BAR_MISSED]}",
         "diverge": s[Status.KNOWN_DIVERGENCE],
@@ -184,7 +188,7 @@ def _score_cells(row: ScoreRow) -> dict[str, Any]:
 def _scoreboard_table(rows: Sequence[ScoreRow]) -> str:
     """The scoreboard, leaving out count columns that are 0 on every row."""
     cells = pd.DataFrame([_score_cells(r) for r in rows])
-    empty = [c for c in ("diverge", "fails", "incompl") if not cells[c].any()]
+    empty = [c for c in ("provis", "diverge", "fails", "incompl") if not cells[c].any()]
     return cells.drop(columns=empty).to_markdown(index=False)
 
 

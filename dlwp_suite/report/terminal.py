@@ -16,6 +16,7 @@ from dlwp_suite.words import describe_bar
 WIDTH = 100
 COLUMNS = {
     Status.REPRODUCES: "repro",
+    Status.PROVISIONAL: "provis",
     Status.HOLDS: "holds",
     Status.INCONCLUSIVE: "inconcl",
     Status.DOES_NOT_HOLD: "not held",

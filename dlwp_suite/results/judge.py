@@ -214,7 +214,9 @@ class _StackView:
     ) -> tuple[Status, str]:
         divergence = self._applying(target.divergence)
         if passed:
-            status = Status.REPRODUCES if target.book_number and data == "real" else Status.BAR_MET
+            status = Status.BAR_MET
+            if target.book_number and data == "real":
+                status = Status.REPRODUCES if target.band_measured else Status.PROVISIONAL
             if divergence is None:
                 return status, ""
             return status, f"the declared divergence {divergence.id} did not show on this bar"
@@ -224,7 +226,12 @@ class _StackView:
             if shown:
                 return Status.KNOWN_DIVERGENCE, reason
         if target.book_number and data == "real":
-            return Status.FAILS, reason or "the book's number missed, cause not established"
+            missed = (
+                "the book's number missed"
+                if target.band_measured
+                else "the book's number missed a provisional band (not measured on held-out seeds)"
+            )
+            return Status.FAILS, reason or f"{missed}, cause not established"
         return Status.BAR_MISSED, reason
 
     def _applying(self, key: str | None) -> DivergenceSpec | None:

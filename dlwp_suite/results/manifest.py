@@ -60,8 +60,8 @@ class DivergenceSpec:
 class TargetSpec:
     """One bar of a case (or of one of its experiment's baselines), with its source.
 
-    ``book_number``: the bar is the book's printed number with a measured band, the
-    only kind of bar whose pass on real data says "reproduces".
+    ``book_number``: the bar is the book's printed number, the only kind of bar whose
+    pass on real data says "reproduces", where its band is measured (``band_measured``).
     """
 
     bar: Bar
@@ -70,6 +70,13 @@ class TargetSpec:
     basis: str
     divergence: str | None = None  # a DivergenceSpec id
     calibration: Calibration | None = None  # where a number measured on seeds came from
+    deterministic: bool = False  # no seed moves the number: its band is the book's rounding
+
+    @property
+    def band_measured(self) -> bool:
+        """Whether the band is measured: on held-out seeds, or needs none (deterministic).
+        Else it is provisional, and a book number inside it does not "reproduce"."""
+        return self.calibration is not None or self.deterministic
 
 
 @dataclass(frozen=True)
@@ -175,13 +182,16 @@ class Manifest:
         return next((c for c in spec.cases if c.id == case_id), None) if spec else None
 
     def as_data(self) -> dict[str, Any]:
-        """The manifest as JSON-ready data; a bar set without seeds has no calibration key."""
+        """The manifest as JSON-ready data; a bar set without seeds has no calibration key,
+        and one that seeds move no deterministic key."""
         data = asdict(self)
         for profile in data["profiles"].values():
             for case in profile["cases"]:
                 for target in case["targets"]:
                     if target["calibration"] is None:
                         del target["calibration"]
+                    if not target["deterministic"]:
+                        del target["deterministic"]
         return data
 
     @classmethod

@@ -13,6 +13,9 @@ class Status(StrEnum):
     """The closed set of verdicts, in the words a reader sees."""
 
     REPRODUCES = "reproduces"  # a book number, on the book's real data, inside its band
+    # A book number, on the book's real data, inside a band not yet measured on
+    # held-out seeds: no "reproduces" until the band is.
+    PROVISIONAL = "inside a provisional band"
     HOLDS = "holds"  # a claim, beyond seed noise
     INCONCLUSIVE = "inconclusive"  # a claim: too few seeds, or pairs that disagree
     DOES_NOT_HOLD = "does not hold"  # a claim, the other way beyond seed noise
