@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlwp_suite.experiment import Case
+from dlwp_suite.results.calibration import Calibration
 
 # Issue 5's goal: the suite at most 0.8 x the book's code's wall time, same metrics.
 TIME_GOAL = 0.8
@@ -38,6 +39,17 @@ def single_run_band(case: Case, metric: str) -> float:
         f"{case.id}: no target with the book's number on {metric!r} gives a measured "
         "spread; declare the pairing's single-run band"
     )
+
+
+@dataclass(frozen=True)
+class MeasuredBand:
+    """A pairing's single-run band where its case has no book number to lend one: 3 x
+    the single-seed std of the suite's protocol on held-out seeds (``calibration``), so a
+    test recomputes it from the calibration run's records."""
+
+    metric: str
+    band: float
+    calibration: Calibration
 
 
 def paired_tolerance(band: float) -> float:

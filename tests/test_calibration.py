@@ -133,3 +133,17 @@ def test_no_bar_is_fitted_on_the_seeds_it_judges(manifest):
         if fitted.search(target.basis)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_seattle_pairings_band_is_what_its_held_out_seeds_give():
+    """The book-code pairing on Seattle has no book number to lend it a band: its own is
+    3 x the std of the suite's protocol on seeds 100-104, recomputed here."""
+    from dlwp_suite.experiments.ch06 import SEATTLE_DENSE_PAIRING_BAND as declared
+
+    bar = Bar(declared.metric, -1, 0.0, declared.band)
+    per_stack = measured_per_stack(
+        bar, declared.calibration, read_records(TOLERANCE_RUNS), "ch06.seattle.2e", "dense"
+    )
+    assert set(per_stack) == set(declared.calibration.stacks)
+    measured = lenient(bar, per_stack.values())
+    assert abs(measured - declared.band) < declared.calibration.granule, per_stack
