@@ -32,6 +32,8 @@ class Calibration:
     ``noise_only``: the bar's tolerance is the seeds' noise (3 x std) around its own
     value, not a bound on where the seeds' values lie (a search's gain over hand tuning,
     checked against 0 less the noise).
+    ``cases``: the case ids the calibration runs recorded the seeds under, where not
+    (only) the judged case's own: an experiment renamed since they ran.
     """
 
     profile: str
@@ -40,6 +42,7 @@ class Calibration:
     runs: tuple[str, ...]
     granule: float = 0.0001
     noise_only: bool = False
+    cases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.seeds) < 2 or min(self.seeds) < FIRST_CALIBRATION_SEED:
@@ -68,6 +71,7 @@ class Calibration:
                 "seeds": tuple(data["seeds"]),
                 "stacks": tuple(data["stacks"]),
                 "runs": tuple(data["runs"]),
+                "cases": tuple(data.get("cases", ())),
             }
         )
 
@@ -138,13 +142,14 @@ def measured_per_stack(
     ``records`` of one case; a margin's reference is the baseline's value each seed's
     record was checked against."""
     seeds = set(calibration.seeds)
+    cases = set(calibration.cases) or {f"{experiment}[{variant}]"}
     values: dict[str, list[float]] = {}
     references: dict[str, float] = {}
     for record in records:
         if (
             record.get("kind") != "model"
             or record.get("run_id") not in calibration.runs
-            or (record.get("experiment"), record.get("variant")) != (experiment, variant)
+            or f"{record.get('experiment')}[{record.get('variant')}]" not in cases
             or record.get("seed") not in seeds
             or bar.metric not in (record.get("metrics") or {})
         ):
