@@ -149,6 +149,48 @@ def test_the_callbacks_protocol_catches_a_callback_that_misbehaves(smoke_data, m
     assert broken["early_stopping_error"] == 3
 
 
+def test_the_checkpoint_and_learning_rate_bars_catch_callbacks_that_misbehave(
+    smoke_data, monkeypatch
+):
+    """A checkpoint that keeps the worst epoch, and a rate cut every epoch instead of
+    after 10 flat ones, miss the bars the book's callbacks meet."""
+    import dlwp_suite.protocols.callbacks as callbacks
+    from dlwp_suite.experiments.ch07 import CHECKPOINT_KEEPS_BEST, LR_AS_DOCUMENTED
+
+    experiment = get("ch07.imdb.callbacks")
+    data = smoke_data(experiment)
+
+    def run(variant):
+        case = experiment.case(variant, "smoke")
+        case = dataclasses.replace(case, params={**case.params, "epochs": 12})
+        return PROTOCOLS["callbacks"].run(case, data, seed=0).metrics
+
+    def met(target, metrics):
+        return target.bar().check([metrics[target.metric]]).passed
+
+    honest_2e, honest_lr = run("2e"), run("reduce_lr")
+    assert met(CHECKPOINT_KEEPS_BEST, honest_2e) and met(LR_AS_DOCUMENTED, honest_lr)
+    keras_callbacks = callbacks.keras.callbacks
+    checkpoint, plateau = keras_callbacks.ModelCheckpoint, keras_callbacks.ReduceLROnPlateau
+    monkeypatch.setattr(  # "max" on val_loss: it keeps the worst epoch
+        keras_callbacks,
+        "ModelCheckpoint",
+        lambda filepath, monitor, save_best_only: checkpoint(
+            filepath=filepath, monitor=monitor, save_best_only=save_best_only, mode="max"
+        ),
+    )
+    monkeypatch.setattr(  # no epoch improves by 10: a cut every epoch
+        keras_callbacks,
+        "ReduceLROnPlateau",
+        lambda monitor, factor, patience: plateau(
+            monitor=monitor, factor=factor, patience=0, min_delta=10.0
+        ),
+    )
+    broken_2e, broken_lr = run("2e"), run("reduce_lr")
+    assert not met(CHECKPOINT_KEEPS_BEST, broken_2e), broken_2e["checkpoint_error"]
+    assert not met(LR_AS_DOCUMENTED, broken_lr), broken_lr["lr_schedule_error"]
+
+
 def test_ensemble_weights_favour_the_members_that_help_on_validation():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 4000)
