@@ -197,3 +197,37 @@ def test_a_variant_reads_windows_of_its_own_geometry(data_config: DataConfig):
     assert (
         windows.step == 3 and windows.sequence_length == 2 * data.extras["windows"].sequence_length
     )
+
+
+def test_the_pipeline_bar_catches_a_pipeline_that_starves_training(smoke_data, monkeypatch):
+    """A window pipeline that takes 0.3 s a batch leaves the GRU waiting on it: its share
+    of a step is above the half the bar allows."""
+    import dataclasses
+    import time
+
+    from dlwp_suite.compat import tensorflow_backend
+    from dlwp_suite.experiments import get
+
+    if not tensorflow_backend():
+        pytest.skip("the windows stream through tf.data on TensorFlow only")
+    import tensorflow as tf
+
+    def nap(x, y):
+        time.sleep(0.3)
+        return x, y
+
+    def slowed(x, y):
+        a, b = tf.py_function(nap, [x, y], [x.dtype, y.dtype])
+        a.set_shape(x.shape)
+        b.set_shape(y.shape)
+        return a, b
+
+    real = Windows.dataset
+    monkeypatch.setattr(Windows, "dataset", lambda self, *a, **k: real(self, *a, **k).map(slowed))
+    experiment = get("ch06.jena.1e")
+    case = experiment.case("gru", "smoke")
+    params = {**case.params, "epochs": 2, "steps_per_epoch": 10, "pipeline_batches": 3}
+    case = dataclasses.replace(case, params=params)
+    starved = PROTOCOLS["forecast"].run(case, smoke_data(experiment), seed=0).metrics
+    check = ch06.PIPELINE_KEEPS_UP.bar().check([starved["pipeline_share"]])
+    assert not check.passed, starved["pipeline_share"]
