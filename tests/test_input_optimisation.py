@@ -116,3 +116,43 @@ def test_a_dream_that_takes_no_step_misses_its_rising_bar_and_the_run_goes_on(sm
     verdicts = [v for v in judge(written, manifest) if v.metric == "dream_rising_step_share"]
     assert [v.status for v in verdicts] == [Status.BAR_MISSED]
     assert verdicts[0].reason == "not measured on seed 0, 1"
+
+
+def test_a_dream_that_descends_misses_the_bars_an_ascent_meets(smoke_data):
+    """Steps against the gradient: the loss falls at each step, and the first octave ends
+    below where random steps of the same size leave it."""
+    from dlwp_suite.experiments.ch08_images import ASCENT_BEATS_RANDOM, DREAM_RISES
+    from dlwp_suite.protocols import PROTOCOLS
+    from dlwp_suite.runner import fit_baselines
+
+    experiment = get("ch08.dream.mobilenet")
+    case = experiment.case("book", "smoke")
+    # A tenth of the step: at the declared one, the smoke network's small first octave
+    # lets a descent overshoot its minimum and climb back (gain 1.65 against random's 1.14).
+    step = case.params["step"] / 10
+    case = dataclasses.replace(case, params={**case.params, "step": step})
+    data = smoke_data(experiment)
+    random_gain = fit_baselines(case, data, 0, ["random_steps"])["random_steps"].metrics[
+        "dream_octave_gain"
+    ]
+    for signed, meets in ((step, True), (-step, False)):
+        stepped = dataclasses.replace(case, params={**case.params, "step": signed})
+        metrics = PROTOCOLS["deep_dream"].run(stepped, data, seed=0).metrics
+        rises = DREAM_RISES.bar().check([metrics["dream_rising_step_share"]])
+        gains = ASCENT_BEATS_RANDOM.bar().check([metrics["dream_octave_gain"]], random_gain)
+        assert (rises.passed, gains.passed) == (meets, meets), (metrics, random_gain)
+
+
+def test_a_style_transfer_whose_optimiser_stalls_misses_its_bars(smoke_data, monkeypatch):
+    """An L-BFGS that never moves the image: no iteration lowers the loss, and the last
+    is the first's, not a tenth of it."""
+    import dlwp_suite.protocols.style_transfer as style_transfer
+    from dlwp_suite.experiments.ch08_images import STYLE_CONVERGES, STYLE_FALLS
+    from dlwp_suite.protocols import PROTOCOLS
+
+    experiment = get("ch08.style.mobilenet")
+    case = experiment.case("book", "smoke")
+    monkeypatch.setattr(style_transfer, "fmin_l_bfgs_b", lambda f, x, maxfun: (x, f(x)[0], {}))
+    metrics = PROTOCOLS["style_transfer"].run(case, smoke_data(experiment), seed=0).metrics
+    assert not STYLE_FALLS.bar().check([metrics["style_falling_iteration_share"]]).passed
+    assert not STYLE_CONVERGES.bar().check([metrics["style_final_to_first"]]).passed
