@@ -182,3 +182,24 @@ def test_smoke_text_is_predictable_beyond_its_frequencies(tmp_path: Path):
     positions = np.arange(4, len(codes))
     unigram = CharNGram(1, len(alphabet)).fit(codes).cross_entropy(codes, positions)
     assert CharNGram(5, len(alphabet)).fit(codes).cross_entropy(codes, positions) < unigram / 2
+
+
+def test_a_character_lstm_that_learns_nothing_misses_its_loss_bars(smoke_data):
+    """At learning rate 0 the loss stays at the untrained network's: above the stand-in's
+    bound, and no better than character frequencies."""
+    import dataclasses
+
+    from dlwp_suite.experiments import get
+    from dlwp_suite.experiments.ch08 import QUICK_LOSS, QUICK_STAND_IN_BEATS_UNIGRAM
+    from dlwp_suite.protocols import PROTOCOLS
+    from dlwp_suite.runner import fit_baselines
+
+    experiment = get("ch08.text.char_lstm_stand_in")
+    case = experiment.case("1e", "smoke")
+    case = dataclasses.replace(case, params={**case.params, "learning_rate": 0.0})
+    data = smoke_data(experiment)
+    metrics = PROTOCOLS[experiment.protocol].run(case, data, seed=0).metrics
+    unigram = fit_baselines(case, data, 0, ["char_unigram"])["char_unigram"].metrics
+    assert not QUICK_LOSS.bar().check([metrics["loss"]]).passed, metrics["loss"]
+    margin = QUICK_STAND_IN_BEATS_UNIGRAM.bar().check([metrics["val_loss"]], unigram["val_loss"])
+    assert not margin.passed, (metrics["val_loss"], unigram["val_loss"])
