@@ -49,7 +49,8 @@ def calibration_text(calibration: Calibration | None, rule: str, basis: str) -> 
         return f"set by: {basis}"
     stacks = "; ".join(calibration.stacks)
     widest = ", the widest kept" if len(calibration.stacks) > 1 else ""
+    recorded = f", recorded as {' and '.join(calibration.cases)}" if calibration.cases else ""
     return (
         f"calibrated: {rule} of seeds {seeds_text(calibration.seeds)} (n={calibration.n}, "
-        f"{calibration.profile} profile) on {stacks}{widest}"
+        f"{calibration.profile} profile{recorded}) on {stacks}{widest}"
     )
