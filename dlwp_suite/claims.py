@@ -186,4 +186,5 @@ class ClaimCheck:
             "per_seed": [{"seed": s, "a": x, "b": y, "held": h} for s, x, y, h in w.pairs],
             "p_holds": w.p_holds,
             "p_fails": w.p_fails,
+            "ties": w.ties,
         }

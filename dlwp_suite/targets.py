@@ -59,7 +59,8 @@ class Target:
 
     @property
     def is_book_number(self) -> bool:
-        """Whether a pass on the book's real data says "reproduces" (else "bar met")."""
+        """Whether this is a book number: a pass on the book's real data says "reproduces"
+        (or, in a band not yet measured, "inside a provisional band"), else "bar met"."""
         if self.book_number is not None:
             return self.book_number
         return self.value is not None and self.comparison == "approx"

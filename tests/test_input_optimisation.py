@@ -143,16 +143,23 @@ def test_a_dream_that_descends_misses_the_bars_an_ascent_meets(smoke_data):
         assert (rises.passed, gains.passed) == (meets, meets), (metrics, random_gain)
 
 
-def test_a_style_transfer_whose_optimiser_stalls_misses_its_bars(smoke_data, monkeypatch):
-    """An L-BFGS that never moves the image: no iteration lowers the loss, and the last
-    is the first's, not a tenth of it."""
+def test_a_style_transfer_whose_optimiser_stalls_misses_its_bar(smoke_data, monkeypatch):
+    """An L-BFGS that never moves the image: no iteration lowers the loss, so the bar the
+    stand-in declares (the loss falls at every iteration) is missed, where the real
+    optimiser meets it."""
     import dlwp_suite.protocols.style_transfer as style_transfer
-    from dlwp_suite.experiments.ch08_images import STYLE_CONVERGES, STYLE_FALLS
+    from dlwp_suite.experiments.ch08_images import STYLE_FALLS
     from dlwp_suite.protocols import PROTOCOLS
 
     experiment = get("ch08.style.mobilenet")
     case = experiment.case("book", "smoke")
+    assert STYLE_FALLS.metric in {t.metric for t in case.targets}
+    data = smoke_data(experiment)
+
+    def falls():
+        metrics = PROTOCOLS["style_transfer"].run(case, data, seed=0).metrics
+        return STYLE_FALLS.bar().check([metrics[STYLE_FALLS.metric]]).passed
+
+    assert falls()
     monkeypatch.setattr(style_transfer, "fmin_l_bfgs_b", lambda f, x, maxfun: (x, f(x)[0], {}))
-    metrics = PROTOCOLS["style_transfer"].run(case, smoke_data(experiment), seed=0).metrics
-    assert not STYLE_FALLS.bar().check([metrics["style_falling_iteration_share"]]).passed
-    assert not STYLE_CONVERGES.bar().check([metrics["style_final_to_first"]]).passed
+    assert not falls()

@@ -359,7 +359,8 @@ _SCRIPT = r"""
           [String(seed), fmt(a), fmt(b), held ? "yes" : "no"]);
         box.append(grid(["seed", "A", "B", "holds"], lines));
       }
-      const names = {held: "pairs that hold", p_holds: "p (holds)", p_fails: "p (does not hold)"};
+      const names = {held: "pairs that hold", ties: "pairs tied at the bar",
+                     p_holds: "p (holds)", p_fails: "p (does not hold)"};
       box.append(list(Object.entries(evidence).filter(([k]) => k !== "pairs").map(([k, x]) =>
         [names[k] || k, typeof x === "object" && x !== null ? JSON.stringify(x) : x])));
     }

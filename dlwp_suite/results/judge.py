@@ -330,7 +330,7 @@ class _StackView:
             shown, reason = self._excused(divergence, [*a_rows, *b_rows])
             status = Status.KNOWN_DIVERGENCE if shown else status
         elif status is Status.INCONCLUSIVE:
-            tied = f" ({weighed.ties} tie at the bar)" if weighed.ties else ""
+            tied = f" ({weighed.ties} tied at the bar)" if weighed.ties else ""
             reason = (
                 f"{weighed.held} of {len(weighed.pairs)} seed pairs hold{tied}: too few "
                 "seeds or pairs that disagree (a sign test needs 3 of 3)"

@@ -20,7 +20,8 @@ from packaging.version import Version
 from dlwp_suite.results.bars import Bar, RelationRule
 from dlwp_suite.results.calibration import Calibration
 
-MANIFEST_SCHEMA = 1
+# 2: a target says whether it is deterministic, a calibration the case ids it recorded.
+MANIFEST_SCHEMA = 2
 MANIFEST_NAME = "manifest.json"
 DataKind = Literal["real", "stand-in", "generated"]
 

@@ -12,7 +12,9 @@ from typing import Any
 class Status(StrEnum):
     """The closed set of verdicts, in the words a reader sees."""
 
-    REPRODUCES = "reproduces"  # a book number, on the book's real data, inside its band
+    # A book number, on the book's real data, inside its band measured on held-out seeds
+    # (or a deterministic number's rounding).
+    REPRODUCES = "reproduces"
     # A book number, on the book's real data, inside a band not yet measured on
     # held-out seeds: no "reproduces" until the band is.
     PROVISIONAL = "inside a provisional band"
