@@ -231,3 +231,25 @@ def test_the_pipeline_bar_catches_a_pipeline_that_starves_training(smoke_data, m
     starved = PROTOCOLS["forecast"].run(case, smoke_data(experiment), seed=0).metrics
     check = ch06.PIPELINE_KEEPS_UP.bar().check([starved["pipeline_share"]])
     assert not check.passed, starved["pipeline_share"]
+
+
+def test_the_smoke_bar_catches_a_forecaster_that_does_not_learn(smoke_data, monkeypatch):
+    """Smoke's one bar on a forecaster, "within 1.5 °C of ridge regression": a GRU whose
+    optimiser takes no step stays far outside it (the trained one meets it in the smoke
+    profile's end-to-end run)."""
+    import keras
+
+    import dlwp_suite.models.ch06 as models
+    from dlwp_suite.experiments import get
+    from dlwp_suite.runner import fit_baselines
+
+    experiment = get("ch06.jena.1e")
+    case = experiment.case("gru", "smoke")
+    (bar,) = [t.bar() for t in case.targets if t.baseline == "ridge"]
+    data = smoke_data(experiment)
+    ridge = fit_baselines(case, data, 0, ["ridge"])["ridge"].metrics[bar.metric]
+
+    frozen = keras.optimizers.RMSprop
+    monkeypatch.setattr(models.keras.optimizers, "RMSprop", lambda: frozen(learning_rate=0.0))
+    metrics = PROTOCOLS["forecast"].run(case, data, seed=0).metrics
+    assert not bar.check([metrics[bar.metric]], ridge).passed, (metrics[bar.metric], ridge)
