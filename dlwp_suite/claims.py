@@ -24,7 +24,7 @@ from typing import Any
 
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.metrics import TIMING_METRICS, direction
-from dlwp_suite.results.bars import PairedEvidence, Relation, RelationRule, weigh
+from dlwp_suite.results.bars import STRICT, PairedEvidence, Relation, RelationRule, weigh
 
 _WORDS = {
     "beats": "beats",
@@ -120,7 +120,7 @@ class Claim:
         """``ch06.jena.1e[gru] beats ch06.jena.1e[reversed_gru] on best_val_mae``."""
         words = _WORDS[self.relation].format(m=f"{self.margin:g}")
         by = ""
-        if self.relation in ("beats", "later") and self.margin:
+        if self.relation in STRICT and self.margin:
             by = f" by more than {self.margin:g}"
         on = "" if self.a.metric and self.b.metric else f" on {self.metric}"  # labels say
         return f"{self.a.label} {words} {self.b.label}{by}{on}"

@@ -17,6 +17,8 @@ from scipy.stats import binomtest
 
 Comparison = Literal["approx", "at_least", "at_most", "exact"]
 Relation = Literal["beats", "within", "no_better", "faster", "later"]
+# Relations that a pair exactly at the bar does not meet ("A beats B": a tie does not).
+STRICT: tuple[Relation, ...] = ("beats", "later")
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,13 @@ class RelationRule:
     def holds(self, a: float, b: float) -> bool:
         """The relation on one pair of values."""
         slack = self.slack(a, b)
-        return slack > 0 if self.relation in ("beats", "later") else slack >= 0
+        return slack > 0 if self.relation in STRICT else slack >= 0
 
     def ties(self, a: float, b: float) -> bool:
         """Whether a pair stands exactly at a strict relation's bar (two networks that
         bottom out at the same epoch): it shows neither that the relation holds nor that
         it does not."""
-        return self.relation in ("beats", "later") and self.slack(a, b) == 0
+        return self.relation in STRICT and self.slack(a, b) == 0
 
 
 Evidence = Literal["holds", "inconclusive", "does not hold"]
