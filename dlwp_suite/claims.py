@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dlwp_suite.case_ids import side_id
 from dlwp_suite.divergence import Divergence
 from dlwp_suite.metrics import TIMING_METRICS, direction
 from dlwp_suite.results.bars import STRICT, PairedEvidence, Relation, RelationRule, weigh
@@ -59,11 +60,7 @@ class Side:
     @property
     def label(self) -> str:
         """``ch06.jena.1e[gru]`` or ``ch06.jena.1e:common_sense``."""
-        name = (
-            f"{self.experiment}[{self.variant}]"
-            if self.variant is not None
-            else f"{self.experiment}:{self.baseline}"
-        )
+        name = side_id(self.experiment, self.variant, self.baseline)
         return f"{name} {self.metric}" if self.metric else name
 
     def matches(self, record: Mapping[str, Any]) -> bool:

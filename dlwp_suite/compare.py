@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from dlwp_suite.case_ids import record_case_id
 from dlwp_suite.results.judge import judge
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.records import newest
@@ -118,7 +119,7 @@ def _throughputs(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], flo
     for record in newest(records):
         rate = (record.get("timings") or {}).get("train_samples_per_s")
         if record["kind"] == "model" and rate:
-            case = f"{record['experiment']}[{record['variant']}]"
+            case = record_case_id(record)
             rates[(record["profile"], case)].append(rate)
     return {key: statistics.median(values) for key, values in rates.items()}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from dlwp_suite.case_ids import case_id
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import Params, TaskData
 from dlwp_suite.targets import Target
@@ -132,7 +133,7 @@ class Case:
     @property
     def id(self) -> str:
         """``<experiment id>[<variant>]``, the name used in records and test ids."""
-        return f"{self.experiment.id}[{self.variant}]"
+        return case_id(self.experiment.id, self.variant)
 
     @property
     def trained_by(self) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from dlwp_suite import progress
+from dlwp_suite.case_ids import case_id
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.devices import select_device
 from dlwp_suite.divergence import DivergenceObserved
@@ -329,7 +330,7 @@ def _key(item: pytest.Item) -> str | None:
         return model_key(params["dlwp_case"])
     if item.get_closest_marker("dlwp_book_code") and "pairing" in params:
         pairing = params["pairing"]
-        return f"book_code:{pairing.experiment}[{pairing.variant}]"
+        return f"book_code:{case_id(pairing.experiment, pairing.variant)}"
     if "dlwp_experiment" in params:
         return comparisons_key(params["dlwp_experiment"].id)
     return None

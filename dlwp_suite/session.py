@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from dlwp_suite.case_ids import baseline_id, case_id
 from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
@@ -55,7 +56,7 @@ def comparisons_key(experiment_id: str) -> str:
 def side_key(side: Side) -> str:
     """The test whose records hold a claim side's values."""
     if side.variant is not None:
-        return f"model:{side.experiment}[{side.variant}]"
+        return f"model:{case_id(side.experiment, side.variant)}"
     return comparisons_key(side.experiment)
 
 
@@ -326,7 +327,7 @@ class Dlwp:
         if case is None:
             pytest.skip(f"{experiment.id}: the {self.profile} profile runs no variant")
         data = self.data(experiment)
-        subjects = {f"{experiment.id}:{b}" for b in experiment.baselines}
+        subjects = {baseline_id(experiment.id, b) for b in experiment.baselines}
         if earlier := self.recorded_comparisons(case, data):  # a resumed run has them
             _assert_verdicts(earlier, subjects)
             return

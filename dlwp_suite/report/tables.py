@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from dlwp_suite.case_ids import case_id, record_case_id
 from dlwp_suite.results.manifest import ClaimSpec, Manifest
 from dlwp_suite.results.plan import PlanRow
 from dlwp_suite.results.records import data_kind, newest
@@ -333,7 +334,7 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
     # Generated smoke data measures start-up, not the two codes: left out.
     pairs = frame[(frame["kind"] == "reference") & (frame["profile"] != "smoke")]
     measured = {
-        (p, e, f"{x}[{v}]")
+        (p, e, case_id(x, v))
         for p, e, x, v in pairs[["profile", "env", "experiment", "variant"]].values
     }
     ended = (
@@ -367,7 +368,7 @@ def book_code_table(frame: pd.DataFrame) -> pd.DataFrame:
             {
                 "profile": record["profile"],
                 "environment": record["env"],
-                "case": f"{record['experiment']}[{record['variant']}]",
+                "case": record_case_id(record),
                 "seed": record["seed"],
                 "metric": run["metric"],
                 "suite": _fmt(run["suite"]),

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dlwp_suite.case_ids import case_id, record_case_id
 from dlwp_suite.results.bars import Bar
 from dlwp_suite.results.records import stack_label
 
@@ -142,14 +143,14 @@ def measured_per_stack(
     ``records`` of one case; a margin's reference is the baseline's value each seed's
     record was checked against."""
     seeds = set(calibration.seeds)
-    cases = set(calibration.cases) or {f"{experiment}[{variant}]"}
+    cases = set(calibration.cases) or {case_id(experiment, variant)}
     values: dict[str, list[float]] = {}
     references: dict[str, float] = {}
     for record in records:
         if (
             record.get("kind") != "model"
             or record.get("run_id") not in calibration.runs
-            or f"{record.get('experiment')}[{record.get('variant')}]" not in cases
+            or record_case_id(record) not in cases
             or record.get("seed") not in seeds
             or bar.metric not in (record.get("metrics") or {})
         ):

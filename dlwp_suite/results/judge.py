@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from dlwp_suite.case_ids import baseline_id, record_case_id
 from dlwp_suite.results.bars import weigh
 from dlwp_suite.results.manifest import (
     CaseSpec,
@@ -106,9 +107,9 @@ class _StackView:
         self.outcomes: dict[str, Record] = {}
         for row in rows:
             if row["kind"] == "model":
-                self.models[f"{row['experiment']}[{row['variant']}]"].append(row)
+                self.models[record_case_id(row)].append(row)
             elif row["kind"] == "baseline":
-                self.baselines[f"{row['experiment']}:{row['name']}"].append(row)
+                self.baselines[baseline_id(row["experiment"], row["name"])].append(row)
             elif row["kind"] == "outcome":
                 self.outcomes[row["test"]] = row
         for group in (*self.models.values(), *self.baselines.values()):
@@ -276,7 +277,7 @@ class _StackView:
             and stored.get("reference") is not None
         ):
             return float(stored["reference"])
-        for record in self.baselines.get(f"{case.experiment}:{baseline}", []):
+        for record in self.baselines.get(baseline_id(case.experiment, baseline), []):
             metrics = record["metrics"]
             value = metrics.get(metric, metrics.get(metric.removeprefix("best_")))
             if value is not None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from dlwp_suite.case_ids import baseline_id, case_id, side_id
 from dlwp_suite.results.bars import Bar, RelationRule
 from dlwp_suite.results.calibration import Calibration
 
@@ -104,8 +105,8 @@ class CaseSpec:
     def id(self) -> str:
         """``ch03.imdb.dense[book]`` or ``ch06.jena.2e:common_sense``."""
         if self.baseline is not None:
-            return f"{self.experiment}:{self.baseline}"
-        return f"{self.experiment}[{self.variant}]"
+            return baseline_id(self.experiment, self.baseline)
+        return case_id(self.experiment, str(self.variant))
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,7 @@ class SideSpec:
     @property
     def label(self) -> str:
         """``ch06.jena.1e[gru]`` or ``ch06.jena.1e:common_sense``."""
-        if self.variant is not None:
-            return f"{self.experiment}[{self.variant}]"
-        return f"{self.experiment}:{self.baseline}"
+        return side_id(self.experiment, self.variant, self.baseline)
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         """Whether a record holds this side's values."""

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
+from dlwp_suite.case_ids import record_case_id
 from dlwp_suite.results.manifest import Manifest
 from dlwp_suite.results.records import Record, newest
 from dlwp_suite.results.store import recorded_in_run
@@ -206,10 +207,6 @@ def judged_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, An
     return [r for r in records if r.get("kind") != "time_probe" and not r.get("time_probe")]
 
 
-def _case(record: Mapping[str, Any]) -> str:
-    return f"{record['experiment']}[{record['variant']}]"
-
-
 #: Per (case, stack, device, kernels): each timed seed's network seconds and the canary
 #: beside it.
 Walls = dict[tuple[str, str, str, str], list[tuple[float, float | None]]]
@@ -235,7 +232,7 @@ def _seed_walls(
     for row in newest(records, by_kernels=True):
         if row["kind"] != "model" or row["profile"] != profile:
             continue
-        key = (_case(row), *_machine_of(row))
+        key = (record_case_id(row), *_machine_of(row))
         wall = (row.get("timings") or {}).get("wall_s")
         if (row.get("details") or {}).get("reused"):
             reused[key] = reused.get(key, 0) + 1
@@ -252,7 +249,9 @@ def _seeds_recorded(
     seeds: dict[tuple[str, str, str], set[int]] = {}
     for row in newest(records):
         if row["kind"] == "model" and row["profile"] == profile:
-            seeds.setdefault((_case(row), row["stack"], row["device"]), set()).add(row["seed"])
+            seeds.setdefault((record_case_id(row), row["stack"], row["device"]), set()).add(
+                row["seed"]
+            )
     return seeds
 
 
@@ -395,7 +394,7 @@ def _probes_here(
         for r in probes
         if _machine_of(r) == machine
         and r["profile"] == profile
-        and (_case(r) == case or r.get("test") == f"model:{case}")
+        and (record_case_id(r) == case or r.get("test") == f"model:{case}")
     ]
 
 
@@ -522,7 +521,7 @@ def seeds_left(
     done: dict[str, set[int]] = {}
     for r in recorded:
         if r.get("kind") == "model":
-            done.setdefault(_case(r), set()).add(r.get("seed"))
+            done.setdefault(record_case_id(r), set()).add(r.get("seed"))
     return {case: set(seeds) - done.get(case, set()) for case in cases}
 
 
