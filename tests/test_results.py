@@ -1,5 +1,7 @@
 import json
 import multiprocessing
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -130,3 +132,23 @@ def test_old_records_are_upgraded_and_newer_ones_refused(tmp_path: Path):
     (tmp_path / "runs" / "b.main.jsonl").write_text(json.dumps(newer) + "\n")
     with pytest.raises(NewerRecords, match="upgrade dlwp-suite"):
         list(read_records(tmp_path))
+
+
+def test_the_results_layer_and_the_report_import_no_backend_and_no_declarations():
+    """The judge and the report run where Keras does not (docs/architecture.md): importing
+    them loads no backend, no declared experiment, protocol, model or runner."""
+    code = (
+        "import sys, dlwp_suite.results.judge, dlwp_suite.results.plan, dlwp_suite.report\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    reaching_back = [
+        name
+        for name in loaded
+        if name.split(".")[0] in ("keras", "tensorflow", "jax", "torch")
+        or name.startswith(("dlwp_suite.experiment", "dlwp_suite.protocols", "dlwp_suite.models"))
+        or name in ("dlwp_suite.runner", "dlwp_suite.session", "dlwp_suite.plugin")
+    ]
+    assert reaching_back == []
