@@ -128,10 +128,6 @@ class Claim:
         fields["divergence"] = self.divergence.as_record() if self.divergence else None
         return fields
 
-    def diverges_on(self, environment: Mapping[str, object]) -> bool:
-        """Whether this claim is a declared divergence on that stack."""
-        return self.divergence is not None and self.divergence.stack.matches(environment)
-
     def rule(self) -> RelationRule:
         """The relation as plain data, with the metric's direction: what the judge weighs."""
         return RelationRule(self.relation, self.margin, direction(self.metric))

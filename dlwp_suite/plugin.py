@@ -28,7 +28,6 @@ from dlwp_suite import progress
 from dlwp_suite.case_ids import case_id
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.devices import select_device
-from dlwp_suite.divergence import DivergenceObserved
 from dlwp_suite.experiment import PROFILES
 from dlwp_suite.preflight import check_before_training, plan, progress_writer
 from dlwp_suite.results import (
@@ -278,18 +277,6 @@ def _environment() -> dict[str, Any]:
     return fingerprint()
 
 
-def _divergence_marks(targets_or_claims: list[Any]) -> list[pytest.MarkDecorator]:
-    """``xfail(strict=True)`` for declared divergences that apply to this stack."""
-    diverging = [t for t in targets_or_claims if t.diverges_on(_environment())]
-    if not diverging:
-        return []
-    reason = "; ".join(
-        f"known divergence ({t.divergence.stack.describe()}): {t.divergence.reason}"
-        for t in diverging
-    )
-    return [pytest.mark.xfail(strict=True, raises=DivergenceObserved, reason=reason)]
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from dlwp_suite import experiments
 
@@ -301,11 +288,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "dlwp_case",
             [
-                pytest.param(
-                    c,
-                    id=case_test_id(c),
-                    marks=_divergence_marks(list(c.targets)) + (sample if c.id in samples else []),
-                )
+                pytest.param(c, id=case_test_id(c), marks=sample if c.id in samples else [])
                 for c in cases
             ],
         )
@@ -315,7 +298,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "dlwp_claim" in metafunc.fixturenames:
         chapter = _chapter(metafunc)
         claims = experiments.claims(profile, chapter)
-        params = [pytest.param(c, id=c.id, marks=_divergence_marks([c])) for c in claims]
+        params = [pytest.param(c, id=c.id) for c in claims]
         none = pytest.mark.skip(
             reason=f"no claim of {chapter} compares cases of the {profile} profile"
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -102,10 +101,6 @@ class Target:
             "source": self.source,
             "basis": self.basis,
         }
-
-    def diverges_on(self, environment: Mapping[str, object]) -> bool:
-        """Whether this target is a declared divergence on that stack."""
-        return self.divergence is not None and self.divergence.stack.matches(environment)
 
 
 #: The stacks calibrations ran on, as records label them, and the usual held-out seeds.
