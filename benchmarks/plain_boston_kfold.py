@@ -164,8 +164,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument(
         "--data",
-        default=os.environ.get("DLWP_BOSTON", "/work/shared/data/boston_housing.npz"),
-        help="boston_housing.npz (the bytes keras.datasets downloads)",
+        # Where keras.datasets.boston_housing.load_data() caches its download.
+        default=os.path.join(
+            os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")),
+            "datasets",
+            "boston_housing.npz",
+        ),
+        help="boston_housing.npz (the bytes keras.datasets downloads; default: its cache)",
     )
     parser.add_argument("--tf-keras", action="store_true", help="use tf.keras (Keras 2 stacks)")
     parser.add_argument(
