@@ -166,7 +166,7 @@ def main() -> None:
         "--data",
         # Where keras.datasets.boston_housing.load_data() caches its download.
         default=os.path.join(
-            os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")),
+            os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")),
             "datasets",
             "boston_housing.npz",
         ),

@@ -32,7 +32,8 @@ CURVE_OF_METRIC = {
 }
 
 
-def _divergence(divergence: Divergence) -> DivergenceSpec:
+def divergence_spec(divergence: Divergence) -> DivergenceSpec:
+    """A declared divergence as the manifest carries it (what the judge applies)."""
     return DivergenceSpec(
         divergence.id,
         divergence.stack.keras,
@@ -127,10 +128,10 @@ def build_manifest(revision: str = "") -> Manifest:
             for targets in (*spec.targets.values(), *spec.baseline_targets.values()):
                 for target in targets:
                     if target.divergence is not None:
-                        divergences[target.divergence.id] = _divergence(target.divergence)
+                        divergences[target.divergence.id] = divergence_spec(target.divergence)
     for claim in experiments.CLAIMS.values():
         if claim.divergence is not None:
-            divergences[claim.divergence.id] = _divergence(claim.divergence)
+            divergences[claim.divergence.id] = divergence_spec(claim.divergence)
     profiles = {
         profile: ProfileSpec(
             tuple(

@@ -10,12 +10,8 @@ show.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 
 @dataclass(frozen=True)
@@ -24,13 +20,6 @@ class Stack:
 
     keras: str = ""  # a PEP 440 specifier such as ">=3.0"; empty: any version
     backends: tuple[str, ...] = ()  # empty: any backend
-
-    def matches(self, environment: Mapping[str, object]) -> bool:
-        """Whether a record's (or this process') environment is such a stack."""
-        version = str(environment.get("keras") or "0")
-        if self.keras and Version(version) not in SpecifierSet(self.keras):
-            return False
-        return not self.backends or environment.get("backend") in self.backends
 
     def describe(self) -> str:
         """``Keras >=3.0 on tensorflow``."""

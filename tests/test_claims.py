@@ -4,8 +4,10 @@ import pytest
 from factory import ENV, model
 
 from dlwp_suite.claims import Claim, baseline, network
+from dlwp_suite.declarations import divergence_spec
 from dlwp_suite.divergence import Divergence, Probe, Stack
 from dlwp_suite.experiments import claims
+from dlwp_suite.results.manifest import DivergenceSpec
 from dlwp_suite.runner import judge_claim, side_values
 
 GRU, REVERSED = network("ch06.jena.1e", "gru"), network("ch06.jena.1e", "reversed_gru")
@@ -135,11 +137,19 @@ def test_side_values_read_timings_for_rates_and_skip_other_cases():
 
 
 def test_divergence_matches_its_stack_only():
-    tf3 = Stack(">=3.0", ("tensorflow",))
+    """The judge applies a declared divergence (as the manifest carries it) only to the
+    stacks its declaration names."""
+    probe = Probe("metric:x", "at_least", 1.0, "says")
+
+    def spec(stack: Stack) -> DivergenceSpec:
+        return divergence_spec(Divergence(stack, "reason", "evidence", "d1", probe))
+
+    tf3 = spec(Stack(">=3.0", ("tensorflow",)))
     assert tf3.matches(ENV)
     assert not tf3.matches({**ENV, "backend": "jax"})
     assert not tf3.matches({**ENV, "keras": "2.15.0"})
-    assert Stack().matches(ENV) and tf3.describe() == "Keras >=3.0 on tensorflow"
+    assert spec(Stack()).matches(ENV)
+    assert Stack(">=3.0", ("tensorflow",)).describe() == "Keras >=3.0 on tensorflow"
 
 
 def test_claims_run_where_the_profile_runs_both_sides():

@@ -281,7 +281,7 @@ def test_a_miss_that_a_declared_divergence_explains_xfails(suite: pytest.Pyteste
     (model,) = [r for r in records(suite.path / "results") if r["kind"] == "model"]
     assert model["targets"][0]["declared"]["divergence"]["reason"] == "a known cause."
     (outcome,) = [r for r in records(suite.path / "results") if r["kind"] == "outcome"]
-    assert outcome["outcome"] == "xfailed"
+    assert outcome["outcome"] == "xfailed" and "a known cause. Probe:" in outcome["reason"]
 
 
 def test_a_miss_whose_divergence_probe_does_not_show_the_mechanism_fails(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from dlwp_suite import protocols
+from dlwp_suite.case_ids import case_id
 from dlwp_suite.claims import Claim, Side
 from dlwp_suite.datafiles import DataConfig
 from dlwp_suite.datasets.task_data import TaskData
@@ -97,7 +98,7 @@ def _check_trained_by(experiment: Experiment) -> None:
                 one_sided = (key in viewer) != (key in trainer.params)
                 if mine != theirs and not (one_sided and not (mine or theirs)):
                     raise ValueError(
-                        f"{experiment.id}[{variant}] {profile}: trained_by {trainer_id}, "
+                        f"{case_id(experiment.id, variant)} {profile}: trained_by {trainer_id}, "
                         f"whose {key!r} differs ({mine!r} against {theirs!r})"
                     )
 
