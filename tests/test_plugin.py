@@ -262,20 +262,26 @@ MISSED = "value=0.0, tolerance=1e-9"  # a test MAE of 0: every network misses it
 MET = "value=1e9, comparison='at_most'"  # a test MAE of at most 1e9: every network meets it
 
 
-def test_a_miss_that_a_declared_divergence_explains_xfails(suite: pytest.Pytester):
-    """A target that misses where a divergence is declared, and whose probe shows the
-    mechanism, xfails with the divergence's reason; the report lists it."""
-    suite.makeconftest(
-        DIVERGENCE_CONFTEST.format(reason="a known cause.", side="at_least", bar=MISSED)
-    )
-    result = suite.runpytest_subprocess(
+def run_boston_with_a_divergence(suite: pytest.Pytester, side: str, bar: str) -> pytest.RunResult:
+    """The smoke Boston model test, its one target declared with divergence ``d1``
+    whose probe reads the test MAE ``side`` 0."""
+    suite.makeconftest(DIVERGENCE_CONFTEST.format(reason="a known cause.", side=side, bar=bar))
+    return suite.runpytest_subprocess(
         "benchmarks/test_ch03.py",
         "--dlwp-profile=smoke",
         "-k",
         "boston and test_model",
         "-rx",
         "--benchmark-disable",
+        "-p",
+        "no:cacheprovider",
     )
+
+
+def test_a_miss_that_a_declared_divergence_explains_xfails(suite: pytest.Pytester):
+    """A target that misses where a divergence is declared, and whose probe shows the
+    mechanism, xfails with the divergence's reason; the report lists it."""
+    result = run_boston_with_a_divergence(suite, "at_least", MISSED)
     result.assert_outcomes(xfailed=1)
     result.stdout.fnmatch_lines(["*test_mae *: known divergence (d1)*: a known cause. Probe:*"])
     (model,) = [r for r in records(suite.path / "results") if r["kind"] == "model"]
@@ -289,16 +295,7 @@ def test_a_miss_whose_divergence_probe_does_not_show_the_mechanism_fails(
 ):
     """The declared cause must show on the running stack: a probe that reads no
     mechanism (test MAE at most 0: never) turns the xfail into a failure."""
-    suite.makeconftest(
-        DIVERGENCE_CONFTEST.format(reason="a known cause.", side="at_most", bar=MISSED)
-    )
-    result = suite.runpytest_subprocess(
-        "benchmarks/test_ch03.py",
-        "--dlwp-profile=smoke",
-        "-k",
-        "boston and test_model",
-        "--benchmark-disable",
-    )
+    result = run_boston_with_a_divergence(suite, "at_most", MISSED)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*its probe did not show the mechanism (metric:test_mae = *"])
 
@@ -310,18 +307,7 @@ def test_a_bar_met_where_a_divergence_is_declared_passes_as_the_judge_says(
     divergence is declared for it (a band measured where the order reshuffles can hold
     a shifted value), and the verdict says the divergence did not show; no XPASS fails
     a run the report calls green."""
-    suite.makeconftest(
-        DIVERGENCE_CONFTEST.format(reason="a known cause.", side="at_least", bar=MET)
-    )
-    result = suite.runpytest_subprocess(
-        "benchmarks/test_ch03.py",
-        "--dlwp-profile=smoke",
-        "-k",
-        "boston and test_model",
-        "--benchmark-disable",
-        "-p",
-        "no:cacheprovider",
-    )
+    result = run_boston_with_a_divergence(suite, "at_least", MET)
     result.assert_outcomes(passed=1)
     outcomes = {r["outcome"] for r in records(suite.path / "results") if r["kind"] == "outcome"}
     assert outcomes == {"passed"}
