@@ -394,10 +394,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     key = _key(item)
     ended = report.when == "call" or (report.when == "setup" and not report.passed)
     if key is not None and ended:
-        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
-        reason = ""
+        outcome, reason = report.outcome, ""
         if hasattr(report, "wasxfail"):  # a known divergence: the judge's reason
-            reason = str(report.wasxfail)[:500]
+            outcome, reason = "xfailed", str(report.wasxfail)[:500]
         elif report.skipped and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
